@@ -1,0 +1,142 @@
+package dev.tessera.engine.backend;
+
+/**
+ * The primitives every device must provide: memory, a strided copy, elementwise maps, one-axis reductions,
+ * (batched) matrix multiply, and a short explicit list of fused ops that training a ViT needs to be fast —
+ * layer norm, softmax, attention, token gather/scatter and AdamW. Everything else in the engine (broadcast
+ * backward, losses, variance, dropout …) is composed from these, so a new backend implements exactly this
+ * interface and nothing else. There is no "unsupported" escape hatch.
+ *
+ * <p>Conventions, shared by the CPU reference ({@code backend.cpu}) and the CUDA kernels:
+ * <ul>
+ *   <li>float32, row-major. A {@link Buffer} is a view; sizes are element counts (int: one buffer holds at
+ *       most 2³¹−1 elements).</li>
+ *   <li>Forward primitives <b>overwrite</b> their outputs. Backward primitives <b>accumulate</b> ({@code +=})
+ *       into gradient buffers, because a tensor may feed several consumers (the residual stream) and
+ *       parameter gradients accumulate over micro-batches. A {@code null} gradient buffer means "not
+ *       needed" and is skipped.</li>
+ *   <li>Calls are ordered: a backend may run them asynchronously (CUDA streams) but must behave as if each
+ *       finished before the next began. {@link #download} waits for all earlier work.</li>
+ * </ul>
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Short name for logs and errors, e.g. {@code cpu(2 threads)} or {@code cuda:0 (NVIDIA H100)}. */
+    String name();
+
+    // ---------------------------------------------------------------- memory
+
+    /** A zero-filled float32 buffer owned by the innermost open {@link StepScope}, or persistent if none. */
+    Buffer allocate(int length);
+
+    /** A zero-filled int32 buffer, same ownership rule. */
+    Buffer allocateInts(int length);
+
+    /** Opens a scope; buffers allocated until it closes are released at close. */
+    StepScope openScope();
+
+    MemoryStats memoryStats();
+
+    /** Copies host floats into {@code dst}; {@code src.length == dst.length()}. */
+    void upload(float[] src, Buffer dst);
+
+    /** Copies a float buffer to the host (waits for pending work). */
+    float[] download(Buffer src);
+
+    void uploadInts(int[] src, Buffer dst);
+
+    int[] downloadInts(Buffer src);
+
+    void fill(Buffer dst, float value);
+
+    /**
+     * The one data-movement primitive: for every multi-index i of {@code shape},
+     * {@code dst[Σ i·dstStrides] (+)= src[Σ i·srcStrides]}. Strides are in elements and may be 0 (broadcast).
+     * It implements contiguous(), permute/transpose copies, patchify, concat/narrow and their backward rules.
+     * With {@code accumulate} the destination is added to; destinations must not overlap themselves then.
+     */
+    void copyStrided(Buffer src, int[] srcStrides, Buffer dst, int[] dstStrides, int[] shape, boolean accumulate);
+
+    // ---------------------------------------------------------------- elementwise
+
+    /** {@code out[i] = op(x[i], param)}; equal lengths; out may be x. */
+    void unary(UnaryOp op, float param, Buffer x, Buffer out);
+
+    /**
+     * {@code out[i] = op(a[i·aStrides], b[i·bStrides])} over {@code shape}; {@code out} is contiguous in that
+     * shape and may alias {@code a} (used for in-place gradient accumulation).
+     */
+    void binary(BinaryOp op, Buffer a, int[] aStrides, Buffer b, int[] bStrides, Buffer out, int[] shape);
+
+    // ---------------------------------------------------------------- reductions
+
+    /** {@code out[o·inner + i] = reduce over k of x[(o·length + k)·inner + i]}. */
+    void reduce(ReduceOp op, Buffer x, int outer, int length, int inner, Buffer out);
+
+    /** Index of the first maximum along the middle axis, written to an int buffer of outer·inner. */
+    void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices);
+
+    // ---------------------------------------------------------------- matrix multiply
+
+    /**
+     * Batched row-major GEMM: for each b in [0, batch),
+     * {@code C_b = alpha · op(A_b) · op(B_b) + beta · C_b} with op(A_b) of shape [m, k], op(B_b) [k, n],
+     * C_b [m, n] contiguous. A_b starts at {@code b·aBatchStride} (stored [m,k], or [k,m] when transA);
+     * B_b at {@code b·bBatchStride} (stored [k,n], or [n,k] when transB). A batch stride of 0 reuses the
+     * same matrix for every batch (a weight shared by all samples). C batches are contiguous (stride m·n).
+     */
+    void matmul(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c);
+
+    // ---------------------------------------------------------------- fused ops (each has a *Cpu reference)
+
+    /**
+     * Layer norm over the last axis: {@code out = (x − μ)·rstd·weight + bias}, rstd = 1/√(σ² + eps) with the
+     * biased variance (as torch.nn.LayerNorm). Saves {@code mean} and {@code rstd} [rows] for backward.
+     */
+    void layerNormForward(Buffer x, Buffer weight, Buffer bias, Buffer out, Buffer mean, Buffer rstd,
+                          int rows, int cols, float eps);
+
+    /** Accumulates dx [rows, cols], dweight [cols], dbias [cols] (any may be null). */
+    void layerNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer mean, Buffer rstd,
+                           Buffer dx, Buffer dweight, Buffer dbias, int rows, int cols);
+
+    /** Row-wise softmax (or log-softmax when {@code log}) of [rows, cols], max-subtracted for stability. */
+    void softmaxForward(Buffer x, Buffer out, int rows, int cols, boolean log);
+
+    /** Accumulates dx given the forward output {@code out}. */
+    void softmaxBackward(Buffer dout, Buffer out, Buffer dx, int rows, int cols, boolean log);
+
+    /**
+     * Scaled dot-product attention, one fused op: for each of {@code batchHeads} independent heads,
+     * {@code out = softmax(q·kᵀ·scale)·v} with q [lq, d], k and v [lk, d], out [lq, d]. lq may differ from
+     * lk (cross-attention). Saves the log-sum-exp of each score row in {@code lse} [batchHeads, lq] so
+     * backward can rebuild the probabilities without storing them (the FlashAttention recipe).
+     */
+    void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
+                          int batchHeads, int lq, int lk, int headDim, float scale);
+
+    /** Accumulates dq, dk, dv (any may be null). */
+    void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                           Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim, float scale);
+
+    /**
+     * Row gather along the middle axis: {@code out[o, j, :] = src[o, index[o, j], :]} with src
+     * [outer, srcLength, inner], int index [outer, indexLength], out [outer, indexLength, inner].
+     * MAE's keep/un-shuffle and CAE's visible/masked split are this op.
+     */
+    void gather(Buffer src, Buffer index, Buffer out, int outer, int srcLength, int indexLength, int inner);
+
+    /** The adjoint of gather: {@code dst[o, index[o, j], :] += src[o, j, :]}. */
+    void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dstLength, int indexLength, int inner);
+
+    /** One fused AdamW step over equal-length flat buffers (param, grad, first and second moments). */
+    void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step);
+
+    /** Waits until all queued work is done (no-op on the CPU); benchmarks call it inside the timed region. */
+    void synchronize();
+
+    /** Releases threads and memory. */
+    @Override
+    void close();
+}

@@ -1,0 +1,282 @@
+package dev.tessera.engine.backend.cpu;
+
+import static dev.tessera.engine.backend.cpu.CpuBuffer.f;
+import static dev.tessera.engine.backend.cpu.CpuBuffer.i;
+import static dev.tessera.engine.backend.cpu.CpuBuffer.off;
+
+import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.MemoryStats;
+import dev.tessera.engine.backend.ReduceOp;
+import dev.tessera.engine.backend.StepScope;
+import dev.tessera.engine.backend.UnaryOp;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pure-Java backend: the reference every other backend is tested against, and a usable trainer for the
+ * small presets. Memory is Java arrays recycled through a pool keyed by exact length: a training step asks
+ * for the same sizes every time, so after the first step every allocation is a pool hit and the heap stops
+ * growing. Compute is delegated to one class per kernel family ({@link LayerNormCpu}, {@link AttentionCpu},
+ * …), all sharing one {@link Parallel} pool sized to the machine.
+ */
+public final class CpuBackend implements Backend {
+
+    private final Parallel par;
+    private final Map<Integer, ArrayDeque<float[]>> floatPool = new HashMap<>();
+    private final Map<Integer, ArrayDeque<int[]>> intPool = new HashMap<>();
+    private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
+    private long liveBuffers, liveBytes, pooledBytes, systemAllocations;
+
+    /** A backend using every available processor. */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuBackend(int threads) {
+        this.par = new Parallel(threads);
+    }
+
+    public int threads() {
+        return par.threads();
+    }
+
+    /** The shared pool, for CPU-side work that wants the same threads (data loading excluded). */
+    public Parallel parallel() {
+        return par;
+    }
+
+    @Override
+    public String name() {
+        return "cpu(" + par.threads() + " threads)";
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    private final class Scope implements StepScope {
+        final List<Object> owned = new ArrayList<>();
+        boolean closed;
+
+        @Override
+        public void close() {
+            synchronized (CpuBackend.this) {
+                if (closed) return;
+                if (scopes.peek() != this) {
+                    throw new IllegalStateException("step scopes must close innermost first");
+                }
+                scopes.pop();
+                closed = true;
+                for (Object o : owned) release(o);
+                owned.clear();
+            }
+        }
+    }
+
+    @Override
+    public synchronized StepScope openScope() {
+        Scope s = new Scope();
+        scopes.push(s);
+        return s;
+    }
+
+    @Override
+    public synchronized Buffer allocate(int length) {
+        if (length < 0) throw new IllegalArgumentException("allocate: negative length " + length);
+        ArrayDeque<float[]> q = floatPool.get(length);
+        float[] a = q == null ? null : q.poll();
+        if (a == null) {
+            a = new float[length];
+            systemAllocations++;
+        } else {
+            Arrays.fill(a, 0f);
+            pooledBytes -= 4L * length;
+        }
+        track(a, length);
+        return new CpuBuffer(a, null, 0, length);
+    }
+
+    @Override
+    public synchronized Buffer allocateInts(int length) {
+        if (length < 0) throw new IllegalArgumentException("allocateInts: negative length " + length);
+        ArrayDeque<int[]> q = intPool.get(length);
+        int[] a = q == null ? null : q.poll();
+        if (a == null) {
+            a = new int[length];
+            systemAllocations++;
+        } else {
+            Arrays.fill(a, 0);
+            pooledBytes -= 4L * length;
+        }
+        track(a, length);
+        return new CpuBuffer(null, a, 0, length);
+    }
+
+    private void track(Object array, int length) {
+        liveBuffers++;
+        liveBytes += 4L * length;
+        Scope s = scopes.peek();
+        if (s != null) s.owned.add(array);
+    }
+
+    private void release(Object array) {
+        int length = array instanceof float[] f ? f.length : ((int[]) array).length;
+        if (array instanceof float[] f) floatPool.computeIfAbsent(length, x -> new ArrayDeque<>()).push(f);
+        else intPool.computeIfAbsent(length, x -> new ArrayDeque<>()).push((int[]) array);
+        liveBuffers--;
+        liveBytes -= 4L * length;
+        pooledBytes += 4L * length;
+    }
+
+    @Override
+    public synchronized MemoryStats memoryStats() {
+        return new MemoryStats(liveBuffers, liveBytes, pooledBytes, systemAllocations);
+    }
+
+    @Override
+    public void upload(float[] src, Buffer dst) {
+        sameLength("upload", src.length, dst);
+        System.arraycopy(src, 0, f(dst), off(dst), src.length);
+    }
+
+    @Override
+    public float[] download(Buffer src) {
+        return Arrays.copyOfRange(f(src), off(src), off(src) + src.length());
+    }
+
+    @Override
+    public void uploadInts(int[] src, Buffer dst) {
+        sameLength("uploadInts", src.length, dst);
+        System.arraycopy(src, 0, i(dst), off(dst), src.length);
+    }
+
+    @Override
+    public int[] downloadInts(Buffer src) {
+        return Arrays.copyOfRange(i(src), off(src), off(src) + src.length());
+    }
+
+    @Override
+    public void fill(Buffer dst, float value) {
+        Arrays.fill(f(dst), off(dst), off(dst) + dst.length(), value);
+    }
+
+    private static void sameLength(String op, int n, Buffer b) {
+        if (n != b.length()) {
+            throw new IllegalArgumentException(op + ": " + n + " host elements for a buffer of " + b.length());
+        }
+    }
+
+    // ---------------------------------------------------------------- primitives
+
+    @Override
+    public void copyStrided(Buffer src, int[] srcStrides, Buffer dst, int[] dstStrides, int[] shape, boolean accumulate) {
+        StridedCpu.copy(par, f(src), off(src), srcStrides, f(dst), off(dst), dstStrides, shape, accumulate);
+    }
+
+    @Override
+    public void unary(UnaryOp op, float param, Buffer x, Buffer out) {
+        sameLength("unary " + op, x.length(), out);
+        float[] xs = f(x), os = f(out);
+        int xo = off(x), oo = off(out);
+        par.forRange(x.length(), 16384, (from, to) -> {
+            for (int j = from; j < to; j++) os[oo + j] = op.apply(xs[xo + j], param);
+        });
+    }
+
+    @Override
+    public void binary(BinaryOp op, Buffer a, int[] aStrides, Buffer b, int[] bStrides, Buffer out, int[] shape) {
+        StridedCpu.binary(par, op, f(a), off(a), aStrides, f(b), off(b), bStrides, f(out), off(out), shape);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Buffer x, int outer, int length, int inner, Buffer out) {
+        ReduceCpu.reduce(par, op, f(x), off(x), outer, length, inner, f(out), off(out));
+    }
+
+    @Override
+    public void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices) {
+        ReduceCpu.argmax(f(x), off(x), outer, length, inner, i(outIndices), off(outIndices));
+    }
+
+    @Override
+    public void matmul(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                       Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c) {
+        Sgemm.gemm(par, transA, transB, batch, m, n, k, alpha, f(a), off(a), aBatchStride,
+                f(b), off(b), bBatchStride, beta, f(c), off(c));
+    }
+
+    @Override
+    public void layerNormForward(Buffer x, Buffer w, Buffer b, Buffer out, Buffer mean, Buffer rstd,
+                                 int rows, int cols, float eps) {
+        LayerNormCpu.forward(par, f(x), off(x), f(w), off(w), f(b), off(b), f(out), off(out),
+                f(mean), off(mean), f(rstd), off(rstd), rows, cols, eps);
+    }
+
+    @Override
+    public void layerNormBackward(Buffer dout, Buffer x, Buffer w, Buffer mean, Buffer rstd,
+                                  Buffer dx, Buffer dw, Buffer db, int rows, int cols) {
+        LayerNormCpu.backward(par, f(dout), off(dout), f(x), off(x), f(w), off(w), f(mean), off(mean),
+                f(rstd), off(rstd), dx == null ? null : f(dx), dx == null ? 0 : off(dx),
+                dw == null ? null : f(dw), dw == null ? 0 : off(dw),
+                db == null ? null : f(db), db == null ? 0 : off(db), rows, cols);
+    }
+
+    @Override
+    public void softmaxForward(Buffer x, Buffer out, int rows, int cols, boolean log) {
+        SoftmaxCpu.forward(par, f(x), off(x), f(out), off(out), rows, cols, log);
+    }
+
+    @Override
+    public void softmaxBackward(Buffer dout, Buffer out, Buffer dx, int rows, int cols, boolean log) {
+        SoftmaxCpu.backward(par, f(dout), off(dout), f(out), off(out), f(dx), off(dx), rows, cols, log);
+    }
+
+    @Override
+    public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
+                                 int batchHeads, int lq, int lk, int headDim, float scale) {
+        AttentionCpu.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                batchHeads, lq, lk, headDim, scale);
+    }
+
+    @Override
+    public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                                  Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim,
+                                  float scale) {
+        AttentionCpu.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                f(dout), off(dout), dq == null ? null : f(dq), dq == null ? 0 : off(dq),
+                dk == null ? null : f(dk), dk == null ? 0 : off(dk), dv == null ? null : f(dv), dv == null ? 0 : off(dv),
+                batchHeads, lq, lk, headDim, scale);
+    }
+
+    @Override
+    public void gather(Buffer src, Buffer index, Buffer out, int outer, int srcLength, int indexLength, int inner) {
+        GatherCpu.gather(par, f(src), off(src), i(index), off(index), f(out), off(out),
+                outer, srcLength, indexLength, inner);
+    }
+
+    @Override
+    public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dstLength, int indexLength, int inner) {
+        GatherCpu.scatterAdd(par, f(src), off(src), i(index), off(index), f(dst), off(dst),
+                outer, dstLength, indexLength, inner);
+    }
+
+    @Override
+    public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
+        int n = param.length();
+        for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamW", n, b);
+        AdamWCpu.step(par, f(param), off(param), f(grad), off(grad), f(m), off(m), f(v), off(v), n, step);
+    }
+
+    @Override
+    public void synchronize() {}
+
+    @Override
+    public void close() {
+        par.close();
+    }
+}

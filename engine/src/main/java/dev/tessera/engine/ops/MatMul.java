@@ -1,0 +1,93 @@
+package dev.tessera.engine.ops;
+
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.ReduceOp;
+import dev.tessera.engine.tensor.Shape;
+import dev.tessera.engine.tensor.ShapeException;
+import dev.tessera.engine.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Matrix products on the backend's batched GEMM. For Y = X·W: dX = dY·Wᵀ and dW = Xᵀ·dY, both computed by
+ * GEMMs that accumulate straight into the gradient buffers (beta = 1), so no temporary is made.
+ */
+public final class MatMul {
+    private MatMul() {}
+
+    /**
+     * a [.., m, k] · b: with b [k, n] every leading axis of a is folded into m (one big GEMM — the shape of
+     * every Linear in a ViT); with b [B.., k, n] and a [B.., m, k] (same leading axes) it is a batched GEMM.
+     */
+    public static Tensor matmul(Tensor a, Tensor b) {
+        Elementwise.requireFloat("matmul", a);
+        Elementwise.requireFloat("matmul", b);
+        if (a.rank() < 2 || b.rank() < 2) {
+            throw new ShapeException("matmul needs rank >= 2, got " + Shape.str(a.shape()) + " and " + Shape.str(b.shape()));
+        }
+        int k = a.dim(-1), m = a.dim(-2), n = b.dim(-1);
+        if (b.dim(-2) != k) {
+            throw new ShapeException("matmul: inner dimensions differ: " + Shape.str(a.shape()) + " · " + Shape.str(b.shape()));
+        }
+        Tensor ac = a.isContiguous() ? a : a.contiguous();
+        Tensor bc = b.isContiguous() ? b : b.contiguous();
+        Backend be = a.backend();
+        int[] outShape = a.shape();
+        outShape[outShape.length - 1] = n;
+        if (b.rank() == 2) {
+            int rows = a.numel() / k;
+            Buffer out = be.allocate(rows * n);
+            be.matmul(false, false, 1, rows, n, k, 1f, ac.buffer(), 0, bc.buffer(), 0, 0f, out);
+            return Tensor.result("matmul", out, outShape, g -> {
+                if (ac.requiresGrad()) be.matmul(false, true, 1, rows, k, n, 1f, g.buffer(), 0, bc.buffer(), 0, 1f, ac.gradBuffer());
+                if (bc.requiresGrad()) be.matmul(true, false, 1, k, n, rows, 1f, ac.buffer(), 0, g.buffer(), 0, 1f, bc.gradBuffer());
+            }, ac, bc);
+        }
+        int[] lead = Arrays.copyOf(a.shape(), a.rank() - 2);
+        if (!Arrays.equals(lead, Arrays.copyOf(b.shape(), b.rank() - 2))) {
+            throw new ShapeException("batched matmul: leading axes differ: " + Shape.str(a.shape()) + " · " + Shape.str(b.shape()));
+        }
+        int batch = Shape.numel(lead);
+        Buffer out = be.allocate(batch * m * n);
+        be.matmul(false, false, batch, m, n, k, 1f, ac.buffer(), m * k, bc.buffer(), k * n, 0f, out);
+        return Tensor.result("matmul", out, outShape, g -> {
+            if (ac.requiresGrad()) be.matmul(false, true, batch, m, k, n, 1f, g.buffer(), m * n, bc.buffer(), k * n, 1f, ac.gradBuffer());
+            if (bc.requiresGrad()) be.matmul(true, false, batch, k, n, m, 1f, ac.buffer(), m * k, g.buffer(), m * n, 1f, bc.gradBuffer());
+        }, ac, bc);
+    }
+
+    /** torch.nn.functional.linear: x [.., in] · Wᵀ + b with W [out, in], b [out] (or null). */
+    public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
+        Elementwise.requireFloat("linear", x);
+        if (w.rank() != 2 || x.rank() < 1 || x.dim(-1) != w.dim(1)) {
+            throw new ShapeException("linear: input " + Shape.str(x.shape()) + " and weight " + Shape.str(w.shape())
+                    + " (expected weight [out, " + (x.rank() > 0 ? x.dim(-1) : "?") + "])");
+        }
+        int in = w.dim(1), outF = w.dim(0);
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outF)) {
+            throw new ShapeException("linear: bias " + Shape.str(bias.shape()) + " for weight " + Shape.str(w.shape()));
+        }
+        Tensor xc = x.isContiguous() ? x : x.contiguous();
+        Tensor wc = w.isContiguous() ? w : w.contiguous();
+        Backend be = x.backend();
+        int rows = x.numel() / in;
+        int[] outShape = x.shape();
+        outShape[outShape.length - 1] = outF;
+        Buffer out = be.allocate(rows * outF);
+        if (bias != null) {
+            // Start from the bias broadcast over rows, then accumulate x·Wᵀ on top (beta = 1).
+            be.copyStrided(bias.buffer(), new int[] {0, 1}, out, new int[] {outF, 1}, new int[] {rows, outF}, false);
+        }
+        be.matmul(false, true, 1, rows, outF, in, 1f, xc.buffer(), 0, wc.buffer(), 0, bias != null ? 1f : 0f, out);
+        Tensor[] inputs = bias != null ? new Tensor[] {xc, wc, bias} : new Tensor[] {xc, wc};
+        return Tensor.result("linear", out, outShape, g -> {
+            if (xc.requiresGrad()) be.matmul(false, false, 1, rows, in, outF, 1f, g.buffer(), 0, wc.buffer(), 0, 1f, xc.gradBuffer());
+            if (wc.requiresGrad()) be.matmul(true, false, 1, outF, in, rows, 1f, g.buffer(), 0, xc.buffer(), 0, 1f, wc.gradBuffer());
+            if (bias != null && bias.requiresGrad()) {
+                Buffer db = be.allocate(outF);
+                be.reduce(ReduceOp.SUM, g.buffer(), 1, rows, outF, db);
+                bias.accumulateGrad(Tensor.wrap(be, db, outF));
+            }
+        }, inputs);
+    }
+}
