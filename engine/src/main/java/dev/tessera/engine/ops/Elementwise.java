@@ -68,6 +68,11 @@ public final class Elementwise {
         return unary("sqrt", UnaryOp.SQRT, 0f, x, (g, y) -> x.accumulateGrad(div(scale(g, 0.5f), y)));
     }
 
+    public static Tensor square(Tensor x) {
+        // d(x²)/dx = 2x
+        return unary("square", UnaryOp.SQUARE, 0f, x, (g, y) -> x.accumulateGrad(mul(g, scale(x, 2f))));
+    }
+
     public static Tensor pow(Tensor x, float p) {
         return unary("pow", UnaryOp.POW, p, x,
                 (g, y) -> x.accumulateGrad(mul(g, scale(unaryRaw(UnaryOp.POW, p - 1f, x), p))));

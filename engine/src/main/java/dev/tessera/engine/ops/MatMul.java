@@ -35,7 +35,7 @@ public final class MatMul {
         int[] outShape = a.shape();
         outShape[outShape.length - 1] = n;
         if (b.rank() == 2) {
-            int rows = a.numel() / k;
+            int rows = Shape.numel(Arrays.copyOf(a.shape(), a.rank() - 1)); // not numel/k: k may be 0
             Buffer out = be.allocate(rows * n);
             be.matmul(false, false, 1, rows, n, k, 1f, ac.buffer(), 0, bc.buffer(), 0, 0f, out);
             return Tensor.result("matmul", out, outShape, g -> {
@@ -59,6 +59,8 @@ public final class MatMul {
     /** torch.nn.functional.linear: x [.., in] · Wᵀ + b with W [out, in], b [out] (or null). */
     public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
         Elementwise.requireFloat("linear", x);
+        Elementwise.requireFloat("linear", w);
+        if (bias != null) Elementwise.requireFloat("linear", bias);
         if (w.rank() != 2 || x.rank() < 1 || x.dim(-1) != w.dim(1)) {
             throw new ShapeException("linear: input " + Shape.str(x.shape()) + " and weight " + Shape.str(w.shape())
                     + " (expected weight [out, " + (x.rank() > 0 ? x.dim(-1) : "?") + "])");
@@ -70,13 +72,14 @@ public final class MatMul {
         Tensor xc = x.isContiguous() ? x : x.contiguous();
         Tensor wc = w.isContiguous() ? w : w.contiguous();
         Backend be = x.backend();
-        int rows = x.numel() / in;
+        int rows = Shape.numel(Arrays.copyOf(x.shape(), x.rank() - 1));
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = outF;
         Buffer out = be.allocate(rows * outF);
         if (bias != null) {
             // Start from the bias broadcast over rows, then accumulate x·Wᵀ on top (beta = 1).
-            be.copyStrided(bias.buffer(), new int[] {0, 1}, out, new int[] {outF, 1}, new int[] {rows, outF}, false);
+            be.copyStrided(bias.buffer(), new int[] {0, bias.strides()[0]}, out, new int[] {outF, 1},
+                    new int[] {rows, outF}, false);
         }
         be.matmul(false, true, 1, rows, outF, in, 1f, xc.buffer(), 0, wc.buffer(), 0, bias != null ? 1f : 0f, out);
         Tensor[] inputs = bias != null ? new Tensor[] {xc, wc, bias} : new Tensor[] {xc, wc};

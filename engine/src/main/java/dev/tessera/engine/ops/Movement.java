@@ -56,10 +56,33 @@ public final class Movement {
         if (x.isContiguous()) return x;
         Backend be = x.backend();
         int[] shape = x.shape();
-        if (x.isInt()) throw new IllegalArgumentException("contiguous(): strided int32 tensors are not supported");
+        if (x.isInt()) return contiguousInts(x);
         Buffer out = be.allocate(x.numel());
         be.copyStrided(x.buffer(), x.strides(), out, Shape.contiguousStrides(shape), shape, false);
         return Tensor.result("contiguous", out, shape, x::accumulateGrad, x);
+    }
+
+    /**
+     * The backend's strided copy is float32-only, but index tensors get sliced too (MAE's
+     * {@code ids_keep = ids_shuffle[:, :len_keep]} is a narrow of an int tensor). Index tensors are small
+     * (N·L ints), so they are materialised with one host round trip instead of a second device primitive.
+     */
+    private static Tensor contiguousInts(Tensor x) {
+        int[] shape = x.shape(), strides = x.strides();
+        int n = x.numel();
+        int[] src = x.backend().downloadInts(x.buffer().slice(0, extent(shape, strides)));
+        int[] dst = new int[n];
+        int[] idx = new int[shape.length];
+        for (int i = 0; i < n; i++) {
+            int at = 0;
+            for (int d = 0; d < shape.length; d++) at += idx[d] * strides[d];
+            dst[i] = src[at];
+            for (int d = shape.length - 1; d >= 0; d--) {
+                if (++idx[d] < shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return Tensor.ofInts(x.backend(), dst, shape);
     }
 
     public static Tensor narrow(Tensor x, int axis, int start, int length) {
@@ -70,10 +93,12 @@ public final class Movement {
                     + " of shape " + Shape.str(shape));
         }
         shape[a] = length;
-        Buffer view = x.buffer().slice(start * strides[a], extent(shape, strides));
+        // An empty window starts at 0: start·stride may lie past the end of a strided parent's buffer.
+        Buffer view = length == 0 ? x.buffer().slice(0, 0) : x.buffer().slice(start * strides[a], extent(shape, strides));
         Tensor v = Tensor.view(x, view, shape, strides);
         int[] xShape = x.shape();
         return Tensor.record(v, "narrow", g -> {
+            if (length == 0) return;
             // Accumulate g into the matching window of x's (contiguous) gradient.
             int[] cs = Shape.contiguousStrides(xShape);
             Buffer window = x.gradBuffer().slice(start * cs[a], extent(g.shape(), cs));
@@ -104,6 +129,7 @@ public final class Movement {
         int[] shape = parts[0].shape();
         int total = 0;
         for (Tensor p : parts) {
+            if (p.isInt()) throw new IllegalArgumentException("concat: int32 tensors are not supported (got " + p + ")");
             int[] s = p.shape();
             boolean ok = s.length == rank;
             for (int d = 0; ok && d < rank; d++) if (d != a && s[d] != shape[d]) ok = false;

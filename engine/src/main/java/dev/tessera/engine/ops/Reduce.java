@@ -9,8 +9,9 @@ import dev.tessera.engine.tensor.Tensor;
 import java.util.Arrays;
 
 /**
- * Sum and mean over axes. The backend reduces one axis of a [outer, length, inner] view at a time; several
- * axes are reduced one after another. Backward broadcasts the gradient back (an expand view, no copy).
+ * Sum, mean and variance over axes; max and argmax along one axis. The backend reduces one axis of a
+ * [outer, length, inner] view at a time; several axes are reduced one after another. The backward of a sum
+ * broadcasts the gradient back (an expand view, no copy); the backward of max routes it to the argmax.
  */
 public final class Reduce {
     private Reduce() {}
@@ -58,6 +59,74 @@ public final class Reduce {
 
     public static Tensor meanAll(Tensor x) {
         return sumAll(x).mul(1f / x.numel());
+    }
+
+    /**
+     * Variance over {@code axes} (torch.var): Σ(x − mean)² / (n − 1) when {@code unbiased} (Bessel's
+     * correction, the default of torch.var and what MAE's norm_pix_loss uses), else / n. Composed from
+     * mean, sub, square and sum, so its gradient needs no rule of its own.
+     */
+    public static Tensor var(Tensor x, int[] axes, boolean unbiased, boolean keepDim) {
+        Elementwise.requireFloat("var", x);
+        int count = 1;
+        for (int a : axes) count *= x.shape()[Shape.axis("var", a, x.rank())];
+        Tensor centered = x.sub(mean(x, axes, true));
+        // n = 1 with Bessel's correction divides 0 by 0: NaN, as in PyTorch.
+        return sum(centered.square(), axes, keepDim).mul(1f / (unbiased ? count - 1 : count));
+    }
+
+    /**
+     * Maximum along one axis. The gradient goes to the first position that attains the maximum (the
+     * element {@link #argmax} reports), so ties do not split it; backward is argmax + scatterAdd.
+     */
+    public static Tensor max(Tensor x, int axis, boolean keepDim) {
+        Elementwise.requireFloat("max", x);
+        int a = Shape.axis("max", axis, x.rank());
+        int[] shape = x.shape();
+        int outer = Shape.numel(Arrays.copyOf(shape, a)), length = shape[a];
+        int inner = Shape.numel(Arrays.copyOfRange(shape, a + 1, shape.length));
+        if (length == 0) throw new ShapeException("max: axis " + a + " of " + Shape.str(shape) + " is empty");
+        Tensor xc = Movement.contiguous(x);
+        Backend be = x.backend();
+        Buffer out = be.allocate(outer * inner);
+        be.reduce(ReduceOp.MAX, xc.buffer(), outer, length, inner, out);
+        return Tensor.result("max", out, reducedShape(shape, a, keepDim), g -> {
+            // idx[o·inner + i] = argmax over k of x[o, k, i]. scatterAdd shares one index across its inner
+            // axis, so scatter into a [outer·inner, length] scratch (inner = 1), then add it into dx [outer,
+            // length, inner] with a strided copy that swaps the last two axes back.
+            Buffer idx = be.allocateInts(outer * inner);
+            be.argmax(xc.buffer(), outer, length, inner, idx);
+            Buffer scratch = be.allocate(outer * inner * length);
+            be.scatterAdd(g.buffer(), idx, scratch, outer * inner, length, 1, 1);
+            be.copyStrided(scratch, new int[] {inner * length, 1, length}, xc.gradBuffer(),
+                    new int[] {length * inner, inner, 1}, new int[] {outer, length, inner}, true);
+        }, xc);
+    }
+
+    /** Index of the first maximum along {@code axis}, as an int32 tensor without that axis. */
+    public static Tensor argmax(Tensor x, int axis) {
+        Elementwise.requireFloat("argmax", x);
+        int a = Shape.axis("argmax", axis, x.rank());
+        int[] shape = x.shape();
+        int outer = Shape.numel(Arrays.copyOf(shape, a)), length = shape[a];
+        int inner = Shape.numel(Arrays.copyOfRange(shape, a + 1, shape.length));
+        if (length == 0) throw new ShapeException("argmax: axis " + a + " of " + Shape.str(shape) + " is empty");
+        Tensor xc = Movement.contiguous(x.detach());
+        Buffer idx = x.backend().allocateInts(outer * inner);
+        x.backend().argmax(xc.buffer(), outer, length, inner, idx);
+        return Tensor.wrap(x.backend(), idx, reducedShape(shape, a, false));
+    }
+
+    /** {@code shape} with axis {@code a} set to 1 (keepDim) or removed. */
+    private static int[] reducedShape(int[] shape, int a, boolean keepDim) {
+        if (keepDim) {
+            int[] s = shape.clone();
+            s[a] = 1;
+            return s;
+        }
+        int[] s = new int[shape.length - 1];
+        for (int d = 0, j = 0; d < shape.length; d++) if (d != a) s[j++] = shape[d];
+        return s;
     }
 
     /**

@@ -3,10 +3,14 @@ package dev.tessera.engine.tensor;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.ops.AttentionOp;
 import dev.tessera.engine.ops.Elementwise;
+import dev.tessera.engine.ops.GatherOp;
+import dev.tessera.engine.ops.LayerNormOp;
 import dev.tessera.engine.ops.MatMul;
 import dev.tessera.engine.ops.Movement;
 import dev.tessera.engine.ops.Reduce;
+import dev.tessera.engine.ops.SoftmaxOp;
 import java.util.Arrays;
 
 /**
@@ -172,8 +176,8 @@ public final class Tensor {
 
     public int[] toIntArray() {
         if (!isInt) throw new IllegalStateException("toIntArray on a float32 tensor");
-        if (!isContiguous()) throw new IllegalStateException("toIntArray needs a contiguous int tensor");
-        return backend.downloadInts(buffer.slice(0, numel()));
+        Tensor c = isContiguous() ? this : Movement.contiguous(this);
+        return backend.downloadInts(c.buffer.slice(0, c.numel()));
     }
 
     /** The single value of a one-element tensor. */
@@ -211,6 +215,10 @@ public final class Tensor {
     public void setGrad(Tensor g) {
         if (g != null && !Arrays.equals(g.shape, shape)) {
             throw new ShapeException("setGrad: gradient " + Shape.str(g.shape) + " for tensor " + Shape.str(shape));
+        }
+        // Backward kernels write gradBuffer() as a dense row-major array, so the gradient must be one.
+        if (g != null && (g.isInt || !g.isContiguous())) {
+            throw new IllegalArgumentException("setGrad: the gradient must be a contiguous float32 tensor, got " + g);
         }
         grad = g;
     }
@@ -279,6 +287,7 @@ public final class Tensor {
     public Tensor log() { return Elementwise.log(this); }
     public Tensor sqrt() { return Elementwise.sqrt(this); }
     public Tensor pow(float p) { return Elementwise.pow(this, p); }
+    public Tensor square() { return Elementwise.square(this); }
     public Tensor tanh() { return Elementwise.tanh(this); }
     public Tensor relu() { return Elementwise.relu(this); }
     /** Exact GELU, x·Φ(x) (SPEC §1.3). */
@@ -309,6 +318,26 @@ public final class Tensor {
     public Tensor mean(int[] axes, boolean keepDim) { return Reduce.mean(this, axes, keepDim); }
     public Tensor mean(int axis, boolean keepDim) { return Reduce.mean(this, new int[] {axis}, keepDim); }
     public Tensor mean() { return Reduce.meanAll(this); }
+    /** torch.var over {@code axes}; {@code unbiased} divides by n−1 (Bessel), else by n. */
+    public Tensor var(int[] axes, boolean unbiased, boolean keepDim) { return Reduce.var(this, axes, unbiased, keepDim); }
+    /** Maximum along {@code axis}; the gradient goes to the first maximal element. */
+    public Tensor max(int axis, boolean keepDim) { return Reduce.max(this, axis, keepDim); }
+    /** Index of the first maximum along {@code axis}, int32, that axis removed. */
+    public Tensor argmax(int axis) { return Reduce.argmax(this, axis); }
+
+    // ------------------------------------------------------------------ normalisation (ops.LayerNormOp, ops.SoftmaxOp)
+
+    /** Layer norm over the last axis, weight and bias [C] (either may be null: 1 and 0). */
+    public Tensor layerNorm(Tensor weight, Tensor bias, float eps) { return LayerNormOp.layerNorm(this, weight, bias, eps); }
+    public Tensor softmax(int axis) { return SoftmaxOp.softmax(this, axis); }
+    public Tensor logSoftmax(int axis) { return SoftmaxOp.logSoftmax(this, axis); }
+
+    // ------------------------------------------------------------------ indexing (ops.GatherOp)
+
+    /** out[.., j, ..] = this[.., index[.., j], ..]; index int32 of shape shape[:axis] + [K]. */
+    public Tensor gather(int axis, Tensor index) { return GatherOp.gather(this, axis, index); }
+    /** The adjoint of gather: a tensor with {@code size} at {@code axis}, out[.., index[.., j], ..] += this[.., j, ..]. */
+    public Tensor scatterAdd(int axis, Tensor index, int size) { return GatherOp.scatterAdd(this, axis, index, size); }
 
     // ------------------------------------------------------------------ matrix multiply (ops.MatMul)
 
@@ -316,4 +345,9 @@ public final class Tensor {
     public Tensor matmul(Tensor o) { return MatMul.matmul(this, o); }
     /** x·Wᵀ + b with W [out, in] (torch.nn.Linear); bias may be null. */
     public Tensor linear(Tensor weight, Tensor bias) { return MatMul.linear(this, weight, bias); }
+
+    // ------------------------------------------------------------------ attention (ops.AttentionOp)
+
+    /** softmax(q·kᵀ·scale)·v, fused; q [B, H, Lq, dh], k and v [B, H, Lk, dh] → [B, H, Lq, dh]. */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, float scale) { return AttentionOp.attention(q, k, v, scale); }
 }

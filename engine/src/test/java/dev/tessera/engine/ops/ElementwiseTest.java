@@ -45,6 +45,10 @@ class ElementwiseTest {
         GradCheck.check("log", t -> t[0].log(), x);
         GradCheck.check("sqrt", t -> t[0].sqrt(), x);
         GradCheck.check("pow", t -> t[0].pow(2.5f), x);
+        float[] sq = new float[xv.length];
+        for (int i = 0; i < xv.length; i++) sq[i] = xv[i] * xv[i];
+        assertClose("square", sq, x.square().toArray(), 0, 0);
+        GradCheck.check("square", t -> t[0].square(), x);
         GradCheck.check("neg", t -> t[0].neg(), x);
         GradCheck.check("scale", t -> t[0].mul(3f), x);
         GradCheck.check("addScalar", t -> t[0].add(3f), x);

@@ -27,7 +27,7 @@ public final class AttentionCpu {
                     double m = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < lk; j++) {
                         double dot = 0;
-                        for (int c = 0; c < d; c++) dot += q[qb + i * d + c] * k[kb + j * d + c];
+                        for (int c = 0; c < d; c++) dot += (double) q[qb + i * d + c] * k[kb + j * d + c];
                         s[j] = dot * scale;
                         m = Math.max(m, s[j]);
                     }
@@ -66,8 +66,8 @@ public final class AttentionCpu {
                     for (int j = 0; j < lk; j++) {
                         double dot = 0, dp = 0;
                         for (int c = 0; c < d; c++) {
-                            dot += q[qb + i * d + c] * k[kb + j * d + c];
-                            dp += dout[gb + i * d + c] * v[vb + j * d + c];
+                            dot += (double) q[qb + i * d + c] * k[kb + j * d + c];
+                            dp += (double) dout[gb + i * d + c] * v[vb + j * d + c];
                         }
                         p[j] = Math.exp(dot * scale - rowLse);
                         ds[j] = p[j] * (dp - di);

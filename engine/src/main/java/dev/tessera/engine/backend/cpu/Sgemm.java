@@ -1,15 +1,67 @@
 package dev.tessera.engine.backend.cpu;
 
 /**
- * The CPU backend's SGEMM entry point: batched, multi-threaded. Work is split over (batch, row-block) pairs
- * so both one large GEMM and many small per-head GEMMs keep every core busy.
+ * The CPU backend's SGEMM entry point: batched, multi-threaded, and the one place that chooses between the
+ * packed Vector API kernel ({@link SgemmVector}) and the scalar oracle ({@link SgemmScalar}).
+ *
+ * <p>Choice of path (it depends on the shape only, never on the thread count):
+ * <ul>
+ *   <li>{@code -Dtessera.cpu.scalar=true} forces the scalar oracle everywhere (debugging, teaching, and the
+ *       "vector vs scalar" benchmark).</li>
+ *   <li>Tiny products (m·n·k below {@link #VECTOR_MIN_MNK}) and k = 0 take the scalar path: packing both
+ *       operands costs more than it saves when there is almost nothing to multiply.</li>
+ *   <li>Everything else takes the vector path.</li>
+ * </ul>
+ *
+ * <p>Threading: many independent GEMMs (attention heads: batch = images × heads) are split over the batch,
+ * one whole GEMM per task, so each thread packs its own operands and no thread waits for another. Few large
+ * GEMMs (linear layers) are split inside: C is cut into a grid of rectangles, one per thread, along
+ * whichever dimension keeps the rectangles square-ish, because a task packs its own A rows and B columns and
+ * the packing cost per flop is ∝ 1/rows + 1/cols. Either way every element is computed by the same
+ * arithmetic in the same order, so results are bit-identical for any thread count.
  */
 public final class Sgemm {
     private Sgemm() {}
 
+    /** Name of the system property that forces the scalar path: {@code -Dtessera.cpu.scalar=true}. */
+    public static final String SCALAR_PROPERTY = "tessera.cpu.scalar";
+
+    private static final boolean SCALAR_ONLY = Boolean.getBoolean(SCALAR_PROPERTY);
+
+    /** Below this m·n·k (≈ 32³) the scalar loop wins: there is too little work to amortise packing. */
+    static final long VECTOR_MIN_MNK = 32 * 32 * 32;
+
+    /** Don't split one GEMM across threads below this m·n·k: a fork/join costs microseconds. */
+    private static final long PARALLEL_MIN_MNK = 1L << 18;
+
+    /** True when the vector kernel is in use (it is unless {@code tessera.cpu.scalar=true}). */
+    public static boolean vectorEnabled() {
+        return !SCALAR_ONLY;
+    }
+
+    /** A short description for logs and benchmark reports, e.g. {@code vector 6x32 (512-bit)}. */
+    public static String describe() {
+        return SCALAR_ONLY ? "scalar (" + SCALAR_PROPERTY + "=true)"
+                : "vector " + SgemmVector.MR + "x" + SgemmVector.NR + " (" + SgemmVector.SPECIES.vectorBitSize()
+                        + "-bit), scalar below m*n*k=" + VECTOR_MIN_MNK;
+    }
+
+    /** See {@link dev.tessera.engine.backend.Backend#matmul}; C batches are contiguous [m, n]. */
     public static void gemm(Parallel par, boolean transA, boolean transB, int batch, int m, int n, int k,
                             float alpha, float[] a, int ao, int aBatchStride, float[] b, int bo, int bBatchStride,
                             float beta, float[] c, int co) {
+        if (batch <= 0 || m <= 0 || n <= 0) return;
+        if (SCALAR_ONLY || k == 0 || (long) m * n * k < VECTOR_MIN_MNK) {
+            scalar(par, transA, transB, batch, m, n, k, alpha, a, ao, aBatchStride, b, bo, bBatchStride, beta, c, co);
+        } else {
+            vector(par, transA, transB, batch, m, n, k, alpha, a, ao, aBatchStride, b, bo, bBatchStride, beta, c, co);
+        }
+    }
+
+    /** The scalar oracle, split over (batch, 64-row block) pairs. */
+    static void scalar(Parallel par, boolean transA, boolean transB, int batch, int m, int n, int k,
+                       float alpha, float[] a, int ao, int aBatchStride, float[] b, int bo, int bBatchStride,
+                       float beta, float[] c, int co) {
         int lda = transA ? m : k, ldb = transB ? k : n;
         int rowBlock = Math.max(1, Math.min(m, 64));
         int blocksPerBatch = (m + rowBlock - 1) / rowBlock;
@@ -21,5 +73,68 @@ public final class Sgemm {
                         b, bo + bi * bBatchStride, ldb, beta, c, co + bi * m * n + r0 * n, n);
             }
         });
+    }
+
+    /** The packed vector kernel; k ≥ 1. */
+    static void vector(Parallel par, boolean transA, boolean transB, int batch, int m, int n, int k,
+                       float alpha, float[] a, int ao, int aBatchStride, float[] b, int bo, int bBatchStride,
+                       float beta, float[] c, int co) {
+        int lda = transA ? m : k, ldb = transB ? k : n, threads = par.threads();
+        if (batch > 1 && (batch % threads == 0 || batch >= 4 * threads)) {
+            // Over the batch: contiguous runs of whole GEMMs per thread (balanced up to one GEMM).
+            par.forRange(batch, 1, (from, to) -> {
+                for (int bi = from; bi < to; bi++) {
+                    SgemmVector.gemm(transA, transB, k, alpha, a, ao + bi * aBatchStride, lda,
+                            b, bo + bi * bBatchStride, ldb, beta, c, co + bi * m * n, n, 0, m, 0, n);
+                }
+            });
+            return;
+        }
+        long mnk = (long) m * n * k;
+        int tasks = (int) Math.max(1, Math.min(threads, mnk / PARALLEL_MIN_MNK));
+        int[] grid = grid(tasks, m, n);
+        int rowSplits = grid[0], colSplits = grid[1];
+        int slivers = (m + SgemmVector.MR - 1) / SgemmVector.MR, panels = (n + SgemmVector.NR - 1) / SgemmVector.NR;
+        for (int bi = 0; bi < batch; bi++) {
+            int aB = ao + bi * aBatchStride, bB = bo + bi * bBatchStride, cB = co + bi * m * n;
+            par.forRange(rowSplits * colSplits, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    int rs = t / colSplits, cs = t % colSplits;
+                    // Cut at tile boundaries so only the true matrix edge produces partial tiles.
+                    int r0 = Math.min(m, slivers * rs / rowSplits * SgemmVector.MR);
+                    int r1 = Math.min(m, slivers * (rs + 1) / rowSplits * SgemmVector.MR);
+                    int c0 = Math.min(n, panels * cs / colSplits * SgemmVector.NR);
+                    int c1 = Math.min(n, panels * (cs + 1) / colSplits * SgemmVector.NR);
+                    if (r0 < r1 && c0 < c1) {
+                        SgemmVector.gemm(transA, transB, k, alpha, a, aB, lda, b, bB, ldb, beta, c, cB, n,
+                                r0, r1, c0, c1);
+                    }
+                }
+            });
+        }
+    }
+
+    /**
+     * {rowSplits, colSplits} with rowSplits·colSplits = tasks (or fewer when the matrix has fewer tiles),
+     * minimising the packing cost per task, rowSplits/m + colSplits/n.
+     */
+    static int[] grid(int tasks, int m, int n) {
+        int slivers = (m + SgemmVector.MR - 1) / SgemmVector.MR, panels = (n + SgemmVector.NR - 1) / SgemmVector.NR;
+        int bestR = 1, bestC = 1;
+        double bestCost = Double.MAX_VALUE;
+        for (int t = tasks; t >= 1 && bestCost == Double.MAX_VALUE; t--) {
+            for (int cs = 1; cs <= t; cs++) {
+                if (t % cs != 0) continue;
+                int rs = t / cs;
+                if (rs > slivers || cs > panels) continue;
+                double cost = (double) rs / m + (double) cs / n;
+                if (cost < bestCost) {
+                    bestCost = cost;
+                    bestR = rs;
+                    bestC = cs;
+                }
+            }
+        }
+        return new int[] {bestR, bestC};
     }
 }

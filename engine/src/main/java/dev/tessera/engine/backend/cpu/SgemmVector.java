@@ -1,0 +1,283 @@
+package dev.tessera.engine.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast single-threaded SGEMM: C = alpha·op(A)·op(B) + beta·C on one rectangle of C, row-major, built the
+ * GotoBLAS way (Goto &amp; van de Geijn 2008, "Anatomy of High-Performance Matrix Multiplication"; the loop
+ * names jc/pc/ic/jr/ir are BLIS's, Van Zee &amp; van de Geijn 2015):
+ * <pre>
+ *   for jc in cols step NC                      B~ = op(B)[pc:pc+kc, jc:jc+nc]  packed once, lives in L2/L3
+ *     for pc in 0..k step ≈KC                   kc·(MR+NR) floats per micro-kernel call: the k-slab
+ *       pack B~ into NR-wide panels [kc][NR]
+ *       for ic in rows step MC                  A~ = op(A)[ic:ic+mc, pc:pc+kc]  packed, lives in L2
+ *         pack A~ into MR-tall slivers [kc][MR]
+ *         for jr over B~ panels                 one panel (kc·NR floats) stays in L1 while …
+ *           for ir over A~ slivers              … every sliver of A~ streams past it
+ *             micro-kernel: MR×NR tile of C held in registers for the whole kc loop
+ * </pre>
+ * Packing is what makes the micro-kernel simple: both operands are read with unit stride whatever the
+ * transposes are (transA/transB only change the pack loops), and the edges are zero-padded to full MR×NR
+ * tiles, so the kernel never branches on shape inside its k loop; only the final store is masked.
+ *
+ * <p>The register tile is MR = 6 rows × NR = 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A = 15
+ * vector registers, the classic Haswell 6×16 shape (BLIS {@code bli_sgemm_haswell_asm_6x16}), scaled to the
+ * vector width. The accumulators are twelve separate locals on purpose: C2 keeps Vector API values in
+ * registers only while they never escape; putting them in an array made an earlier kernel ~20× slower
+ * (JAVA-GPU.md §4.2).
+ *
+ * <p>Numerics: each C element is a plain FMA chain over p in increasing order within a k-slab, and slabs are
+ * applied in increasing order ({@code C = β·C + α·acc} for the first, {@code C = C + α·acc} after). The slab
+ * boundaries depend only on k, so the result of an element depends neither on which tile or thread computed
+ * it nor on the thread count.
+ */
+final class SgemmVector {
+    private SgemmVector() {}
+
+    /**
+     * The vector shape. {@code SPECIES_PREFERRED} is the widest the CPU supports (512 bits with AVX-512, 256
+     * with AVX2, 128 on NEON); {@code -Dtessera.cpu.vectorBits=256} pins a narrower one, which helps on CPUs
+     * whose 512-bit FMA is split into two 256-bit halves (e.g. Zen 4, JAVA-GPU.md §3.7).
+     */
+    static final VectorSpecies<Float> SPECIES = species(Integer.getInteger("tessera.cpu.vectorBits", 0));
+    static final int V = SPECIES.length();
+
+    /** Register tile: MR rows of C × NR columns (two vectors). */
+    static final int MR = 6;
+    static final int NR = 2 * V;
+
+    /**
+     * Cache blocking. KC: the k-slab; one B panel (KC·NR floats: 32 KiB at NR = 32) must stay in L1 while A
+     * slivers stream past. MC: rows of A~ (MC·KC floats, 144 KiB) sized to sit in L2 next to the panel being
+     * used. NC: columns of B~ packed at once (KC·NC floats, 2 MiB) — an L3-sized block.
+     */
+    static final int KC = 256;
+    static final int MC = 144;
+    static final int NC = 2048;
+
+    private static VectorSpecies<Float> species(int bits) {
+        return switch (bits) {
+            case 0 -> FloatVector.SPECIES_PREFERRED;
+            case 128 -> FloatVector.SPECIES_128;
+            case 256 -> FloatVector.SPECIES_256;
+            case 512 -> FloatVector.SPECIES_512;
+            default -> throw new IllegalArgumentException("tessera.cpu.vectorBits must be 128, 256 or 512, got " + bits);
+        };
+    }
+
+    /** Per-thread packing buffers, grown on demand and reused: a training step repeats the same shapes. */
+    private static final class Scratch {
+        float[] a = new float[0];
+        float[] b = new float[0];
+        final float[] tile = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * Computes rows [r0, r1) × columns [c0, c1) of C = alpha·op(A)·op(B) + beta·C, where op(A) is [m, k]
+     * (stored [m, lda] or, when transA, [k, lda]) and op(B) is [k, n] (stored [k, ldb] or [n, ldb]).
+     * k must be ≥ 1. With beta == 0, C is not read (NaNs in it are ignored).
+     */
+    static void gemm(boolean transA, boolean transB, int k, float alpha,
+                     float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                     float beta, float[] c, int co, int ldc, int r0, int r1, int c0, int c1) {
+        Scratch s = SCRATCH.get();
+        int slabs = (k + KC - 1) / KC;
+        int maxKc = (k + slabs - 1) / slabs;
+        int maxNc = Math.min(NC, roundUp(c1 - c0, NR));
+        int maxMc = Math.min(MC, roundUp(r1 - r0, MR));
+        if (s.b.length < maxKc * maxNc) s.b = new float[maxKc * maxNc];
+        if (s.a.length < maxKc * maxMc) s.a = new float[maxKc * maxMc];
+        float[] ap = s.a, bp = s.b, tile = s.tile;
+
+        for (int jc = c0; jc < c1; jc += NC) {
+            int nc = Math.min(NC, c1 - jc);
+            for (int slab = 0; slab < slabs; slab++) {
+                // Balanced slabs (k = 384 → 192 + 192, not 256 + 128); boundaries depend on k only.
+                int pc = (int) ((long) k * slab / slabs), kc = (int) ((long) k * (slab + 1) / slabs) - pc;
+                float slabBeta = slab == 0 ? beta : 1f;
+                if (transB) packBTransposed(b, bo, ldb, pc, kc, jc, nc, bp);
+                else packB(b, bo, ldb, pc, kc, jc, nc, bp);
+                for (int ic = r0; ic < r1; ic += MC) {
+                    int mc = Math.min(MC, r1 - ic);
+                    if (transA) packATransposed(a, ao, lda, pc, kc, ic, mc, ap);
+                    else packA(a, ao, lda, pc, kc, ic, mc, ap);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int cols = Math.min(NR, nc - jr), bOff = jr * kc;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int rows = Math.min(MR, mc - ir);
+                            tile(kc, ap, ir * kc, bp, bOff, c, co + (ic + ir) * ldc + jc + jr, ldc,
+                                    rows, cols, alpha, slabBeta, tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+
+    // ---------------------------------------------------------------- packing
+
+    /** B~ from B [k, ldb]: panel q holds columns jc+q·NR … as [kc][NR]; columns past nc are zero. */
+    private static void packB(float[] b, int bo, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        for (int j0 = 0; j0 < nc; j0 += NR) {
+            int w = Math.min(NR, nc - j0), dst = j0 * kc, src = bo + pc * ldb + jc + j0;
+            if (w == NR) {
+                for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
+                    FloatVector.fromArray(SPECIES, b, src).intoArray(bp, dst);
+                    FloatVector.fromArray(SPECIES, b, src + V).intoArray(bp, dst + V);
+                }
+            } else {
+                for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
+                    System.arraycopy(b, src, bp, dst, w);
+                    java.util.Arrays.fill(bp, dst + w, dst + NR, 0f);
+                }
+            }
+        }
+    }
+
+    /** B~ from Bᵀ stored [n, ldb]: element (p, j) is b[j·ldb + p]; each source row becomes a panel column. */
+    private static void packBTransposed(float[] b, int bo, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        for (int j0 = 0; j0 < nc; j0 += NR) {
+            int w = Math.min(NR, nc - j0), panel = j0 * kc;
+            for (int j = 0; j < w; j++) {
+                int src = bo + (jc + j0 + j) * ldb + pc;
+                for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = b[src + p];
+            }
+            for (int j = w; j < NR; j++) {
+                for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = 0f;
+            }
+        }
+    }
+
+    /** A~ from A [m, lda]: sliver s holds rows ic+s·MR … as [kc][MR]; rows past mc are zero. */
+    private static void packA(float[] a, int ao, int lda, int pc, int kc, int ic, int mc, float[] ap) {
+        for (int i0 = 0; i0 < mc; i0 += MR) {
+            int h = Math.min(MR, mc - i0), sliver = i0 * kc;
+            for (int r = 0; r < h; r++) {
+                int src = ao + (ic + i0 + r) * lda + pc;
+                for (int p = 0; p < kc; p++) ap[sliver + p * MR + r] = a[src + p];
+            }
+            for (int r = h; r < MR; r++) {
+                for (int p = 0; p < kc; p++) ap[sliver + p * MR + r] = 0f;
+            }
+        }
+    }
+
+    /** A~ from Aᵀ stored [k, lda]: element (i, p) is a[p·lda + i], so each sliver row-slice is contiguous. */
+    private static void packATransposed(float[] a, int ao, int lda, int pc, int kc, int ic, int mc, float[] ap) {
+        for (int i0 = 0; i0 < mc; i0 += MR) {
+            int h = Math.min(MR, mc - i0), dst = i0 * kc, src = ao + pc * lda + ic + i0;
+            for (int p = 0; p < kc; p++, src += lda, dst += MR) {
+                System.arraycopy(a, src, ap, dst, h);
+                for (int r = h; r < MR; r++) ap[dst + r] = 0f;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- micro-kernel
+
+    /**
+     * A tile that may be cut by the matrix edge: full tiles go straight to C; edge tiles are computed into
+     * the scratch tile (alpha = 1, beta = 0, so it holds the raw sums) and finished with the same scalar
+     * arithmetic the vector store does, so an element's bits do not depend on which kind of tile it was in.
+     */
+    private static void tile(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff, int ldc,
+                             int rows, int cols, float alpha, float beta, float[] tile) {
+        if (rows == MR && cols == NR) {
+            kernel(kc, ap, aOff, bp, bOff, c, cOff, ldc, alpha, beta);
+            return;
+        }
+        kernel(kc, ap, aOff, bp, bOff, tile, 0, NR, 1f, 0f);
+        for (int r = 0; r < rows; r++) {
+            int cr = cOff + r * ldc;
+            for (int j = 0; j < cols; j++) {
+                float t = alpha * tile[r * NR + j];
+                c[cr + j] = beta == 0f ? t : beta * c[cr + j] + t;
+            }
+        }
+    }
+
+    /**
+     * One full MR×NR tile: acc = A-sliver · B-panel over kc, then C = beta·C + alpha·acc (C unread when
+     * beta == 0). Per p: 2 vector loads of B, 6 broadcasts of A, 12 FMAs. The stores are written out rather
+     * than factored into a helper: a helper taking vectors must be inlined or the vectors get boxed, and this
+     * method is big enough that C2 stops inlining (NodeCountInliningCutoff) part-way through.
+     */
+    private static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff, int ldc,
+                               float alpha, float beta) {
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
+        FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
+        FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
+        for (int p = 0; p < kc; p++) {
+            int ai = aOff + p * MR, bi = bOff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bi + V);
+            FloatVector x = FloatVector.broadcast(SPECIES, ap[ai]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(SPECIES, ap[ai + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(SPECIES, ap[ai + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(SPECIES, ap[ai + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(SPECIES, ap[ai + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(SPECIES, ap[ai + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        int o0 = cOff, o1 = o0 + ldc, o2 = o1 + ldc, o3 = o2 + ldc, o4 = o3 + ldc, o5 = o4 + ldc;
+        c00 = c00.mul(alpha);
+        c01 = c01.mul(alpha);
+        c10 = c10.mul(alpha);
+        c11 = c11.mul(alpha);
+        c20 = c20.mul(alpha);
+        c21 = c21.mul(alpha);
+        c30 = c30.mul(alpha);
+        c31 = c31.mul(alpha);
+        c40 = c40.mul(alpha);
+        c41 = c41.mul(alpha);
+        c50 = c50.mul(alpha);
+        c51 = c51.mul(alpha);
+        if (beta != 0f) {
+            c00 = FloatVector.fromArray(SPECIES, c, o0).mul(beta).add(c00);
+            c01 = FloatVector.fromArray(SPECIES, c, o0 + V).mul(beta).add(c01);
+            c10 = FloatVector.fromArray(SPECIES, c, o1).mul(beta).add(c10);
+            c11 = FloatVector.fromArray(SPECIES, c, o1 + V).mul(beta).add(c11);
+            c20 = FloatVector.fromArray(SPECIES, c, o2).mul(beta).add(c20);
+            c21 = FloatVector.fromArray(SPECIES, c, o2 + V).mul(beta).add(c21);
+            c30 = FloatVector.fromArray(SPECIES, c, o3).mul(beta).add(c30);
+            c31 = FloatVector.fromArray(SPECIES, c, o3 + V).mul(beta).add(c31);
+            c40 = FloatVector.fromArray(SPECIES, c, o4).mul(beta).add(c40);
+            c41 = FloatVector.fromArray(SPECIES, c, o4 + V).mul(beta).add(c41);
+            c50 = FloatVector.fromArray(SPECIES, c, o5).mul(beta).add(c50);
+            c51 = FloatVector.fromArray(SPECIES, c, o5 + V).mul(beta).add(c51);
+        }
+        c00.intoArray(c, o0);
+        c01.intoArray(c, o0 + V);
+        c10.intoArray(c, o1);
+        c11.intoArray(c, o1 + V);
+        c20.intoArray(c, o2);
+        c21.intoArray(c, o2 + V);
+        c30.intoArray(c, o3);
+        c31.intoArray(c, o3 + V);
+        c40.intoArray(c, o4);
+        c41.intoArray(c, o4 + V);
+        c50.intoArray(c, o5);
+        c51.intoArray(c, o5 + V);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.tessera.engine.ops;
+
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.tensor.Shape;
+import dev.tessera.engine.tensor.ShapeException;
+import dev.tessera.engine.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * Layer norm over the last axis (Ba et al. 2016; torch.nn.functional.layer_norm, biased variance), one fused
+ * backend op. Forward saves each row's mean and rstd = 1/√(σ² + eps), so backward reads x once more and
+ * never recomputes statistics (llm.c's layernorm_forward/backward split). ViT, MAE and CAE use eps = 1e-6
+ * (SPEC §1.3). The backward formula is written out in {@code backend.cpu.LayerNormCpu}.
+ */
+public final class LayerNormOp {
+    private LayerNormOp() {}
+
+    /**
+     * x [.., C], weight [C], bias [C] → [.., C]. A null weight (bias) means 1 (0): the non-affine norm.
+     */
+    public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
+        Elementwise.requireFloat("layerNorm", x);
+        if (x.rank() < 1) throw new ShapeException("layerNorm: needs rank >= 1, got a scalar");
+        int[] shape = x.shape();
+        int cols = shape[shape.length - 1];
+        int rows = Shape.numel(Arrays.copyOf(shape, shape.length - 1));
+        Backend be = x.backend();
+        Tensor w = weight != null ? affine("weight", weight, shape) : Tensor.ones(be, cols);
+        Tensor b = bias != null ? affine("bias", bias, shape) : Tensor.zeros(be, cols);
+        Tensor xc = Movement.contiguous(x);
+        Buffer out = be.allocate(rows * cols), mean = be.allocate(rows), rstd = be.allocate(rows);
+        be.layerNormForward(xc.buffer(), w.buffer(), b.buffer(), out, mean, rstd, rows, cols, eps);
+        return Tensor.result("layerNorm", out, shape, g -> be.layerNormBackward(g.buffer(), xc.buffer(), w.buffer(),
+                mean, rstd, xc.requiresGrad() ? xc.gradBuffer() : null, w.requiresGrad() ? w.gradBuffer() : null,
+                b.requiresGrad() ? b.gradBuffer() : null, rows, cols), xc, w, b);
+    }
+
+    private static Tensor affine(String what, Tensor p, int[] xShape) {
+        Elementwise.requireFloat("layerNorm", p);
+        if (p.rank() != 1 || p.dim(0) != xShape[xShape.length - 1]) {
+            throw new ShapeException("layerNorm: " + what + " " + Shape.str(p.shape()) + " for input "
+                    + Shape.str(xShape) + " (expected [" + xShape[xShape.length - 1] + "])");
+        }
+        return Movement.contiguous(p);
+    }
+}

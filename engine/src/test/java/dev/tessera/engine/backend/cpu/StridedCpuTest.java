@@ -1,0 +1,80 @@
+package dev.tessera.engine.backend.cpu;
+
+import static dev.tessera.engine.testing.Close.assertClose;
+
+import dev.tessera.engine.backend.BinaryOp;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** The strided copy and broadcasting binary primitives against multi-index loops. */
+class StridedCpuTest {
+    static final Parallel PAR = new Parallel(2);
+
+    @AfterAll
+    static void close() {
+        PAR.close();
+    }
+
+    static float[] iota(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = i;
+        return a;
+    }
+
+    @Test
+    void copyWithPermutedSourceStrides() {
+        // src [2, 3, 4] row-major; read it as its permutation (2, 0, 1) → shape [4, 2, 3].
+        float[] src = iota(24), dst = new float[24];
+        StridedCpu.copy(PAR, src, 0, new int[] {1, 12, 4}, dst, 0, new int[] {6, 3, 1}, new int[] {4, 2, 3}, false);
+        float[] e = new float[24];
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++)
+                for (int k = 0; k < 4; k++) e[(k * 2 + i) * 3 + j] = src[(i * 3 + j) * 4 + k];
+        assertClose("permute copy", e, dst, 0, 0);
+        // Permuted destination strides with offsets: write the transpose of a [3, 5] block.
+        float[] big = iota(40), out = new float[17];
+        StridedCpu.copy(PAR, big, 5, new int[] {5, 1}, out, 2, new int[] {1, 3}, new int[] {3, 5}, false);
+        float[] et = new float[17];
+        for (int i = 0; i < 3; i++) for (int j = 0; j < 5; j++) et[2 + j * 3 + i] = big[5 + i * 5 + j];
+        assertClose("transposed destination", et, out, 0, 0);
+    }
+
+    @Test
+    void broadcastSourceAndAccumulate() {
+        // A bias [4] broadcast over 1,000 rows (stride 0 on the row axis), enough rows to split over threads.
+        int rows = 1000;
+        float[] bias = {1, 2, 3, 4}, dst = new float[rows * 4];
+        java.util.Arrays.fill(dst, 0.5f);
+        StridedCpu.copy(PAR, bias, 0, new int[] {0, 1}, dst, 0, new int[] {4, 1}, new int[] {rows, 4}, true);
+        float[] e = new float[rows * 4];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < 4; c++) e[r * 4 + c] = 0.5f + bias[c];
+        assertClose("broadcast accumulate", e, dst, 0, 0);
+        // Accumulating into a stride-0 destination sums (the backward of a broadcast); it must not race.
+        float[] col = new float[4];
+        StridedCpu.copy(PAR, dst, 0, new int[] {4, 1}, col, 0, new int[] {0, 1}, new int[] {rows, 4}, true);
+        float[] sums = new float[4];
+        for (int c = 0; c < 4; c++) sums[c] = rows * (0.5f + bias[c]);
+        assertClose("sum into stride 0", sums, col, 0, 0);
+        // Rank 0 and empty shapes.
+        float[] one = {3f}, to = {2f};
+        StridedCpu.copy(PAR, one, 0, new int[0], to, 0, new int[0], new int[0], true);
+        assertClose("rank 0", new float[] {5f}, to, 0, 0);
+        StridedCpu.copy(PAR, one, 0, new int[] {1, 1}, to, 0, new int[] {1, 1}, new int[] {0, 3}, false);
+        assertClose("empty", new float[] {5f}, to, 0, 0);
+    }
+
+    @Test
+    void binaryBroadcastsBothOperands() {
+        // a [3, 1] + b [1, 4] → [3, 4]; and a − b with b read transposed.
+        float[] a = {1, 2, 3}, b = {10, 20, 30, 40}, out = new float[12];
+        StridedCpu.binary(PAR, BinaryOp.ADD, a, 0, new int[] {1, 0}, b, 0, new int[] {0, 1}, out, 0, new int[] {3, 4});
+        float[] e = new float[12];
+        for (int i = 0; i < 3; i++) for (int j = 0; j < 4; j++) e[i * 4 + j] = a[i] + b[j];
+        assertClose("outer sum", e, out, 0, 0);
+        float[] m = iota(6), t = iota(6), d = new float[6];
+        StridedCpu.binary(PAR, BinaryOp.MUL, m, 0, new int[] {3, 1}, t, 0, new int[] {1, 2}, d, 0, new int[] {2, 3});
+        float[] ed = new float[6];
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) ed[i * 3 + j] = m[i * 3 + j] * t[j * 2 + i];
+        assertClose("mul with transposed operand", ed, d, 0, 0);
+    }
+}

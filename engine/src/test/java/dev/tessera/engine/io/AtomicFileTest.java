@@ -1,0 +1,83 @@
+package dev.tessera.engine.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFileTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void successfulWriteLeavesOnlyTheTarget() throws IOException {
+        Path p = dir.resolve("ckpt.safetensors");
+        SafeTensors.write(p, Map.of("a", TensorData.f32(new float[] {1}, 1)), Map.of());
+        SafeTensors.write(p, Map.of("a", TensorData.f32(new float[] {2}, 1)), Map.of());
+        assertEquals(List.of(p), list());
+        assertArrayEquals(new float[] {2}, SafeTensors.read(p).get("a").floats());
+        // Not the owner-only mode of temporary files.
+        if (Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class) != null) {
+            assertEquals("rw-r--r--", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
+        }
+    }
+
+    @Test
+    void aWriterFailingMidwayKeepsTheOldFileAndDeletesTheTemp() throws IOException {
+        Path p = dir.resolve("ckpt.safetensors");
+        SafeTensors.write(p, Map.of("a", TensorData.f32(new float[] {1, 2, 3}, 3)), Map.of("epoch", "1"));
+        byte[] before = Files.readAllBytes(p);
+        UncheckedIOException io = assertThrows(UncheckedIOException.class, () -> AtomicFile.write(p, ch -> {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+            throw new IOException("disk full");
+        }));
+        assertTrue(io.getMessage().contains(p.toAbsolutePath().toString()) && io.getMessage().contains("disk full"), io.getMessage());
+        assertThrows(IllegalStateException.class, () -> AtomicFile.write(p, ch -> {
+            ch.write(ByteBuffer.wrap(new byte[100]));
+            throw new IllegalStateException("serialiser bug");
+        }));
+        assertArrayEquals(before, Files.readAllBytes(p));
+        assertEquals(List.of(p), list());
+    }
+
+    @Test
+    void invalidTensorsFailBeforeTouchingTheFile() throws IOException {
+        Path p = dir.resolve("ckpt.safetensors");
+        SafeTensors.write(p, Map.of("a", TensorData.f32(new float[] {1}, 1)), Map.of());
+        byte[] before = Files.readAllBytes(p);
+        assertThrows(IllegalArgumentException.class,
+                () -> SafeTensors.write(p, Map.of("__metadata__", TensorData.f32(new float[] {1}, 1)), Map.of()));
+        assertArrayEquals(before, Files.readAllBytes(p));
+        assertEquals(List.of(p), list());
+    }
+
+    @Test
+    void anUnwritableDestinationNamesThePath() throws IOException {
+        Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
+        Path inFile = file.resolve("ckpt.safetensors");
+        UncheckedIOException e = assertThrows(UncheckedIOException.class,
+                () -> SafeTensors.write(inFile, Map.of("a", TensorData.f32(new float[] {1}, 1)), Map.of()));
+        assertTrue(e.getMessage().contains(inFile.toString()) && e.getMessage().contains(file.toString()), e.getMessage());
+        Path missing = dir.resolve("missing/ckpt.safetensors");
+        e = assertThrows(UncheckedIOException.class,
+                () -> SafeTensors.write(missing, Map.of("a", TensorData.f32(new float[] {1}, 1)), Map.of()));
+        assertTrue(e.getMessage().contains("does not exist") && e.getMessage().contains(missing.getParent().toString()), e.getMessage());
+    }
+
+    private List<Path> list() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        }
+    }
+}
