@@ -1,0 +1,61 @@
+package dev.tessera.cae;
+
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Module;
+import dev.tessera.engine.nn.Parameter;
+import dev.tessera.engine.random.Rng;
+import dev.tessera.engine.tensor.Tensor;
+
+/**
+ * The regressor's multi-head cross-attention (official {@code CrossAttention} in modeling_cae_helper.py,
+ * SPEC §3.4): queries from one sequence, keys and values from another.
+ * <pre>
+ *   q = xq·W_qᵀ + q_bias      k = xk·W_kᵀ (no bias)      v = xv·W_vᵀ + v_bias       three separate D×D matrices
+ *   o = softmax(q·kᵀ·(D/h)^−½)·v   per head (one fused op; Lq = M queries, Lk = Nv + M keys)
+ *   out = concat heads · W_projᵀ + b_proj
+ * </pre>
+ * Names are the checkpoint's: {@code q.weight}, {@code k.weight}, {@code v.weight}, {@code q_bias},
+ * {@code v_bias}, {@code proj.*}. The k bias is fixed at zero, as in BEiT's self-attention.
+ */
+public final class CrossAttention extends Module {
+    private final int dim, heads;
+    private final float scale;
+    private final Linear q, k, v, proj;
+    private final Parameter qBias, vBias;
+
+    /** @param qvBias learnable q_bias and v_bias (the official qkv_bias=True); none otherwise */
+    public CrossAttention(Backend backend, int dim, int heads, boolean qvBias, Rng rng) {
+        if (dim % heads != 0) throw new IllegalArgumentException("CrossAttention: dim " + dim + " not divisible by heads " + heads);
+        this.dim = dim;
+        this.heads = heads;
+        this.scale = (float) Math.pow(dim / heads, -0.5);
+        this.q = module("q", new Linear(backend, dim, dim, false, rng));
+        this.k = module("k", new Linear(backend, dim, dim, false, rng));
+        this.v = module("v", new Linear(backend, dim, dim, false, rng));
+        this.qBias = qvBias ? parameter("q_bias", Tensor.zeros(backend, dim)) : null;
+        this.vBias = qvBias ? parameter("v_bias", Tensor.zeros(backend, dim)) : null;
+        this.proj = module("proj", new Linear(backend, dim, dim, true, rng));
+    }
+
+    /** xq [N, Lq, D], xk and xv [N, Lk, D] → [N, Lq, D]. */
+    public Tensor forward(Tensor xq, Tensor xk, Tensor xv) {
+        Tensor qh = splitHeads(xq.linear(q.weight().tensor(), qBias == null ? null : qBias.tensor()));  // [N, h, Lq, D/h]
+        Tensor kh = splitHeads(xk.linear(k.weight().tensor(), null));                                   // [N, h, Lk, D/h]
+        Tensor vh = splitHeads(xv.linear(v.weight().tensor(), vBias == null ? null : vBias.tensor()));  // [N, h, Lk, D/h]
+        int n = xq.dim(0), lq = xq.dim(1);
+        Tensor o = Tensor.attention(qh, kh, vh, scale)     // [N, h, Lq, D/h]
+                .transpose(1, 2)                           // [N, Lq, h, D/h]
+                .reshape(n, lq, dim);                      // [N, Lq, D]  heads concatenated
+        return proj.forward(o);
+    }
+
+    /** [N, T, D] → [N, h, T, D/h], head-major split of the feature axis. */
+    private Tensor splitHeads(Tensor x) {
+        return x.reshape(x.dim(0), x.dim(1), heads, dim / heads).transpose(1, 2);
+    }
+
+    public Linear proj() {
+        return proj;
+    }
+}
