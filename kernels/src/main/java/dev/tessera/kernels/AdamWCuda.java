@@ -1,0 +1,48 @@
+package dev.tessera.kernels;
+
+import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.Buffer;
+
+/**
+ * Launcher for adamw.cu: one fused AdamW step over the flat parameter store. CPU reference: {@code AdamWCpu}.
+ * The loop, one thread per i:
+ * <pre>
+ *   m[i] = β1·m[i] + (1−β1)·g[i];   v[i] = β2·v[i] + (1−β2)·g[i]·g[i]
+ *   p[i] = p[i]·decay − stepSize·m[i] / (√v[i] / bc2Sqrt + eps)
+ * </pre>
+ * The per-step scalars are computed here with the very expressions AdamWCpu uses (double bias corrections,
+ * then rounded to float), and the kernel repeats AdamWCpu's float operations in order without FMA
+ * contraction, so the GPU result is bit-identical to the CPU's.
+ */
+public final class AdamWCuda {
+    public static final int DEFAULT_BLOCK = 256;
+
+    private final LaunchContext lc;
+
+    AdamWCuda(LaunchContext lc) {
+        this.lc = lc;
+    }
+
+    /** The host-side scalars in kernel argument order: b1, b2, 1−b1, 1−b2, eps, stepSize, bc2Sqrt, decay. */
+    static float[] scalars(AdamWStep s) {
+        double bc1 = 1.0 - Math.pow(s.beta1(), s.step());
+        double bc2 = 1.0 - Math.pow(s.beta2(), s.step());
+        float stepSize = (float) (s.lr() / bc1);
+        float bc2Sqrt = (float) Math.sqrt(bc2);
+        float decay = 1f - s.lr() * s.weightDecay();
+        float b1 = s.beta1(), b2 = s.beta2();
+        return new float[] {b1, b2, 1 - b1, 1 - b2, s.eps(), stepSize, bc2Sqrt, decay};
+    }
+
+    public void step(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step, int block) {
+        int n = param.length();
+        for (Buffer b : new Buffer[] {grad, m, v}) {
+            if (b.length() != n) throw new IllegalArgumentException("adamW: " + n + " host elements for a buffer of " + b.length());
+        }
+        CudaBuffer ps = lc.required(param, n, "adamW param"), gs = lc.required(grad, n, "adamW grad");
+        CudaBuffer ms = lc.required(m, n, "adamW m"), vs = lc.required(v, n, "adamW v");
+        KernelArgs args = new KernelArgs().ptr(ps).ptr(gs).ptr(ms).ptr(vs).i(n);
+        for (float f : scalars(step)) args.f(f);
+        lc.module.launch("adamw_step", LaunchConfig.linear(n, LaunchConfig.checkWarpMultiple("adamw", block)), args);
+    }
+}

@@ -1,0 +1,390 @@
+package dev.tessera.kernels;
+
+import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.MemoryStats;
+import dev.tessera.engine.backend.ReduceOp;
+import dev.tessera.engine.backend.StepScope;
+import dev.tessera.engine.backend.UnaryOp;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import jcuda.CudaException;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The CUDA implementation of {@link Backend}: every primitive and fused op runs as one of our kernels (or
+ * cuBLAS for matmul when it loads), queued on one stream of one device.
+ *
+ * <p>How the pieces fit, in reading order: {@link CudaProbe} says whether a device is usable;
+ * {@link CudaContext} holds the device, its primary context and the stream; {@link KernelModule} loads the
+ * fatbin and launches kernels; {@link DeviceAllocator} caches device blocks; {@link CudaBuffer} is a view of
+ * one; {@link PinnedStaging} carries uploads and downloads. The launchers — {@link StridedCuda},
+ * {@link ReduceCuda}, {@link GemmCuda} / {@link CublasGemm}, {@link LayerNormCuda}, {@link SoftmaxCuda},
+ * {@link AttentionCuda}, {@link GatherCuda}, {@link AdamWCuda} — each pair with one .cu file and one CPU
+ * reference of the same base name.
+ *
+ * <p>Ordering: all work is queued on one stream, so calls behave as if each finished before the next began
+ * (the Backend contract) while the host runs ahead. {@link #download} and {@link #synchronize} wait.
+ * Memory: buffers allocated inside a {@link StepScope} go back to the caching allocator when it closes,
+ * which keeps device memory flat across steps. Threads: any thread may call in (each call makes the context
+ * current), but calls must not overlap — the engine drives a backend from one thread at a time.
+ *
+ * <pre>
+ *   try (CudaBackend gpu = new CudaBackend(0)) { ... }     // throws CudaUnavailableException with a reason
+ * </pre>
+ */
+public final class CudaBackend implements Backend {
+    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
+
+    private final CudaContext ctx;
+    private final KernelModule module;
+    private final DeviceAllocator allocator;
+    private final PinnedStaging staging;
+    private final LaunchContext lc;
+    private final StridedCuda strided;
+    private final ReduceCuda reduce;
+    private final GemmCuda gemmKernels;
+    private final GpuGemm gemm;
+    private final LayerNormCuda layerNorm;
+    private final SoftmaxCuda softmax;
+    private final AttentionCuda attention;
+    private final GatherCuda gather;
+    private final AdamWCuda adamW;
+    private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
+    private boolean closed;
+
+    /** Device {@code ordinal} with options from system properties ({@link CudaOptions#fromSystemProperties}). */
+    public CudaBackend(int ordinal) {
+        this(ordinal, CudaOptions.fromSystemProperties());
+    }
+
+    public CudaBackend(int ordinal, CudaOptions options) {
+        ctx = new CudaContext(ordinal);
+        try {
+            module = new KernelModule(ctx, options.syncAfterLaunch());
+            allocator = new DeviceAllocator(new DriverMemory(ctx));
+            staging = new PinnedStaging(ctx);
+            lc = new LaunchContext(module, allocator, this, ctx.status().multiprocessors());
+            strided = new StridedCuda(lc);
+            reduce = new ReduceCuda(lc);
+            gemmKernels = new GemmCuda(lc);
+            gemm = options.useCublas() && ctx.status().cublas() ? new CublasGemm(ctx, lc, options.tf32()) : gemmKernels;
+            layerNorm = new LayerNormCuda(lc);
+            softmax = new SoftmaxCuda(lc);
+            attention = new AttentionCuda(lc);
+            gather = new GatherCuda(ctx, lc);
+            gather.reset();
+            adamW = new AdamWCuda(lc);
+        } catch (RuntimeException | Error e) {
+            ctx.close();
+            throw e;
+        }
+        LOG.log(System.Logger.Level.INFO, "{0}; matmul: {1}", ctx.status().describe(), gemm.describe());
+    }
+
+    @Override
+    public String name() {
+        return "cuda:" + ctx.ordinal() + " (" + ctx.status().deviceName() + ")";
+    }
+
+    public CudaStatus status() {
+        return ctx.status();
+    }
+
+    /** Which GEMM runs matmul, e.g. "cuBLAS via JCublas2 (fp32)". */
+    public String gemmDescription() {
+        return gemm.describe();
+    }
+
+    // The launchers, for parity tests and kernel benchmarks that pick variants and block sizes.
+    public StridedCuda strided() { return strided; }
+    public ReduceCuda reduceKernels() { return reduce; }
+    public GemmCuda gemmKernels() { return gemmKernels; }
+    public LayerNormCuda layerNorm() { return layerNorm; }
+    public SoftmaxCuda softmax() { return softmax; }
+    public AttentionCuda attention() { return attention; }
+    public GatherCuda gatherKernels() { return gather; }
+    public AdamWCuda adamWKernels() { return adamW; }
+
+    // ---------------------------------------------------------------- memory
+
+    private final class Scope implements StepScope {
+        final List<DeviceAllocator.Allocation> owned = new ArrayList<>();
+        boolean closed;
+
+        @Override
+        public void close() {
+            synchronized (CudaBackend.this) {
+                if (closed) return;
+                if (scopes.peek() != this) throw new IllegalStateException("step scopes must close innermost first");
+                scopes.pop();
+                closed = true;
+                for (DeviceAllocator.Allocation a : owned) allocator.release(a);
+                owned.clear();
+            }
+        }
+    }
+
+    @Override
+    public synchronized StepScope openScope() {
+        Scope s = new Scope();
+        scopes.push(s);
+        return s;
+    }
+
+    @Override
+    public Buffer allocate(int length) {
+        return allocate(length, false);
+    }
+
+    @Override
+    public Buffer allocateInts(int length) {
+        return allocate(length, true);
+    }
+
+    private synchronized Buffer allocate(int length, boolean ints) {
+        if (length < 0) throw new IllegalArgumentException("allocate: negative length " + length);
+        ctx.makeCurrent();
+        DeviceAllocator.Allocation a = allocator.allocate(4L * length);
+        Scope s = scopes.peek();
+        if (s != null) s.owned.add(a);
+        CudaBuffer b = new CudaBuffer(a, this, 0, length, ints);
+        if (length > 0) memset(b, 0);
+        return b;
+    }
+
+    @Override
+    public synchronized MemoryStats memoryStats() {
+        return new MemoryStats(allocator.liveBuffers(), allocator.liveBytes(), allocator.pooledBytes(),
+                allocator.systemAllocations());
+    }
+
+    /** Driver view {free, total} of device memory, for the memory test and `tessera info`. */
+    public long[] deviceMemoryInfo() {
+        return ctx.memoryInfo();
+    }
+
+    @Override
+    public void upload(float[] src, Buffer dst) {
+        ctx.makeCurrent();
+        CudaBuffer d = CudaBuffer.cast(dst, this, false, "upload");
+        sameLength("upload", src.length, d);
+        staging.upload(src, d.pointer());
+    }
+
+    @Override
+    public float[] download(Buffer src) {
+        ctx.makeCurrent();
+        CudaBuffer s = CudaBuffer.cast(src, this, false, "download");
+        float[] out = new float[s.length()];
+        staging.download(s.pointer(), out);
+        gather.checkErrors();
+        return out;
+    }
+
+    @Override
+    public void uploadInts(int[] src, Buffer dst) {
+        ctx.makeCurrent();
+        CudaBuffer d = CudaBuffer.cast(dst, this, true, "uploadInts");
+        sameLength("uploadInts", src.length, d);
+        staging.upload(src, d.pointer());
+    }
+
+    @Override
+    public int[] downloadInts(Buffer src) {
+        ctx.makeCurrent();
+        CudaBuffer s = CudaBuffer.cast(src, this, true, "downloadInts");
+        int[] out = new int[s.length()];
+        staging.download(s.pointer(), out);
+        gather.checkErrors();
+        return out;
+    }
+
+    @Override
+    public void fill(Buffer dst, float value) {
+        ctx.makeCurrent();
+        memset(CudaBuffer.cast(dst, this, false, "fill"), Float.floatToRawIntBits(value));
+    }
+
+    private void memset(CudaBuffer b, int bits) {
+        if (b.length() == 0) return;
+        CUdeviceptr p = b.pointer();
+        CudaCallException.check("cuMemsetD32Async(" + b.length() + " words)",
+                () -> JCudaDriver.cuMemsetD32Async(p, bits, b.length(), ctx.stream()));
+    }
+
+    private static void sameLength(String op, int n, Buffer b) {
+        if (n != b.length()) {
+            throw new IllegalArgumentException(op + ": " + n + " host elements for a buffer of " + b.length());
+        }
+    }
+
+    // ---------------------------------------------------------------- primitives
+
+    @Override
+    public void copyStrided(Buffer src, int[] srcStrides, Buffer dst, int[] dstStrides, int[] shape, boolean accumulate) {
+        ctx.makeCurrent();
+        strided.copy(src, srcStrides, dst, dstStrides, shape, accumulate, StridedCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void unary(UnaryOp op, float param, Buffer x, Buffer out) {
+        ctx.makeCurrent();
+        strided.unary(op, param, x, out, StridedCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void binary(BinaryOp op, Buffer a, int[] aStrides, Buffer b, int[] bStrides, Buffer out, int[] shape) {
+        ctx.makeCurrent();
+        strided.binary(op, a, aStrides, b, bStrides, out, shape, StridedCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void reduce(ReduceOp op, Buffer x, int outer, int length, int inner, Buffer out) {
+        ctx.makeCurrent();
+        reduce.reduce(op, x, outer, length, inner, out);
+    }
+
+    @Override
+    public void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices) {
+        ctx.makeCurrent();
+        reduce.argmax(x, outer, length, inner, outIndices, ReduceCuda.ARGMAX_BLOCK);
+    }
+
+    @Override
+    public void matmul(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                       Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c) {
+        ctx.makeCurrent();
+        GemmCuda.checkSizes(batch, m, n, k, a.length(), aBatchStride, b.length(), bBatchStride, c.length());
+        gemm.gemm(transA, transB, batch, m, n, k, alpha, lc.floats(a, 0, "matmul A"), aBatchStride,
+                lc.floats(b, 0, "matmul B"), bBatchStride, beta, lc.floats(c, 0, "matmul C"));
+    }
+
+    // ---------------------------------------------------------------- fused ops
+
+    @Override
+    public void layerNormForward(Buffer x, Buffer weight, Buffer bias, Buffer out, Buffer mean, Buffer rstd,
+                                 int rows, int cols, float eps) {
+        ctx.makeCurrent();
+        layerNorm.forward(LayerNormCuda.DEFAULT, LayerNormCuda.DEFAULT_BLOCK, x, weight, bias, out, mean, rstd, rows,
+                cols, eps);
+    }
+
+    @Override
+    public void layerNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer mean, Buffer rstd,
+                                  Buffer dx, Buffer dweight, Buffer dbias, int rows, int cols) {
+        ctx.makeCurrent();
+        layerNorm.backward(LayerNormCuda.DEFAULT, LayerNormCuda.DEFAULT_BLOCK, dout, x, weight, mean, rstd, dx,
+                dweight, dbias, rows, cols);
+    }
+
+    @Override
+    public void softmaxForward(Buffer x, Buffer out, int rows, int cols, boolean log) {
+        ctx.makeCurrent();
+        SoftmaxCuda.Variant v = SoftmaxCuda.choose(cols);
+        softmax.forward(v, SoftmaxCuda.defaultBlock(v), x, out, rows, cols, log);
+    }
+
+    @Override
+    public void softmaxBackward(Buffer dout, Buffer out, Buffer dx, int rows, int cols, boolean log) {
+        ctx.makeCurrent();
+        SoftmaxCuda.Variant v = SoftmaxCuda.choose(cols);
+        softmax.backward(v, SoftmaxCuda.defaultBlock(v), dout, out, dx, rows, cols, log);
+    }
+
+    @Override
+    public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
+                                 int batchHeads, int lq, int lk, int headDim, float scale) {
+        ctx.makeCurrent();
+        attention.forward(AttentionCuda.choose(headDim), AttentionCuda.V1_DEFAULT_BLOCK, q, k, v, out, lse, batchHeads,
+                lq, lk, headDim, scale);
+    }
+
+    @Override
+    public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                                  Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim,
+                                  float scale) {
+        ctx.makeCurrent();
+        attention.backward(AttentionCuda.choose(headDim), AttentionCuda.V1_DEFAULT_BLOCK, q, k, v, out, lse, dout, dq,
+                dk, dv, batchHeads, lq, lk, headDim, scale);
+    }
+
+    @Override
+    public void gather(Buffer src, Buffer index, Buffer out, int outer, int srcLength, int indexLength, int inner) {
+        ctx.makeCurrent();
+        gather.gather(src, index, out, outer, srcLength, indexLength, inner, GatherCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dstLength, int indexLength, int inner) {
+        ctx.makeCurrent();
+        gather.scatterAdd(src, index, dst, outer, dstLength, indexLength, inner, GatherCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
+        ctx.makeCurrent();
+        adamW.step(param, grad, m, v, step, AdamWCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void synchronize() {
+        ctx.synchronize();
+        gather.checkErrors();
+    }
+
+    /** Waits for queued work, then frees every device block, the staging memory, the module and the context. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        ctx.makeCurrent();
+        try {
+            ctx.synchronize();
+        } finally {
+            if (gemm != gemmKernels) gemm.close();
+            gather.close();
+            staging.close();
+            allocator.close();
+            module.close();
+            ctx.close();
+        }
+    }
+
+    /** {@link DeviceAllocator.Raw} over cuMemAlloc/cuMemFree; an out-of-memory result becomes null. */
+    private static final class DriverMemory implements DeviceAllocator.Raw {
+        private final CudaContext ctx;
+
+        DriverMemory(CudaContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public CUdeviceptr malloc(long bytes) {
+            CUdeviceptr p = new CUdeviceptr();
+            try {
+                JCudaDriver.cuMemAlloc(p, bytes);
+                return p;
+            } catch (CudaException e) {
+                int code = CudaCallException.codeOf(e);
+                if (code == CUresult.CUDA_ERROR_OUT_OF_MEMORY) return null;
+                throw new CudaCallException("cuMemAlloc(" + bytes + " bytes)", code, e);
+            }
+        }
+
+        @Override
+        public void free(CUdeviceptr p) {
+            CudaCallException.check("cuMemFree", () -> JCudaDriver.cuMemFree(p));
+        }
+
+        @Override
+        public long[] memoryInfo() {
+            return ctx.memoryInfo();
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.tessera.kernels;
+
+import dev.tessera.engine.backend.Buffer;
+
+/**
+ * Launcher for gemm.cu, our own SGEMM: the fallback when cuBLAS cannot be loaded, and the teaching ladder.
+ * CPU reference: {@code SgemmScalar} (batched by {@code Sgemm}). The loop it parallelises, per batch b:
+ * <pre>
+ *   for i &lt; m: for j &lt; n:                       // v1: one thread per (i, j); v2/v3: one block per tile,
+ *       acc = Σ_p op(A_b)[i][p]·op(B_b)[p][j]     //     each thread a 4×4 / 8×8 register block
+ *       C_b[i][j] = (beta == 0 ? 0 : beta·C_b[i][j]) + alpha·acc
+ * </pre>
+ * The batch runs over grid.z (a grid-stride loop past 65535).
+ */
+public final class GemmCuda implements GpuGemm {
+
+    public enum Variant {
+        /** One thread per C element, 16×16 blocks. */
+        V1_NAIVE,
+        /** 64×64 tiles through shared memory, 4×4 outputs per thread, 256 threads. */
+        V2_TILED_64,
+        /** 128×128 tiles, 8×8 outputs per thread, 256 threads. */
+        V3_TILED_128
+    }
+
+    private final LaunchContext lc;
+
+    GemmCuda(LaunchContext lc) {
+        this.lc = lc;
+    }
+
+    @Override
+    public String describe() {
+        return "Tessera tiled SGEMM (gemm.cu)";
+    }
+
+    /**
+     * The default rule: 128×128 tiles when they still give every SM a block (they reuse each loaded element
+     * twice as often), else 64×64 tiles so small products (one image, few tokens) spread over more SMs.
+     */
+    public static Variant choose(int batch, int m, int n, int multiprocessors) {
+        long tiles128 = (long) ceil(m, 128) * ceil(n, 128) * batch;
+        return tiles128 >= multiprocessors ? Variant.V3_TILED_128 : Variant.V2_TILED_64;
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha, CudaBuffer a,
+                     int aBatchStride, CudaBuffer b, int bBatchStride, float beta, CudaBuffer c) {
+        gemm(choose(batch, m, n, lc.multiprocessors), transA, transB, batch, m, n, k, alpha, a, aBatchStride, b,
+                bBatchStride, beta, c);
+    }
+
+    /** One variant, for the parity test and benchmarks. */
+    public void gemm(Variant v, boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
+                     Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c) {
+        checkSizes(batch, m, n, k, a.length(), aBatchStride, b.length(), bBatchStride, c.length());
+        CudaBuffer as = lc.floats(a, 0, "matmul A"), bs = lc.floats(b, 0, "matmul B"), cs = lc.floats(c, 0, "matmul C");
+        String name = switch (v) {
+            case V1_NAIVE -> "gemm_v1";
+            case V2_TILED_64 -> "gemm_v2";
+            case V3_TILED_128 -> "gemm_v3";
+        };
+        lc.module.launch(name, geometry(v, batch, m, n), new KernelArgs().flag(transA).flag(transB).i(batch).i(m).i(n)
+                .i(k).f(alpha).ptr(as).i(aBatchStride).ptr(bs).i(bBatchStride).f(beta).ptr(cs));
+    }
+
+    static LaunchConfig geometry(Variant v, int batch, int m, int n) {
+        int z = Math.min(batch, 65535);
+        if (m > 65535L * tile(v)) {
+            throw new IllegalArgumentException("matmul: m = " + m + " rows exceed one launch (" + 65535L * tile(v) + ")");
+        }
+        return switch (v) {
+            case V1_NAIVE -> new LaunchConfig(ceil(n, 16), ceil(m, 16), z, 16, 16, 1, 0);
+            case V2_TILED_64 -> new LaunchConfig(ceil(n, 64), ceil(m, 64), z, 256, 1, 1, 0);
+            case V3_TILED_128 -> new LaunchConfig(ceil(n, 128), ceil(m, 128), z, 256, 1, 1, 0);
+        };
+    }
+
+    private static int tile(Variant v) {
+        return switch (v) {
+            case V1_NAIVE -> 16;
+            case V2_TILED_64 -> 64;
+            case V3_TILED_128 -> 128;
+        };
+    }
+
+    /** Checks that every element the batched product touches lies inside the buffers. */
+    static void checkSizes(int batch, int m, int n, int k, long aLen, int aBatchStride, long bLen, int bBatchStride,
+                           long cLen) {
+        if (batch < 0 || m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("matmul: negative size batch=" + batch + " m=" + m + " n=" + n + " k=" + k);
+        }
+        if (aBatchStride < 0 || bBatchStride < 0) throw new IllegalArgumentException("matmul: negative batch stride");
+        if (batch == 0 || m == 0 || n == 0) return;
+        long aNeed = (long) (batch - 1) * aBatchStride + (long) m * k;
+        long bNeed = (long) (batch - 1) * bBatchStride + (long) k * n;
+        long cNeed = (long) batch * m * n;
+        if (aLen < aNeed) throw new IllegalArgumentException("matmul: A needs " + aNeed + " elements, has " + aLen);
+        if (bLen < bNeed) throw new IllegalArgumentException("matmul: B needs " + bNeed + " elements, has " + bLen);
+        if (cLen < cNeed) throw new IllegalArgumentException("matmul: C needs " + cNeed + " elements, has " + cLen);
+    }
+
+    static int ceil(long a, int b) {
+        return (int) ((a + b - 1) / b);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.tessera.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+
+/**
+ * The parameter list of one kernel launch, in the kernel's declaration order. cuLaunchKernel wants a pointer
+ * to an array of pointers, one per parameter, each pointing at the value; the driver copies the values at
+ * launch, so the small temporary arrays made here may be garbage right after.
+ *
+ * <p>The trap this class exists for: the Java type must have the C parameter's width. {@link #i} is a C
+ * {@code int}, {@link #f} a {@code float}, {@link #ptr} an 8-byte device pointer, {@link #dims} a
+ * {@code Dims8} struct of 8 ints passed by value. A null buffer becomes the pointer value 0, which the
+ * kernels test for ("gradient not needed").
+ */
+final class KernelArgs {
+    private final List<Pointer> params = new ArrayList<>(16);
+    /** The C type of each parameter as passed ("float*", "int*", "ptr" for unknown/null, "int", "float", "Dims8"). */
+    private final List<String> kinds = new ArrayList<>(16);
+
+    KernelArgs ptr(CudaBuffer b) {
+        params.add(b == null ? Pointer.to(new long[] {0L}) : Pointer.to(b.pointer()));
+        kinds.add(b == null ? "ptr" : b.isInt() ? "int*" : "float*");
+        return this;
+    }
+
+    KernelArgs ptr(CUdeviceptr p) {
+        params.add(Pointer.to(p));
+        kinds.add("ptr");
+        return this;
+    }
+
+    KernelArgs i(int v) {
+        params.add(Pointer.to(new int[] {v}));
+        kinds.add("int");
+        return this;
+    }
+
+    KernelArgs flag(boolean v) {
+        return i(v ? 1 : 0);
+    }
+
+    KernelArgs f(float v) {
+        params.add(Pointer.to(new float[] {v}));
+        kinds.add("float");
+        return this;
+    }
+
+    /** A {@code Dims8} (common.cuh) by value: exactly 8 ints. */
+    KernelArgs dims(int[] eight) {
+        if (eight.length != 8) throw new IllegalArgumentException("Dims8 needs 8 ints, got " + eight.length);
+        params.add(Pointer.to(eight.clone()));
+        kinds.add("Dims8");
+        return this;
+    }
+
+    int count() {
+        return params.size();
+    }
+
+    List<String> kinds() {
+        return List.copyOf(kinds);
+    }
+
+    Pointer toPointer() {
+        return Pointer.to(params.toArray(new Pointer[0]));
+    }
+}

@@ -1,0 +1,145 @@
+package dev.tessera.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.ReduceOp;
+import dev.tessera.engine.backend.UnaryOp;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java↔CUDA calling convention, checked without a GPU. cuLaunchKernel copies each argument with the size
+ * the kernel declares, so a Java int where the kernel has a pointer (or a missing argument) corrupts
+ * memory silently. This test parses every {@code extern "C" __global__} signature in src/main/cuda, drives
+ * every launcher through every variant with fake device buffers and a recording launcher, and checks that
+ * each launch passes exactly the declared number of arguments with matching types (float* / int* / int /
+ * float / Dims8). It also checks that every kernel in the fatbin is launched by some Java code path.
+ * (Two arguments of the same type in swapped order cannot be caught this way; the GPU parity tests would.)
+ */
+class KernelAbiTest {
+
+    record Launch(String kernel, LaunchConfig config, List<String> kinds) {}
+
+    static Map<String, List<String>> signatures() throws IOException {
+        Map<String, List<String>> sigs = new TreeMap<>();
+        Pattern p = Pattern.compile("extern \"C\" __global__ void\\s+(?:__launch_bounds__\\([^)]*\\)\\s*)?(\\w+)\\s*\\(([^)]*)\\)");
+        try (Stream<Path> files = Files.list(CudaSources.dir())) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".cu")).toList()) {
+                Matcher m = p.matcher(Files.readString(f));
+                while (m.find()) {
+                    List<String> types = new ArrayList<>();
+                    for (String param : m.group(2).split(",")) {
+                        String t = param.replace("const", " ").replace("__restrict__", " ").trim().replaceAll("\\s+", " ");
+                        t = t.substring(0, t.lastIndexOf(' ')).replace(" ", "");  // drop the parameter name
+                        types.add(t);
+                    }
+                    sigs.put(m.group(1), types);
+                }
+            }
+        }
+        return sigs;
+    }
+
+    static boolean compatible(String passed, String declared) {
+        return switch (passed) {
+            case "ptr" -> declared.endsWith("*");
+            default -> passed.equals(declared);
+        };
+    }
+
+    @Test
+    void everyLaunchMatchesItsKernelSignature() throws IOException {
+        Map<String, List<String>> sigs = signatures();
+        assertTrue(sigs.size() > 20, "parsed " + sigs.keySet());
+        List<Launch> launches = new ArrayList<>();
+        KernelLauncher recorder = (k, c, a) -> launches.add(new Launch(k, c, a.kinds()));
+        DeviceAllocator alloc = new DeviceAllocator(new DeviceAllocatorTest.FakeDevice(1L << 40));
+        Object owner = new Object();
+        LaunchContext lc = new LaunchContext(recorder, alloc, owner, 132);
+        Bufs b = new Bufs(alloc, owner);
+
+        StridedCuda st = new StridedCuda(lc);
+        st.copy(b.f(64), new int[] {8, 1}, b.f(64), new int[] {1, 8}, new int[] {8, 8}, false, 256);
+        st.copy(b.f(64), new int[] {8, 1}, b.f(8), new int[] {0, 1}, new int[] {8, 8}, true, 256);
+        st.unary(UnaryOp.GELU, 0f, b.f(64), b.f(64), 256);
+        st.binary(BinaryOp.ADD, b.f(64), new int[] {8, 1}, b.f(8), new int[] {0, 1}, b.f(64), new int[] {8, 8}, 256);
+
+        ReduceCuda rd = new ReduceCuda(lc);
+        for (ReduceCuda.Variant v : ReduceCuda.Variant.values()) {
+            rd.reduce(new ReduceCuda.Plan(v, 128, 4), ReduceOp.SUM, b.f(1000), 10, 20, 5, b.f(50));
+        }
+        rd.argmax(b.f(1000), 10, 20, 5, b.i(50), 128);
+
+        GemmCuda gm = new GemmCuda(lc);
+        for (GemmCuda.Variant v : GemmCuda.Variant.values()) {
+            gm.gemm(v, true, false, 2, 8, 9, 10, 1f, b.f(160), 80, b.f(90), 0, 0f, b.f(144));
+        }
+
+        LayerNormCuda ln = new LayerNormCuda(lc);
+        for (LayerNormCuda.Variant v : LayerNormCuda.Variant.values()) {
+            ln.forward(v, 64, b.f(60), b.f(6), b.f(6), b.f(60), b.f(10), b.f(10), 10, 6, 1e-5f);
+            ln.backward(v, 64, b.f(60), b.f(60), b.f(6), b.f(10), b.f(10), b.f(60), b.f(6), b.f(6), 10, 6);
+            ln.backward(v, 64, b.f(60), b.f(60), b.f(6), b.f(10), b.f(10), null, null, b.f(6), 10, 6);
+        }
+
+        SoftmaxCuda sm = new SoftmaxCuda(lc);
+        for (SoftmaxCuda.Variant v : SoftmaxCuda.Variant.values()) {
+            sm.forward(v, 64, b.f(60), b.f(60), 10, 6, true);
+            sm.backward(v, 64, b.f(60), b.f(60), b.f(60), 10, 6, false);
+        }
+
+        AttentionCuda at = new AttentionCuda(lc);
+        for (AttentionCuda.Variant v : AttentionCuda.Variant.values()) {
+            at.forward(v, 64, b.f(2 * 5 * 8), b.f(2 * 7 * 8), b.f(2 * 7 * 8), b.f(2 * 5 * 8), b.f(10), 2, 5, 7, 8, 0.3f);
+            at.backward(v, 64, b.f(80), b.f(112), b.f(112), b.f(80), b.f(10), b.f(80), b.f(80), b.f(112), null,
+                    2, 5, 7, 8, 0.3f);
+        }
+
+        GatherCuda ga = new GatherCuda(null, lc);
+        ga.gather(b.f(60), b.i(8), b.f(48), 2, 5, 4, 6, 256);
+        ga.scatterAdd(b.f(48), b.i(8), b.f(60), 2, 5, 4, 6, 256);
+
+        new AdamWCuda(lc).step(b.f(100), b.f(100), b.f(100), b.f(100), new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
+
+        TreeSet<String> launched = new TreeSet<>();
+        for (Launch l : launches) {
+            List<String> declared = sigs.get(l.kernel());
+            if (declared == null) fail("kernel " + l.kernel() + " is launched from Java but not defined in src/main/cuda");
+            assertEquals(declared.size(), l.kinds().size(), l.kernel() + ": argument count; declared " + declared
+                    + ", passed " + l.kinds());
+            for (int i = 0; i < declared.size(); i++) {
+                assertTrue(compatible(l.kinds().get(i), declared.get(i)), l.kernel() + " argument " + i + ": declared "
+                        + declared.get(i) + ", passed " + l.kinds().get(i) + " (all: " + l.kinds() + ")");
+            }
+            launched.add(l.kernel());
+        }
+        TreeSet<String> never = new TreeSet<>(sigs.keySet());
+        never.removeAll(launched);
+        assertTrue(never.isEmpty(), "kernels never launched from Java: " + never);
+    }
+
+    /** Fake device buffers of one owner. */
+    record Bufs(DeviceAllocator alloc, Object owner) {
+        CudaBuffer f(int n) {
+            return new CudaBuffer(alloc.allocate(4L * n), owner, 0, n, false);
+        }
+
+        CudaBuffer i(int n) {
+            return new CudaBuffer(alloc.allocate(4L * n), owner, 0, n, true);
+        }
+    }
+}
