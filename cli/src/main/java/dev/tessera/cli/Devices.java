@@ -1,0 +1,66 @@
+package dev.tessera.cli;
+
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.cpu.CpuBackend;
+import dev.tessera.kernels.CudaBackend;
+import dev.tessera.kernels.CudaProbe;
+import dev.tessera.kernels.CudaStatus;
+import dev.tessera.kernels.CudaUnavailableException;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * The one place where a {@link Backend} is chosen (STYLE.md anti-pattern 2 and 3): {@code cpu}, {@code cuda}
+ * (device 0) or {@code auto} (CUDA when {@link CudaProbe} says it can start, else the CPU). The choice is
+ * reported once, with the reason when {@code auto} fell back to the CPU. Asking for {@code cuda} where it
+ * cannot start is an error naming the missing piece, never a silent fallback.
+ */
+public final class Devices {
+    private Devices() {}
+
+    /** Opens the backend and prints the choice once on stderr. */
+    public static Backend open(String device, int threads) {
+        return open(device, threads, line -> System.err.println(line));
+    }
+
+    /**
+     * Opens {@code device} ("auto", "cpu" or "cuda") with {@code threads} CPU threads (used by the CPU backend
+     * and ignored by CUDA); {@code log} receives one line saying what was chosen and why.
+     */
+    public static Backend open(String device, int threads, Consumer<String> log) {
+        if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+        switch (d) {
+            case "cpu" -> {
+                Backend b = new CpuBackend(threads);
+                log.accept("device: " + b.name());
+                return b;
+            }
+            case "cuda" -> {
+                CudaStatus s = CudaProbe.probe();
+                if (!s.available()) throw new CudaUnavailableException(s.reason());
+                Backend b = new CudaBackend(0);
+                log.accept("device: " + b.name());
+                return b;
+            }
+            case "auto" -> {
+                CudaStatus s = CudaProbe.probe();
+                if (s.available()) {
+                    Backend b = new CudaBackend(0);
+                    log.accept("device: " + b.name() + " (auto)");
+                    return b;
+                }
+                Backend b = new CpuBackend(threads);
+                log.accept("device: " + b.name() + " (auto; " + s.reason() + ")");
+                return b;
+            }
+            default -> throw new IllegalArgumentException("--device must be auto, cpu or cuda, got '" + device + "'");
+        }
+    }
+
+    /** One line for {@code tessera info}: the GPU and its GEMM when CUDA is usable, else why it is not. */
+    public static String cudaSummary() {
+        CudaStatus s = CudaProbe.probe();
+        return s.available() ? "usable: " + s.describe() : "unusable: " + s.reason();
+    }
+}

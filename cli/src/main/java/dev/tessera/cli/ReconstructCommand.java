@@ -1,0 +1,112 @@
+package dev.tessera.cli;
+
+import dev.tessera.cae.CaeConfig;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.mae.MaeConfig;
+import dev.tessera.train.Checkpoint;
+import dev.tessera.train.DataSource;
+import dev.tessera.train.ModelSpec;
+import dev.tessera.train.Objective;
+import dev.tessera.train.ReconstructionFigure;
+import dev.tessera.train.Trainer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tessera reconstruct}: MAE's figure (original, masked, reconstruction, + visible) from a checkpoint.
+ * The model is rebuilt from the checkpoint's own metadata, so any run's checkpoint works without naming its
+ * preset; {@code --model} overrides that (and is needed for a plain state dict without metadata).
+ */
+@Command(name = "reconstruct", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Draw held-out images, masked and reconstructed by a pretrained model, into a PNG.",
+                "Example: tessera reconstruct --checkpoint runs/mae1/checkpoint.safetensors --out recon.png --mask-ratio 0.5"})
+final class ReconstructCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE", required = true, description = "A run's checkpoint.safetensors.")
+    Path checkpoint;
+
+    @Option(names = "--out", paramLabel = "PNG", required = true, description = "The picture to write.")
+    Path out;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Images to draw: as for pretrain (default: the run's data, held-out split).")
+    String data;
+
+    @Option(names = "--crop", paramLabel = "PX", description = "Crop size for an image folder (default: the model's image size).")
+    Integer crop;
+
+    @Option(names = "--mask-ratio", paramLabel = "R", description = "Fraction of patches removed (default: the model's).")
+    Double maskRatio;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "Use this preset instead of the checkpoint's recorded model.")
+    String model;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the masks (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    Integer threads;
+
+    @Override
+    public Integer call() {
+        if (maskRatio != null && !(maskRatio > 0 && maskRatio < 1)) {
+            throw new ParameterException(spec.commandLine(), "--mask-ratio must lie in (0, 1), got " + maskRatio);
+        }
+        if (crop != null && crop < 1) throw new ParameterException(spec.commandLine(), "--crop must be a positive integer, got " + crop);
+        if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be a positive integer, got " + threads);
+        PrintWriter log = spec.commandLine().getOut();
+        Checkpoint ck = Checkpoint.read(checkpoint);
+        ModelSpec ms = withMaskRatio(model != null ? preset(model) : recorded(ck));
+        DataSource source = data != null ? DataSource.parse(data, crop == null ? 0 : crop)
+                : ck.run() != null ? ck.run().data() : DataSource.parse(null, crop == null ? 0 : crop);
+        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log::println)) {
+            Objective objective = ms.build(backend, seed);
+            ck.loadInto(objective.model(), ms.describe());
+            int[] shape = objective.imageShape();
+            DataSource.Opened opened = source.open(shape[0], shape[2]);
+            Trainer.checkImageShape(ms.name(), shape, opened.heldOut(), "the data (" + source.describe() + ")");
+            if (!ReconstructionFigure.write(out, objective, opened.heldOut(), seed)) {
+                throw new IllegalArgumentException(ms.describe() + " predicts tokens, not pixels: there is nothing to draw");
+            }
+            log.println("reconstructions of " + Math.min(ReconstructionFigure.IMAGES, opened.heldOut().size()) + " images by "
+                    + ms.describe() + " at step " + ck.step() + ": " + out.toAbsolutePath());
+        }
+        return 0;
+    }
+
+    private static ModelSpec recorded(Checkpoint ck) {
+        if (ck.spec() == null) {
+            throw new IllegalArgumentException(ck.path() + " does not say which model it holds (no model_spec metadata); pass --model NAME");
+        }
+        return ck.spec();
+    }
+
+    private ModelSpec preset(String name) {
+        if (MaeConfig.presetNames().contains(name)) return ModelSpec.of(MaeConfig.preset(name));
+        if (CaeConfig.presetNames().contains(name)) return ModelSpec.of(CaeConfig.preset(name).withPixelTarget(), null);
+        throw new IllegalArgumentException("unknown MAE or CAE preset '" + name + "'; valid: "
+                + String.join(", ", MaeConfig.presetNames()) + ", " + String.join(", ", CaeConfig.presetNames()));
+    }
+
+    /** The spec with --mask-ratio applied: MAE's ratio, or CAE's masked count round(ratio · L). */
+    private ModelSpec withMaskRatio(ModelSpec ms) {
+        if (maskRatio == null) return ms;
+        if (ms.method().equals("mae")) return ModelSpec.of(ms.maeConfig().withMaskRatio(maskRatio));
+        if (ms.method().equals("cae")) {
+            CaeConfig c = ms.caeConfig();
+            int m = (int) Math.max(1, Math.min(c.numPatches() - 1, Math.round(maskRatio * c.numPatches())));
+            return ModelSpec.of(c.withNumMasked(m), ms.tokenizer() == null ? null : Path.of(ms.tokenizer()));
+        }
+        return ms;
+    }
+}

@@ -1,0 +1,148 @@
+package dev.tessera.train;
+
+import dev.tessera.cae.CaeConfig;
+import dev.tessera.cae.CaeMaskGenerator;
+import dev.tessera.cae.CaeOutput;
+import dev.tessera.cae.CaeTarget;
+import dev.tessera.cae.ContextAutoencoder;
+import dev.tessera.cae.KMeansTokenizer;
+import dev.tessera.data.Batch;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.random.Rng;
+import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.vit.Patchify;
+import dev.tessera.vit.ViTConfig;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * CAE pretraining as an {@link Objective}: loss = target loss + λ·alignment (SPEC §3.1), with the block-wise
+ * masks drawn from the trainer's per-step generator. For the token target each batch is tokenized on the
+ * fly by a k-means codebook ({@link KMeansTokenizer}, Tessera's stand-in for DALL-E's tokenizer, §3.7).
+ * Drop-path (0.1 in CAE's recipe) draws from {@link #modelRng()}, which the trainer checkpoints.
+ */
+public final class CaeObjective implements Objective {
+    private final ContextAutoencoder model;
+    private final Backend backend;
+    private final Rng modelRng;
+    private final KMeansTokenizer tokenizer;
+    private final Path tokenizerFile;
+    private final CaeMaskGenerator masks;
+
+    /**
+     * @param modelRng      the generator {@code model} was constructed with (its blocks keep it for drop-path)
+     * @param tokenizerFile the k-means codebook file for the TOKENS target (its K must be the config's
+     *                      vocabulary; recorded so a resumed run reloads it), else null
+     */
+    public CaeObjective(ContextAutoencoder model, Backend backend, Rng modelRng, Path tokenizerFile) {
+        CaeConfig c = model.config();
+        KMeansTokenizer tokenizer = tokenizerFile == null ? null : KMeansTokenizer.load(backend, tokenizerFile);
+        if (c.target() == CaeTarget.TOKENS) {
+            if (tokenizer == null) throw new IllegalArgumentException(c.name() + ": the token target needs a tokenizer (--tokenizer FILE)");
+            ViTConfig e = c.encoder();
+            if (tokenizer.patchSize() != e.patchSize() || tokenizer.channels() != e.inChans()) {
+                throw new IllegalArgumentException("the tokenizer codes " + tokenizer.patchSize() + "×" + tokenizer.patchSize() + "×"
+                        + tokenizer.channels() + " patches but " + c.name() + " has " + e.patchSize() + "×" + e.patchSize() + "×"
+                        + e.inChans() + " patches");
+            }
+            if (tokenizer.k() != c.vocabSize()) {
+                throw new IllegalArgumentException("the tokenizer has " + tokenizer.k() + " tokens but " + c.name()
+                        + "'s head predicts " + c.vocabSize());
+            }
+        } else if (tokenizer != null) {
+            throw new IllegalArgumentException(c.name() + " predicts pixels; a tokenizer is only used with --target tokens");
+        }
+        this.model = model;
+        this.backend = backend;
+        this.modelRng = modelRng;
+        this.tokenizer = tokenizer;
+        this.tokenizerFile = tokenizerFile;
+        this.masks = c.maskGenerator();
+    }
+
+    /** A freshly initialised CAE: init and drop-path draw from {@code new Rng(seed)}; tokenizer file as above. */
+    public static CaeObjective create(CaeConfig config, Backend backend, long seed, Path tokenizerFile) {
+        Rng rng = new Rng(seed);
+        return new CaeObjective(new ContextAutoencoder(config, backend, rng), backend, rng, tokenizerFile);
+    }
+
+    @Override
+    public ModelSpec spec() {
+        return ModelSpec.of(model.config(), tokenizerFile);
+    }
+
+    @Override
+    public ContextAutoencoder model() {
+        return model;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public int[] imageShape() {
+        return model.config().encoder().imageShape();
+    }
+
+    @Override
+    public Rng modelRng() {
+        return modelRng;
+    }
+
+    /** N masks of exactly M patches each (true = masked), raster order. */
+    private boolean[][] drawMasks(int n, RandomGenerator rng) {
+        boolean[][] out = new boolean[n][];
+        for (int i = 0; i < n; i++) out[i] = masks.next(rng);
+        return out;
+    }
+
+    @Override
+    public Tensor loss(Batch batch, RandomGenerator rng) {
+        Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
+        Tensor tokens = tokenizer == null ? null : tokenizer.tokenizeImages(imgs);                      // [N, L] int32
+        return model.forward(imgs, drawMasks(batch.n(), rng), tokens).loss();
+    }
+
+    /** Pixels are drawn only for the pixel target: token logits are not pictures. */
+    @Override
+    public Optional<Reconstructor> reconstructor() {
+        return model.config().target() == CaeTarget.PIXELS ? Optional.of(this::predict) : Optional.empty();
+    }
+
+    /**
+     * CAE predicts only the masked patches, as normalised pixels (per-patch mean 0, unbiased variance 1). To
+     * draw them each is de-normalised with the ORIGINAL patch's mean and variance — the same leak of the
+     * removed patches' statistics as MAE's norm-pix pictures (SPEC §4) — and placed at its position.
+     */
+    private Reconstructor.Prediction predict(float[] images, int n, RandomGenerator rng) {
+        CaeConfig c = model.config();
+        ViTConfig e = c.encoder();
+        int p = e.patchSize(), l = c.numPatches(), m = c.numMasked(), pd = e.patchDim();
+        boolean[][] mk = drawMasks(n, rng);
+        Tensor imgs = Tensor.of(backend, images, n, e.inChans(), e.imgSize(), e.imgSize());
+        CaeOutput out = model.forward(imgs, mk, null);                         // pixel target: no tokens
+        float[] pred = out.pred().toArray();                                   // [N, M, p²·C]
+        float[] patches = Patchify.patchify(imgs, p).toArray();                // [N, L, p²·C]
+        float[] mask = new float[n * l];
+        for (int i = 0; i < n; i++) {
+            int j = 0;
+            for (int q = 0; q < l; q++) {
+                if (!mk[i][q]) continue;
+                mask[i * l + q] = 1f;
+                int at = (i * l + q) * pd, from = (i * m + j) * pd;
+                double mean = 0, var = 0;
+                for (int k = 0; k < pd; k++) mean += patches[at + k];
+                mean /= pd;
+                for (int k = 0; k < pd; k++) var += (patches[at + k] - mean) * (patches[at + k] - mean);
+                double std = Math.sqrt(var / (pd - 1) + 1e-6);
+                for (int k = 0; k < pd; k++) patches[at + k] = (float) (pred[from + k] * std + mean);
+                j++;
+            }
+        }
+        float[] predicted = Patchify.unpatchify(Tensor.of(backend, patches, n, l, pd), p, e.inChans()).toArray();
+        return new Reconstructor.Prediction(predicted, mask, p, false);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.tessera.train;
+
+import dev.tessera.data.Batch;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.nn.Module;
+import dev.tessera.engine.random.Rng;
+import dev.tessera.engine.tensor.Tensor;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+/**
+ * What the {@link Trainer} trains, and all it knows about it: a model, a scalar loss for a mini-batch, and
+ * where the model's own randomness lives. The loop never knows which method it runs; {@link MaeObjective}
+ * and {@link CaeObjective} adapt the two models, and tests plug in small deterministic ones.
+ *
+ * <p>Randomness contract (what makes resume exact): every random choice {@link #loss} makes — masks, noise —
+ * comes from its {@code rng} argument, which the trainer derives from (seed, micro-batch index). Randomness
+ * the model draws by itself (drop-path) must come from {@link #modelRng()}, whose position the trainer
+ * records in each checkpoint.
+ */
+public interface Objective {
+
+    /** What the model is: method, preset name and full configuration (written into config.json and checkpoints). */
+    ModelSpec spec();
+
+    /** The model; its trainable parameters are what the optimizer updates. */
+    Module model();
+
+    /** The backend the model's parameters live on. */
+    Backend backend();
+
+    /** The [C, H, W] of the images the model takes. */
+    int[] imageShape();
+
+    /**
+     * The generator the model keeps for its own draws (the one its constructor received: ViT blocks keep it
+     * for drop-path). The trainer tracks how far it has advanced. A model that draws nothing by itself may
+     * return any generator it never uses.
+     */
+    Rng modelRng();
+
+    /**
+     * The scalar training loss of one micro-batch, recorded on the autograd tape. Runs inside the trainer's
+     * step scope, so everything it allocates is released after the step.
+     */
+    Tensor loss(Batch batch, RandomGenerator rng);
+
+    /** MAE's reconstruction figure, when the model predicts pixels. */
+    default Optional<Reconstructor> reconstructor() {
+        return Optional.empty();
+    }
+}

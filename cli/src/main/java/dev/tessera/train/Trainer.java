@@ -1,0 +1,460 @@
+package dev.tessera.train;
+
+import dev.tessera.data.Batch;
+import dev.tessera.data.Dataset;
+import dev.tessera.data.Loader;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.StepScope;
+import dev.tessera.engine.nn.Module;
+import dev.tessera.engine.optim.AdamW;
+import dev.tessera.engine.optim.GradClip;
+import dev.tessera.engine.optim.ParameterStore;
+import dev.tessera.engine.random.Rng;
+import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.viz.LossPlot;
+import dev.tessera.vit.ModelSummary;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The pretraining loop, the same for every model (MAE {@code engine_pretrain.py}, SPEC §2.6; STYLE.md
+ * rule 12): it sees an {@link Objective}, never a model class.
+ *
+ * <pre>
+ *   for each optimizer step s (0-based):
+ *       lr = plan.lr(s)                                   warmup + half cosine, per iteration
+ *       repeat accum times:                               gradient accumulation
+ *           in a StepScope:  loss = objective.loss(batch, rng(seed, micro-batch))
+ *                            stop if loss is not finite   (nothing updated, no checkpoint written)
+ *                            (loss / accum).backward()    gradients add up in the flat store
+ *       clip the global gradient norm (if set);  AdamW step;  zero the gradients
+ *       log / checkpoint / stop on --stop-after or the time limit
+ * </pre>
+ * Parameters, gradients and AdamW's moments live in one {@link ParameterStore} built outside any scope; every
+ * micro-batch's activations live in its own {@link StepScope}, so memory stays flat over the run.
+ *
+ * <p>Determinism: the model's init and drop-path draw from the generator the objective was built with
+ * ({@link Objective#modelRng}, position checkpointed by {@link RngCursor}); masks draw from a generator
+ * derived from (seed, micro-batch index); the data order and augmentation are functions of (seed, epoch,
+ * batch) ({@link Loader}). A run stopped after step k and resumed from its checkpoint therefore computes the
+ * same numbers as one that never stopped.
+ *
+ * <p>Use from code (no files are written unless {@link #output} or {@link #resumeFrom} is given):
+ * <pre>{@code
+ *   Backend be = new CpuBackend(2);
+ *   MaeObjective mae = MaeObjective.create(MaeConfig.preset("mae-tiny"), be, 0);
+ *   TrainSettings s = TrainSettings.forMethod("mae").toBuilder().batchSize(64).steps(300).timeLimitMinutes(10).build();
+ *   TrainResult r = new Trainer(mae, fashionTrain, s).heldOut(fashionTest).output(Path.of("runs/demo")).run();
+ *   MaskedAutoencoder trained = mae.model();      // or r.model(); r.losses() has every step's loss
+ * }</pre>
+ */
+public final class Trainer {
+    private static final long STEP_STREAM = 0x73746570L; // "step"
+
+    private final Objective objective;
+    private final Dataset train;
+    private final TrainSettings settings;
+    private Dataset heldOut;
+    private Path outDir;
+    private Path resumeDir;
+    private PrintWriter log = new PrintWriter(System.out, true);
+    private boolean terminal = System.console() != null;
+    private DataSource data;
+    private String dataDescription;
+    private List<String> command = List.of();
+
+    /** A run of {@code objective} on {@code train} with {@code settings}; configure further, then {@link #run}. */
+    public Trainer(Objective objective, Dataset train, TrainSettings settings) {
+        this.objective = objective;
+        this.train = train;
+        this.settings = settings;
+        this.data = DataSource.custom(train.getClass().getSimpleName() + " (" + train.size() + " images)");
+    }
+
+    /** Images for recon.png (a test split); without it the figure shows training images. */
+    public Trainer heldOut(Dataset d) {
+        this.heldOut = d;
+        return this;
+    }
+
+    /** Writes a new run directory there (see {@link RunDirectory}); it must not already hold a run. */
+    public Trainer output(Path dir) {
+        this.outDir = dir;
+        return this;
+    }
+
+    /**
+     * Continues the run in {@code runDir} from its checkpoint. The objective must be freshly built from the
+     * checkpoint's model spec and seed, and the settings must train identically (only workers, intervals,
+     * stop-after and the time limit may differ).
+     */
+    public Trainer resumeFrom(Path runDir) {
+        this.resumeDir = runDir;
+        return this;
+    }
+
+    /** Where progress goes ({@code null}: nowhere) and whether it is a terminal (a redrawn bar) or a log. */
+    public Trainer log(PrintWriter out, boolean isTerminal) {
+        this.log = out == null ? new PrintWriter(PrintWriter.nullWriter()) : out;
+        this.terminal = isTerminal;
+        return this;
+    }
+
+    /**
+     * What config.json says about the data and the command line, and the data's one-line description for the
+     * log (the CLI fills these in; see {@link DataSource.Opened#description}).
+     */
+    public Trainer source(DataSource source, String description, List<String> commandLine) {
+        this.data = source;
+        this.dataDescription = description;
+        this.command = List.copyOf(commandLine);
+        return this;
+    }
+
+    // ================================================================ the run
+
+    /** Trains until the plan is done, --stop-after or the time limit; see the class comment. */
+    public TrainResult run() {
+        // ---- everything that can be wrong with the input is checked before a file is written
+        checkImages(train, "the data");
+        if (heldOut != null) checkImages(heldOut, "the held-out data");
+        TrainingPlan plan = TrainingPlan.of(settings, train.size());
+        Checkpoint ckpt = resumeDir == null ? null : readResumable(plan);
+        Backend be = objective.backend();
+        Module model = objective.model();
+        RunConfig config = ckpt != null ? ckpt.run()
+                : new RunConfig(version(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(), command,
+                        objective.spec(), data, be.name(), settings, plan);
+
+        // ---- persistent state, outside any scope
+        RngCursor cursor = new RngCursor(objective.modelRng());
+        model.train(true);
+        ParameterStore store = new ParameterStore(be, model);
+        AdamW opt = new AdamW(store, AdamW.Config.pretrain((float) settings.weightDecay())
+                .withBetas((float) settings.beta1(), (float) settings.beta2()));
+        List<Double> losses = new ArrayList<>();
+        int step = 0;
+        if (ckpt != null) {
+            ckpt.loadInto(model, objective.spec().describe());
+            opt.loadState(ckpt.optimizer());
+            cursor.replay(ckpt.rngDraws(), ckpt.rngState(), ckpt.path().toString());
+            step = ckpt.step();
+            for (float f : ckpt.losses()) losses.add((double) f);
+        }
+        RunDirectory dir = null;
+        if (resumeDir != null) {
+            dir = RunDirectory.existing(resumeDir);
+            dir.truncateMetrics(step);
+        } else if (outDir != null) {
+            dir = RunDirectory.create(outDir, config);
+        }
+        announce(plan, store, dir, ckpt);
+
+        return new Session(plan, config, store, opt, cursor, dir, losses, step, ckpt == null ? null : step).run();
+    }
+
+    private void checkImages(Dataset d, String what) {
+        checkImageShape(objective.spec().name(), objective.imageShape(), d, what + " (" + data.describe() + ")");
+    }
+
+    /**
+     * The images of {@code d} must have the model's [C, H, W] {@code want}; the message names both shapes and
+     * {@code source}, e.g. "model mae-tiny expects 1×28×28 images, but the data (image-folder /x) gives 3×224×224".
+     */
+    public static void checkImageShape(String modelName, int[] want, Dataset d, String source) {
+        int[] got = {d.channels(), d.height(), d.width()};
+        if (!Arrays.equals(want, got)) {
+            throw new IllegalArgumentException("model " + modelName + " expects " + shape(want) + " images, but " + source + " gives "
+                    + shape(got));
+        }
+    }
+
+    private static String shape(int[] s) {
+        return s[0] + "×" + s[1] + "×" + s[2];
+    }
+
+    /** Reads the checkpoint to resume and checks that it continues exactly this run. */
+    private Checkpoint readResumable(TrainingPlan plan) {
+        RunDirectory dir = RunDirectory.existing(resumeDir);
+        Checkpoint c = Checkpoint.read(dir.checkpoint());
+        String where = "--resume " + resumeDir;
+        if (!c.isTrainingCheckpoint()) throw new IllegalArgumentException(where + ": " + c.path() + " holds weights only, no training state");
+        ModelSpec mine = objective.spec();
+        if (!c.spec().method().equals(mine.method()) || !c.spec().name().equals(mine.name())) {
+            throw new IllegalArgumentException(where + ": the checkpoint is " + c.spec().describe() + " but this run's model is "
+                    + mine.describe());
+        }
+        c.checkFits(objective.model(), mine.describe());
+        if (!c.spec().equals(mine)) {
+            throw new IllegalArgumentException(where + ": the checkpoint's " + c.spec().name() + " is configured differently from this "
+                    + "run's (compare model_spec in " + c.path() + " with the model you built)");
+        }
+        String diff = trainingDifference(c.run().settings(), settings);
+        if (diff != null) throw new IllegalArgumentException(where + ": " + diff + "; a resumed run keeps its settings");
+        if (!c.run().plan().equals(plan)) {
+            throw new IllegalArgumentException(where + ": the data gives a different plan (" + plan.stepsPerEpoch() + " steps per epoch, "
+                    + plan.totalSteps() + " in all) than the checkpoint's run (" + c.run().plan().stepsPerEpoch() + ", "
+                    + c.run().plan().totalSteps() + "); resume with the same data");
+        }
+        if (c.step() >= plan.totalSteps()) {
+            throw new IllegalArgumentException(where + ": the run already finished (step " + c.step() + " of " + plan.totalSteps() + ")");
+        }
+        if (c.epoch() != plan.epochOf(c.step()) || c.batch() != plan.firstBatchOf(c.step(), settings.accum())) {
+            throw new IllegalArgumentException(where + ": data position (epoch " + c.epoch() + ", batch " + c.batch()
+                    + ") does not match step " + c.step());
+        }
+        return c;
+    }
+
+    /** Null when {@code a} and {@code b} train identically, else which setting differs. */
+    static String trainingDifference(TrainSettings a, TrainSettings b) {
+        Map<String, Object[]> fields = new LinkedHashMap<>();
+        fields.put("method", new Object[] {a.method(), b.method()});
+        fields.put("batch", new Object[] {a.batchSize(), b.batchSize()});
+        fields.put("accum", new Object[] {a.accum(), b.accum()});
+        fields.put("epochs", new Object[] {a.epochs(), b.epochs()});
+        fields.put("steps", new Object[] {a.steps(), b.steps()});
+        fields.put("lr", new Object[] {a.lr(), b.lr()});
+        fields.put("blr", new Object[] {a.blr(), b.blr()});
+        fields.put("min lr", new Object[] {a.minLr(), b.minLr()});
+        fields.put("warmup epochs", new Object[] {a.warmupEpochs(), b.warmupEpochs()});
+        fields.put("warmup fraction", new Object[] {a.warmupFraction(), b.warmupFraction()});
+        fields.put("weight decay", new Object[] {a.weightDecay(), b.weightDecay()});
+        fields.put("beta1", new Object[] {a.beta1(), b.beta1()});
+        fields.put("beta2", new Object[] {a.beta2(), b.beta2()});
+        fields.put("clip grad", new Object[] {a.clipGrad(), b.clipGrad()});
+        fields.put("seed", new Object[] {a.seed(), b.seed()});
+        for (var e : fields.entrySet()) {
+            Object x = e.getValue()[0], y = e.getValue()[1];
+            if (x == null ? y != null : !x.equals(y)) return e.getKey() + " differs (checkpoint " + x + ", now " + y + ")";
+        }
+        return null;
+    }
+
+    private void announce(TrainingPlan plan, ParameterStore store, RunDirectory dir, Checkpoint ckpt) {
+        if (dir != null) log.println("run directory: " + dir.path());
+        log.println("model: " + objective.spec().describe() + ", " + ModelSummary.thousands(store.size()) + " trainable parameters");
+        log.println("data: " + (dataDescription != null ? dataDescription
+                : data.describe() + ", " + train.size() + " images of " + shape(objective.imageShape())));
+        log.println(String.format(Locale.ROOT, "plan: %d steps (%.2f epochs of %d), batch %d × accum %d, peak lr %.3g, warmup %.1f steps, seed %d",
+                plan.totalSteps(), plan.epochs(), plan.stepsPerEpoch(), settings.batchSize(), settings.accum(), plan.peakLr(),
+                plan.warmupSteps(), settings.seed()));
+        if (ckpt != null) log.println("resuming at step " + ckpt.step() + " from " + ckpt.path());
+        log.flush();
+    }
+
+    static String version() {
+        try (InputStream in = Trainer.class.getResourceAsStream("/tessera.properties")) {
+            Properties p = new Properties();
+            if (in != null) p.load(in);
+            return p.getProperty("tessera.version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    // ================================================================ one session of the loop
+
+    /** The mutable state of one run() call. */
+    private final class Session {
+        private final TrainingPlan plan;
+        private final RunConfig config;
+        private final ParameterStore store;
+        private final AdamW opt;
+        private final RngCursor cursor;
+        private final RunDirectory dir;
+        private final List<Double> losses;
+        private final Integer resumedFrom;
+        private final Rng streams = new Rng(settings.seed()).fork(STEP_STREAM);
+        private final Progress progress;
+        private final List<String> notes = new ArrayList<>();
+        private final long startNanos = System.nanoTime();
+        private final int startStep;
+        private int step;
+        private int lastCheckpoint = -1;
+        private long windowNanos = System.nanoTime();
+        private int windowStep;
+
+        Session(TrainingPlan plan, RunConfig config, ParameterStore store, AdamW opt, RngCursor cursor, RunDirectory dir,
+                List<Double> losses, int step, Integer resumedFrom) {
+            this.plan = plan;
+            this.config = config;
+            this.store = store;
+            this.opt = opt;
+            this.cursor = cursor;
+            this.dir = dir;
+            this.losses = losses;
+            this.step = step;
+            this.startStep = step;
+            this.windowStep = step;
+            this.resumedFrom = resumedFrom;
+            if (resumedFrom != null) lastCheckpoint = step;
+            this.progress = new Progress(log, terminal, step, plan.totalSteps(), settings.logEvery());
+        }
+
+        TrainResult run() {
+            String stopReason = null;
+            Loader.Options options = new Loader.Options(settings.batchSize(), true, settings.seed(), settings.workers(), true, false);
+            try {
+                outer:
+                while (step < plan.totalSteps()) {
+                    int epoch = plan.epochOf(step);
+                    try (Loader loader = new Loader(train, options, epoch, plan.firstBatchOf(step, settings.accum()))) {
+                        Iterator<Batch> batches = loader.iterator();
+                        while (step < plan.totalSteps() && plan.epochOf(step) == epoch) {
+                            double lr = plan.lr(step);
+                            double loss = optimizerStep(batches, lr);
+                            step++;
+                            losses.add(loss);
+                            stopReason = stopReason();
+                            boolean last = step == plan.totalSteps() || stopReason != null;
+                            afterStep(loss, lr, last);
+                            if (stopReason != null) break outer;
+                        }
+                    }
+                }
+            } catch (NonFiniteLossException e) {
+                progress.finish();
+                if (dir != null) {
+                    writeLossPlot();
+                    dir.writeSummary(summary("failed: " + e.getMessage()));
+                }
+                throw e;
+            }
+            progress.finish();
+            if (stopReason != null) progress.message("stopped: " + stopReason);
+            if (dir != null) dir.writeSummary(summary(stopReason == null ? "finished" : "stopped: " + stopReason));
+            return new TrainResult(objective, objective.backend(), dir == null ? null : dir.path(), step, plan.totalSteps(), losses,
+                    minutes(), imagesPerSecond(), stopReason);
+        }
+
+        /** One optimizer step over accum micro-batches; returns the mean micro-batch loss. */
+        @SuppressWarnings("try") // the scope is only closed: it frees the micro-batch's activations
+        private double optimizerStep(Iterator<Batch> batches, double lr) {
+            Backend be = objective.backend();
+            int accum = settings.accum();
+            store.reattachGrads();
+            double sum = 0;
+            for (int j = 0; j < accum; j++) {
+                Batch b = batches.next();
+                Rng rng = streams.fork((long) step * accum + j);             // a function of (seed, micro-batch index)
+                try (StepScope s = be.openScope()) {
+                    Tensor loss = objective.loss(b, rng);
+                    float v = loss.item();
+                    if (!Float.isFinite(v)) {
+                        store.zeroGrad();
+                        throw nonFinite("loss", v, lr);
+                    }
+                    // The mean of the micro-batch means: each contributes 1/accum of the step's gradient.
+                    (accum == 1 ? loss : loss.mul(1f / accum)).backward();
+                    sum += v;
+                }
+            }
+            if (settings.clipGrad() > 0) {
+                float norm = GradClip.clipGlobalNorm(store, (float) settings.clipGrad());
+                if (!Float.isFinite(norm)) {
+                    store.zeroGrad();
+                    throw nonFinite("gradient norm", norm, lr);
+                }
+            }
+            opt.step((float) lr);
+            store.zeroGrad();
+            return (float) (sum / accum);    // float, as the checkpoint's history stores it: resumed histories match
+        }
+
+        private NonFiniteLossException nonFinite(String what, float value, double lr) {
+            int s = step + 1;
+            String kept = dir == null ? "" : lastCheckpoint >= 0
+                    ? "; the last good checkpoint (step " + lastCheckpoint + ") is kept in " + dir.checkpoint()
+                    : "; no checkpoint had been written yet";
+            return new NonFiniteLossException(String.format(Locale.ROOT, "%s is %s at step %d (epoch %.3f, lr %.3g); training stopped%s",
+                    what, value, s, plan.epoch(step), lr, kept), s, value);
+        }
+
+        private String stopReason() {
+            if (settings.stopAfter() > 0 && step >= settings.stopAfter() && step < plan.totalSteps()) {
+                return "after " + step + " of " + plan.totalSteps() + " steps as asked (--stop-after " + settings.stopAfter() + ")"
+                        + (dir != null ? "; continue with --resume " + dir.path() : "");
+            }
+            if (settings.timeLimitMinutes() > 0 && minutes() >= settings.timeLimitMinutes() && step < plan.totalSteps()) {
+                return String.format(Locale.ROOT, "time limit of %.3g minutes reached at step %d of %d", settings.timeLimitMinutes(), step,
+                        plan.totalSteps()) + (dir != null ? "; continue with --resume " + dir.path() : "");
+            }
+            return null;
+        }
+
+        private void afterStep(double loss, double lr, boolean last) {
+            double sessionRate = (step - startStep) * (double) plan.imagesPerStep() / ((System.nanoTime() - startNanos) / 1e9);
+            progress.update(step, loss, lr, sessionRate);
+            if (dir == null) return;
+            if (step % settings.logEvery() == 0 || last) {
+                long now = System.nanoTime();
+                double rate = (step - windowStep) * (double) plan.imagesPerStep() / ((now - windowNanos) / 1e9);
+                dir.appendMetrics(new StepMetrics(step, plan.epoch(step - 1), loss, lr, rate));
+                windowNanos = now;
+                windowStep = step;
+            }
+            if (step % settings.checkpointEvery() == 0 || last) checkpoint();
+        }
+
+        /** Checkpoint, then the pictures (so a failing picture never costs the checkpoint). */
+        private void checkpoint() {
+            float[] history = new float[losses.size()];
+            for (int i = 0; i < history.length; i++) history[i] = losses.get(i).floatValue();
+            long draws = cursor.draws();
+            Checkpoint.write(dir.checkpoint(), objective.model(), opt, step, plan.epochOf(step), plan.firstBatchOf(step, settings.accum()),
+                    cursor.state(), draws, history, config);
+            lastCheckpoint = step;
+            writeLossPlot();
+            Dataset pictures = heldOut != null ? heldOut : train;
+            boolean drawn = ReconstructionFigure.write(dir.file(RunDirectory.RECON_PNG), objective, pictures, settings.seed());
+            String note = !drawn ? RunDirectory.RECON_PNG + " skipped: " + objective.spec().describe() + " predicts no pixels"
+                    : heldOut == null ? RunDirectory.RECON_PNG + " shows training images (no held-out set was given)" : null;
+            if (note != null && !notes.contains(note)) notes.add(note);
+        }
+
+        private void writeLossPlot() {
+            double[] x = new double[losses.size()], y = new double[losses.size()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = i + 1;
+                y[i] = losses.get(i);
+            }
+            new LossPlot(800, 500).title(objective.spec().describe() + " pretraining").xLabel("step").yLabel("loss").logScale(true)
+                    .series("train", x, y).write(dir.file(RunDirectory.LOSS_PNG));
+        }
+
+        private double minutes() {
+            return (System.nanoTime() - startNanos) / 60e9;
+        }
+
+        private double imagesPerSecond() {
+            double s = (System.nanoTime() - startNanos) / 1e9;
+            return s > 0 ? (step - startStep) * (double) plan.imagesPerStep() / s : 0;
+        }
+
+        private RunSummary summary(String status) {
+            Map<String, String> paths = new LinkedHashMap<>();
+            paths.put("run_dir", dir.path().toString());
+            for (String f : List.of(RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.CHECKPOINT, RunDirectory.LOSS_PNG,
+                    RunDirectory.RECON_PNG)) {
+                if (Files.exists(dir.file(f))) paths.put(f.substring(0, f.indexOf('.')), dir.file(f).toString());
+            }
+            List<String> allNotes = new ArrayList<>(notes);
+            return new RunSummary(status, config.model().method(), config.model().name(), step, plan.totalSteps(), plan.epoch(step),
+                    losses.isEmpty() ? null : losses.getLast(), minutes(), imagesPerSecond(), resumedFrom, paths, allNotes);
+        }
+    }
+}
