@@ -16,78 +16,84 @@ public final class Elementwise {
 
     public static Tensor add(Tensor a, Tensor b) {
         return binary("add", BinaryOp.ADD, a, b, g -> {
-            a.accumulateGrad(Reduce.sumToShape(g, a.shape()));
-            b.accumulateGrad(Reduce.sumToShape(g, b.shape()));
+            Tensor ga = Reduce.sumToShape(g, a.shape()), gb = Reduce.sumToShape(g, b.shape());
+            if (ga == g && gb == g && a.requiresGrad() && b.requiresGrad()) {
+                Grads.adopt(a, g);                       // g itself can go to one input only
+                b.accumulateGrad(g);
+            } else {
+                Grads.adopt(a, ga);
+                Grads.adopt(b, gb);
+            }
         });
     }
 
     public static Tensor sub(Tensor a, Tensor b) {
         return binary("sub", BinaryOp.SUB, a, b, g -> {
-            a.accumulateGrad(Reduce.sumToShape(g, a.shape()));
-            if (b.requiresGrad()) b.accumulateGrad(Reduce.sumToShape(neg(g), b.shape()));
+            if (b.requiresGrad()) Grads.adopt(b, Reduce.sumToShape(neg(g), b.shape()));   // before a may adopt g
+            Grads.adopt(a, Reduce.sumToShape(g, a.shape()));
         });
     }
 
     public static Tensor mul(Tensor a, Tensor b) {
         return binary("mul", BinaryOp.MUL, a, b, g -> {
-            if (a.requiresGrad()) a.accumulateGrad(Reduce.sumToShape(mul(g, b), a.shape()));
-            if (b.requiresGrad()) b.accumulateGrad(Reduce.sumToShape(mul(g, a), b.shape()));
+            if (a.requiresGrad()) Grads.adopt(a, Reduce.sumToShape(mul(g, b), a.shape()));
+            if (b.requiresGrad()) Grads.adopt(b, Reduce.sumToShape(mul(g, a), b.shape()));
         });
     }
 
     public static Tensor div(Tensor a, Tensor b) {
         return binary("div", BinaryOp.DIV, a, b, g -> {
-            if (a.requiresGrad()) a.accumulateGrad(Reduce.sumToShape(div(g, b), a.shape()));
+            if (a.requiresGrad()) Grads.adopt(a, Reduce.sumToShape(div(g, b), a.shape()));
             // d(a/b)/db = −a/b²
-            if (b.requiresGrad()) b.accumulateGrad(Reduce.sumToShape(neg(div(mul(g, a), mul(b, b))), b.shape()));
+            if (b.requiresGrad()) Grads.adopt(b, Reduce.sumToShape(neg(div(mul(g, a), mul(b, b))), b.shape()));
         });
     }
 
     public static Tensor addScalar(Tensor x, float s) {
-        return unary("addScalar", UnaryOp.ADD_SCALAR, s, x, (g, y) -> x.accumulateGrad(g));
+        return unary("addScalar", UnaryOp.ADD_SCALAR, s, x, (g, y) -> Grads.adopt(x, g));
     }
 
     public static Tensor scale(Tensor x, float s) {
-        return unary("scale", UnaryOp.SCALE, s, x, (g, y) -> x.accumulateGrad(scale(g, s)));
+        return unary("scale", UnaryOp.SCALE, s, x, (g, y) -> Grads.adopt(x, scale(g, s)));
     }
 
     public static Tensor neg(Tensor x) {
-        return unary("neg", UnaryOp.NEG, 0f, x, (g, y) -> x.accumulateGrad(neg(g)));
+        return unary("neg", UnaryOp.NEG, 0f, x, (g, y) -> Grads.adopt(x, neg(g)));
     }
 
     public static Tensor exp(Tensor x) {
-        return unary("exp", UnaryOp.EXP, 0f, x, (g, y) -> x.accumulateGrad(mul(g, y)));
+        return unary("exp", UnaryOp.EXP, 0f, x, (g, y) -> Grads.adopt(x, mul(g, y)));
     }
 
     public static Tensor log(Tensor x) {
-        return unary("log", UnaryOp.LOG, 0f, x, (g, y) -> x.accumulateGrad(div(g, x)));
+        return unary("log", UnaryOp.LOG, 0f, x, (g, y) -> Grads.adopt(x, div(g, x)));
     }
 
     public static Tensor sqrt(Tensor x) {
         // d√x/dx = 1/(2√x) = 0.5/y
-        return unary("sqrt", UnaryOp.SQRT, 0f, x, (g, y) -> x.accumulateGrad(div(scale(g, 0.5f), y)));
+        return unary("sqrt", UnaryOp.SQRT, 0f, x, (g, y) -> Grads.adopt(x, div(scale(g, 0.5f), y)));
     }
 
     public static Tensor square(Tensor x) {
         // d(x²)/dx = 2x
-        return unary("square", UnaryOp.SQUARE, 0f, x, (g, y) -> x.accumulateGrad(mul(g, scale(x, 2f))));
+        return unary("square", UnaryOp.SQUARE, 0f, x, (g, y) -> Grads.adopt(x, mul(g, scale(x, 2f))));
     }
 
     public static Tensor pow(Tensor x, float p) {
         return unary("pow", UnaryOp.POW, p, x,
-                (g, y) -> x.accumulateGrad(mul(g, scale(unaryRaw(UnaryOp.POW, p - 1f, x), p))));
+                (g, y) -> Grads.adopt(x, mul(g, scale(unaryRaw(UnaryOp.POW, p - 1f, x), p))));
     }
 
     public static Tensor tanh(Tensor x) {
-        return unary("tanh", UnaryOp.TANH, 0f, x, (g, y) -> x.accumulateGrad(binaryRaw(BinaryOp.TANH_GRAD, y, g)));
+        return unary("tanh", UnaryOp.TANH, 0f, x, (g, y) -> Grads.adopt(x, binaryRaw(BinaryOp.TANH_GRAD, y, g)));
     }
 
     public static Tensor relu(Tensor x) {
-        return unary("relu", UnaryOp.RELU, 0f, x, (g, y) -> x.accumulateGrad(binaryRaw(BinaryOp.RELU_GRAD, x, g)));
+        return unary("relu", UnaryOp.RELU, 0f, x, (g, y) -> Grads.adopt(x, binaryRaw(BinaryOp.RELU_GRAD, x, g)));
     }
 
     public static Tensor gelu(Tensor x) {
-        return unary("gelu", UnaryOp.GELU, 0f, x, (g, y) -> x.accumulateGrad(binaryRaw(BinaryOp.GELU_GRAD, x, g)));
+        return unary("gelu", UnaryOp.GELU, 0f, x, (g, y) -> Grads.adopt(x, binaryRaw(BinaryOp.GELU_GRAD, x, g)));
     }
 
     // ------------------------------------------------------------------ plumbing

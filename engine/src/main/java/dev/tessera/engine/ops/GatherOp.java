@@ -50,7 +50,7 @@ public final class GatherOp {
         return Tensor.result("scatterAdd", out, outShape, g -> {
             Buffer dx = be.allocate(xc.numel());
             be.gather(g.buffer(), ic.buffer(), dx, geo.outer, size, geo.k, geo.inner);
-            xc.accumulateGrad(Tensor.wrap(be, dx, shape));
+            Grads.adopt(xc, Tensor.wrap(be, dx, shape));
         }, xc);
     }
 

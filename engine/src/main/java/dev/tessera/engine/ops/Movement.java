@@ -19,7 +19,7 @@ public final class Movement {
         Tensor c = x.isContiguous() ? x : contiguous(x);
         Tensor v = Tensor.view(c, c.buffer().slice(0, c.numel()), to, Shape.contiguousStrides(to));
         int[] from = c.shape();
-        return Tensor.record(v, "reshape", g -> c.accumulateGrad(g.reshape(from)), c);
+        return Tensor.record(v, "reshape", g -> Grads.adopt(c, g.reshape(from)), c);
     }
 
     public static Tensor permute(Tensor x, int... order) {
@@ -38,7 +38,7 @@ public final class Movement {
             inverse[a] = i;
         }
         Tensor v = Tensor.view(x, x.buffer(), ns, nst);
-        return Tensor.record(v, "permute", g -> x.accumulateGrad(g.permute(inverse)), x);
+        return Tensor.record(v, "permute", g -> Grads.adopt(x, g.permute(inverse)), x);
     }
 
     public static Tensor transpose(Tensor x, int a, int b) {
@@ -59,7 +59,7 @@ public final class Movement {
         if (x.isInt()) return contiguousInts(x);
         Buffer out = be.allocate(x.numel());
         be.copyStrided(x.buffer(), x.strides(), out, Shape.contiguousStrides(shape), shape, false);
-        return Tensor.result("contiguous", out, shape, x::accumulateGrad, x);
+        return Tensor.result("contiguous", out, shape, g -> Grads.adopt(x, g), x);
     }
 
     /**
@@ -119,7 +119,7 @@ public final class Movement {
         }
         int[] st = Shape.broadcastStrides(shape, x.strides(), newShape);
         Tensor v = Tensor.view(x, x.buffer(), newShape, st);
-        return Tensor.record(v, "expand", g -> x.accumulateGrad(Reduce.sumToShape(g, shape)), x);
+        return Tensor.record(v, "expand", g -> Grads.adopt(x, Reduce.sumToShape(g, shape)), x);
     }
 
     public static Tensor concat(int axis, Tensor... parts) {
@@ -155,7 +155,7 @@ public final class Movement {
         }
         return Tensor.result("concat", out, shape, g -> {
             for (int i = 0; i < parts.length; i++) {
-                if (parts[i].requiresGrad()) parts[i].accumulateGrad(g.narrow(a, starts[i], parts[i].dim(a)));
+                if (parts[i].requiresGrad()) Grads.adopt(parts[i], g.narrow(a, starts[i], parts[i].dim(a)));
             }
         }, parts);
     }

@@ -42,7 +42,7 @@ public final class Reduce {
         int[] kept = shape.clone();
         int[] outShape = keepDim ? kept : dropOnes(kept, reduce);
         int[] inShape = x.shape();
-        return Tensor.result("sum", cur, outShape, g -> x.accumulateGrad(g.reshape(kept).expand(inShape)), x);
+        return Tensor.result("sum", cur, outShape, g -> Grads.adopt(x, g.reshape(kept).expand(inShape)), x);
     }
 
     public static Tensor sumAll(Tensor x) {

@@ -28,11 +28,20 @@ import java.util.Map;
  */
 public final class CpuBackend implements Backend {
 
+    /**
+     * Vector API kernels (attention, layer norm, GELU) unless {@code -Dtessera.cpu.scalar=true}, the switch that
+     * also puts SGEMM on its scalar oracle: then every kernel runs its plain reference ({@link AttentionCpu},
+     * {@link LayerNormCpu}, {@code UnaryOp.apply}/{@code BinaryOp.apply} with the double-precision erf).
+     */
+    static final boolean FAST = Sgemm.vectorEnabled();
+
     private final Parallel par;
     private final Map<Integer, ArrayDeque<float[]>> floatPool = new HashMap<>();
     private final Map<Integer, ArrayDeque<int[]>> intPool = new HashMap<>();
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
     private long liveBuffers, liveBytes, pooledBytes, systemAllocations;
+    /** Released arrays kept for reuse are capped at a third of the heap. */
+    private final long maxPooledBytes = Runtime.getRuntime().maxMemory() / 3;
 
     /** A backend using every available processor. */
     public CpuBackend() {
@@ -126,6 +135,14 @@ public final class CpuBackend implements Backend {
 
     private void release(Object array) {
         int length = array instanceof float[] f ? f.length : ((int[]) array).length;
+        if (pooledBytes + 4L * length > maxPooledBytes) {
+            // A new phase (evaluation after training, another batch size) asks for other sizes: drop the old
+            // working set instead of holding both. Steady-state steps stay pool hits as long as one step's
+            // buffers fit in the cap.
+            floatPool.clear();
+            intPool.clear();
+            pooledBytes = 0;
+        }
         if (array instanceof float[] f) floatPool.computeIfAbsent(length, x -> new ArrayDeque<>()).push(f);
         else intPool.computeIfAbsent(length, x -> new ArrayDeque<>()).push((int[]) array);
         liveBuffers--;
@@ -181,16 +198,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void unary(UnaryOp op, float param, Buffer x, Buffer out) {
         sameLength("unary " + op, x.length(), out);
-        float[] xs = f(x), os = f(out);
-        int xo = off(x), oo = off(out);
-        par.forRange(x.length(), 16384, (from, to) -> {
-            for (int j = from; j < to; j++) os[oo + j] = op.apply(xs[xo + j], param);
-        });
+        UnaryCpu.apply(par, op, param, f(x), off(x), f(out), off(out), x.length(), FAST);
     }
 
     @Override
     public void binary(BinaryOp op, Buffer a, int[] aStrides, Buffer b, int[] bStrides, Buffer out, int[] shape) {
-        StridedCpu.binary(par, op, f(a), off(a), aStrides, f(b), off(b), bStrides, f(out), off(out), shape);
+        StridedCpu.binary(par, op, f(a), off(a), aStrides, f(b), off(b), bStrides, f(out), off(out), shape, FAST);
     }
 
     @Override
@@ -213,17 +226,21 @@ public final class CpuBackend implements Backend {
     @Override
     public void layerNormForward(Buffer x, Buffer w, Buffer b, Buffer out, Buffer mean, Buffer rstd,
                                  int rows, int cols, float eps) {
-        LayerNormCpu.forward(par, f(x), off(x), f(w), off(w), f(b), off(b), f(out), off(out),
+        if (FAST) LayerNormCpuFast.forward(par, f(x), off(x), f(w), off(w), f(b), off(b), f(out), off(out),
+                f(mean), off(mean), f(rstd), off(rstd), rows, cols, eps);
+        else LayerNormCpu.forward(par, f(x), off(x), f(w), off(w), f(b), off(b), f(out), off(out),
                 f(mean), off(mean), f(rstd), off(rstd), rows, cols, eps);
     }
 
     @Override
     public void layerNormBackward(Buffer dout, Buffer x, Buffer w, Buffer mean, Buffer rstd,
                                   Buffer dx, Buffer dw, Buffer db, int rows, int cols) {
-        LayerNormCpu.backward(par, f(dout), off(dout), f(x), off(x), f(w), off(w), f(mean), off(mean),
-                f(rstd), off(rstd), dx == null ? null : f(dx), dx == null ? 0 : off(dx),
-                dw == null ? null : f(dw), dw == null ? 0 : off(dw),
-                db == null ? null : f(db), db == null ? 0 : off(db), rows, cols);
+        float[] dxa = dx == null ? null : f(dx), dwa = dw == null ? null : f(dw), dba = db == null ? null : f(db);
+        int dxo = dx == null ? 0 : off(dx), dwo = dw == null ? 0 : off(dw), dbo = db == null ? 0 : off(db);
+        if (FAST) LayerNormCpuFast.backward(par, f(dout), off(dout), f(x), off(x), f(w), off(w), f(mean), off(mean),
+                f(rstd), off(rstd), dxa, dxo, dwa, dwo, dba, dbo, rows, cols);
+        else LayerNormCpu.backward(par, f(dout), off(dout), f(x), off(x), f(w), off(w), f(mean), off(mean),
+                f(rstd), off(rstd), dxa, dxo, dwa, dwo, dba, dbo, rows, cols);
     }
 
     @Override
@@ -239,7 +256,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
                                  int batchHeads, int lq, int lk, int headDim, float scale) {
-        AttentionCpu.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+        if (FAST) AttentionCpuFast.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                batchHeads, lq, lk, headDim, scale);
+        else AttentionCpu.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
                 batchHeads, lq, lk, headDim, scale);
     }
 
@@ -247,10 +266,12 @@ public final class CpuBackend implements Backend {
     public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
                                   Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim,
                                   float scale) {
-        AttentionCpu.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
-                f(dout), off(dout), dq == null ? null : f(dq), dq == null ? 0 : off(dq),
-                dk == null ? null : f(dk), dk == null ? 0 : off(dk), dv == null ? null : f(dv), dv == null ? 0 : off(dv),
-                batchHeads, lq, lk, headDim, scale);
+        float[] dqa = dq == null ? null : f(dq), dka = dk == null ? null : f(dk), dva = dv == null ? null : f(dv);
+        int dqo = dq == null ? 0 : off(dq), dko = dk == null ? 0 : off(dk), dvo = dv == null ? 0 : off(dv);
+        if (FAST) AttentionCpuFast.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, batchHeads, lq, lk, headDim, scale);
+        else AttentionCpu.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, batchHeads, lq, lk, headDim, scale);
     }
 
     @Override

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  *     for pc in 0..k step ≈KC                   kc·(MR+NR) floats per micro-kernel call: the k-slab
  *       pack B~ into NR-wide panels [kc][NR]
  *       for ic in rows step MC                  A~ = op(A)[ic:ic+mc, pc:pc+kc]  packed, lives in L2
- *         pack A~ into MR-tall slivers [kc][MR]
+ *         pack A~ row-major [mc][kc], rows padded to a multiple of MR
  *         for jr over B~ panels                 one panel (kc·NR floats) stays in L1 while …
  *           for ir over A~ slivers              … every sliver of A~ streams past it
  *             micro-kernel: MR×NR tile of C held in registers for the whole kc loop
@@ -20,6 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Packing is what makes the micro-kernel simple: both operands are read with unit stride whatever the
  * transposes are (transA/transB only change the pack loops), and the edges are zero-padded to full MR×NR
  * tiles, so the kernel never branches on shape inside its k loop; only the final store is masked.
+ * B~ uses BLIS's panel layout (each k step is NR contiguous floats: two vector loads). A~ departs from
+ * BLIS's interleaved [kc][MR] slivers and stays row-major: the kernel broadcasts from MR unit-stride rows,
+ * so packing the common non-transposed A is a plain row copy. Interleaving costs a strided scalar shuffle
+ * per element, which measured 5–35% slower overall when N is small (few FLOPs per packed A element: the
+ * 197×64 attention shapes, N = 384 linears); only transA pays a transpose instead (≈5–9% slower there).
  *
  * <p>The register tile is MR = 6 rows × NR = 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A = 15
  * vector registers, the classic Haswell 6×16 shape (BLIS {@code bli_sgemm_haswell_asm_6x16}), scaled to the
@@ -155,29 +160,29 @@ final class SgemmVector {
         }
     }
 
-    /** A~ from A [m, lda]: sliver s holds rows ic+s·MR … as [kc][MR]; rows past mc are zero. */
+    /**
+     * A~ from A [m, lda]: rows ic … ic+mc of the k-slab, each kc long ([mc][kc], rows padded to a multiple of
+     * MR with zeros). The kernel reads each sliver as MR unit-stride streams, so this is a plain row copy.
+     */
     private static void packA(float[] a, int ao, int lda, int pc, int kc, int ic, int mc, float[] ap) {
-        for (int i0 = 0; i0 < mc; i0 += MR) {
-            int h = Math.min(MR, mc - i0), sliver = i0 * kc;
-            for (int r = 0; r < h; r++) {
-                int src = ao + (ic + i0 + r) * lda + pc;
-                for (int p = 0; p < kc; p++) ap[sliver + p * MR + r] = a[src + p];
-            }
-            for (int r = h; r < MR; r++) {
-                for (int p = 0; p < kc; p++) ap[sliver + p * MR + r] = 0f;
-            }
-        }
+        for (int i = 0; i < mc; i++) System.arraycopy(a, ao + (ic + i) * lda + pc, ap, i * kc, kc);
+        java.util.Arrays.fill(ap, mc * kc, roundUp(mc, MR) * kc, 0f);
     }
 
-    /** A~ from Aᵀ stored [k, lda]: element (i, p) is a[p·lda + i], so each sliver row-slice is contiguous. */
+    /**
+     * A~ from Aᵀ stored [k, lda]: element (i, p) is a[p·lda + i], so packing is a transpose. It goes in
+     * 16-deep blocks of p: each block reads 16 source rows (a few cache lines each) and writes 16
+     * consecutive floats of every A~ row, so both sides stay in L1 whatever the strides are.
+     */
     private static void packATransposed(float[] a, int ao, int lda, int pc, int kc, int ic, int mc, float[] ap) {
-        for (int i0 = 0; i0 < mc; i0 += MR) {
-            int h = Math.min(MR, mc - i0), dst = i0 * kc, src = ao + pc * lda + ic + i0;
-            for (int p = 0; p < kc; p++, src += lda, dst += MR) {
-                System.arraycopy(a, src, ap, dst, h);
-                for (int r = h; r < MR; r++) ap[dst + r] = 0f;
+        for (int p0 = 0; p0 < kc; p0 += 16) {
+            int p1 = Math.min(kc, p0 + 16);
+            for (int i = 0; i < mc; i++) {
+                int src = ao + pc * lda + ic + i, dst = i * kc;
+                for (int p = p0; p < p1; p++) ap[dst + p] = a[src + p * lda];
             }
         }
+        java.util.Arrays.fill(ap, mc * kc, roundUp(mc, MR) * kc, 0f);
     }
 
     // ---------------------------------------------------------------- micro-kernel
@@ -207,7 +212,8 @@ final class SgemmVector {
      * One full MR×NR tile: acc = A-sliver · B-panel over kc, then C = beta·C + alpha·acc (C unread when
      * beta == 0). Per p: 2 vector loads of B, 6 broadcasts of A, 12 FMAs. The stores are written out rather
      * than factored into a helper: a helper taking vectors must be inlined or the vectors get boxed, and this
-     * method is big enough that C2 stops inlining (NodeCountInliningCutoff) part-way through.
+     * method is big enough that C2 stops inlining (NodeCountInliningCutoff) part-way through. That happened
+     * to a first version with a two-vector store helper: 22 instead of 150 GFLOP/s on one core.
      */
     private static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff, int ldc,
                                float alpha, float beta) {
@@ -217,26 +223,27 @@ final class SgemmVector {
         FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
         FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
         FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
+        int a0 = aOff, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
         for (int p = 0; p < kc; p++) {
-            int ai = aOff + p * MR, bi = bOff + p * NR;
+            int bi = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bi);
             FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bi + V);
-            FloatVector x = FloatVector.broadcast(SPECIES, ap[ai]);
+            FloatVector x = FloatVector.broadcast(SPECIES, ap[a0 + p]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(SPECIES, ap[ai + 1]);
+            x = FloatVector.broadcast(SPECIES, ap[a1 + p]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(SPECIES, ap[ai + 2]);
+            x = FloatVector.broadcast(SPECIES, ap[a2 + p]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(SPECIES, ap[ai + 3]);
+            x = FloatVector.broadcast(SPECIES, ap[a3 + p]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(SPECIES, ap[ai + 4]);
+            x = FloatVector.broadcast(SPECIES, ap[a4 + p]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(SPECIES, ap[ai + 5]);
+            x = FloatVector.broadcast(SPECIES, ap[a5 + p]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }

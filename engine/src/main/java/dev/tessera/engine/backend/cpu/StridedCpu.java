@@ -1,102 +1,214 @@
 package dev.tessera.engine.backend.cpu;
 
 import dev.tessera.engine.backend.BinaryOp;
+import java.util.Arrays;
 
 /**
- * CPU reference of the strided primitives: {@code copyStrided} and broadcasting {@code binary}. Both walk the
+ * CPU kernels of the strided primitives: {@code copyStrided} and broadcasting {@code binary}. Both walk the
  * multi-index of {@code shape} like an odometer; the innermost axis runs as a plain loop with fixed strides,
- * which is where the time goes. Work is split over the outermost axis (or the flat range when contiguous).
+ * which is where the time goes.
+ *
+ * <p>Before walking, axes are coalesced: neighbouring axes d, d+1 merge when every operand has
+ * stride[d] = stride[d+1]·shape[d+1] (they are one run in memory), and axes of size 1 drop out. A contiguous
+ * [N, T, D] add becomes one flat loop of N·T·D, and a bias broadcast [rows, C] keeps its two axes. Work is
+ * split over the rows of the coalesced view, or over the flat range when a single run is left. Inner loops
+ * are specialised on the strides (unit, broadcast scalar, general) and, for binary, on the op, switched
+ * once per row: each body is one expression the JIT vectorises. Results are element-for-element the same
+ * arithmetic as {@link BinaryOp#apply}, except GELU_GRAD on the fast path, which uses {@link GeluCpu}'s
+ * float erf (documented error).
  */
 final class StridedCpu {
     private StridedCpu() {}
 
+    /** Elements per parallel chunk. */
+    private static final int GRAIN = 16384;
+
     /** dst[i·ds] (+)= src[i·ss] for every multi-index i of shape. */
     static void copy(Parallel par, float[] src, int srcOff, int[] ss, float[] dst, int dstOff, int[] ds,
                      int[] shape, boolean accumulate) {
-        int rank = shape.length;
         long total = 1;
         for (int d : shape) total *= d;
         if (total == 0) return;
+        int[][] g = coalesce(shape, ss, ds);
+        int[] sh = g[0], sst = g[1], dstS = g[2];
+        int rank = sh.length;
         if (rank == 0) {
             dst[dstOff] = accumulate ? dst[dstOff] + src[srcOff] : src[srcOff];
             return;
         }
-        int inner = shape[rank - 1], sIn = ss[rank - 1], dIn = ds[rank - 1];
+        int inner = sh[rank - 1], sIn = sst[rank - 1], dIn = dstS[rank - 1];
         int rows = (int) (total / inner);
         // Accumulating into a destination with stride 0 somewhere would race between threads: run serially.
         boolean dstOverlaps = false;
-        for (int d = 0; d < rank; d++) if (ds[d] == 0 && shape[d] > 1) dstOverlaps = true;
+        for (int d = 0; d < rank; d++) if (dstS[d] == 0 && sh[d] > 1) dstOverlaps = true;
+        boolean serial = accumulate && dstOverlaps;
+        if (rows == 1) {
+            if (serial) copyRun(src, srcOff, sIn, dst, dstOff, dIn, inner, accumulate);
+            else par.forRange(inner, GRAIN, (from, to) ->
+                    copyRun(src, srcOff + from * sIn, sIn, dst, dstOff + from * dIn, dIn, to - from, accumulate));
+            return;
+        }
         Parallel.RangeBody body = (from, to) -> {
             int[] idx = new int[rank];
-            unflatten(from, shape, rank - 1, idx);
+            unflatten(from, sh, rank - 1, idx);
             for (int r = from; r < to; r++) {
                 int so = srcOff, dof = dstOff;
                 for (int d = 0; d < rank - 1; d++) {
-                    so += idx[d] * ss[d];
-                    dof += idx[d] * ds[d];
+                    so += idx[d] * sst[d];
+                    dof += idx[d] * dstS[d];
                 }
-                if (accumulate) {
-                    for (int j = 0; j < inner; j++) dst[dof + j * dIn] += src[so + j * sIn];
-                } else if (sIn == 1 && dIn == 1) {
-                    System.arraycopy(src, so, dst, dof, inner);
-                } else {
-                    for (int j = 0; j < inner; j++) dst[dof + j * dIn] = src[so + j * sIn];
-                }
-                increment(idx, shape, rank - 1);
+                copyRun(src, so, sIn, dst, dof, dIn, inner, accumulate);
+                increment(idx, sh, rank - 1);
             }
         };
-        if (accumulate && dstOverlaps) body.run(0, rows);
-        else par.forRange(rows, Math.max(1, 16384 / inner), body);
+        if (serial) body.run(0, rows);
+        else par.forRange(rows, Math.max(1, GRAIN / inner), body);
     }
 
-    /** out[i] = op(a[i·as], b[i·bs]) with out contiguous over shape. */
+    /** One run of n elements: dst[j·dIn] (+)= src[j·sIn]. */
+    private static void copyRun(float[] src, int so, int sIn, float[] dst, int dof, int dIn, int n, boolean accumulate) {
+        if (accumulate) {
+            if (sIn == 1 && dIn == 1) {
+                for (int j = 0; j < n; j++) dst[dof + j] += src[so + j];
+            } else if (sIn == 0 && dIn == 1) {
+                float v = src[so];
+                for (int j = 0; j < n; j++) dst[dof + j] += v;
+            } else if (dIn == 0) {
+                float acc = dst[dof];                           // same order as repeated +=
+                for (int j = 0; j < n; j++) acc += src[so + j * sIn];
+                dst[dof] = acc;
+            } else {
+                for (int j = 0; j < n; j++) dst[dof + j * dIn] += src[so + j * sIn];
+            }
+        } else if (sIn == 1 && dIn == 1) {
+            System.arraycopy(src, so, dst, dof, n);
+        } else if (sIn == 0 && dIn == 1) {
+            Arrays.fill(dst, dof, dof + n, src[so]);
+        } else {
+            for (int j = 0; j < n; j++) dst[dof + j * dIn] = src[so + j * sIn];
+        }
+    }
+
+    /** out[i] = op(a[i·as], b[i·bs]) with out contiguous over shape; GELU_GRAD on its vector kernel. */
     static void binary(Parallel par, BinaryOp op, float[] a, int aOff, int[] as, float[] b, int bOff, int[] bs,
                        float[] out, int outOff, int[] shape) {
-        int rank = shape.length;
+        binary(par, op, a, aOff, as, b, bOff, bs, out, outOff, shape, true);
+    }
+
+    /** As above; {@code fast = false} evaluates every element with {@link BinaryOp#apply} (the reference). */
+    static void binary(Parallel par, BinaryOp op, float[] a, int aOff, int[] as, float[] b, int bOff, int[] bs,
+                       float[] out, int outOff, int[] shape, boolean fast) {
         long total = 1;
         for (int d : shape) total *= d;
         if (total == 0) return;
+        int[][] g = coalesce(shape, as, bs, contiguous(shape));
+        int[] sh = g[0], ast = g[1], bst = g[2];
+        int rank = sh.length;
         if (rank == 0) {
             out[outOff] = op.apply(a[aOff], b[bOff]);
             return;
         }
-        int inner = shape[rank - 1], aIn = as[rank - 1], bIn = bs[rank - 1];
+        int inner = sh[rank - 1], aIn = ast[rank - 1], bIn = bst[rank - 1];
         int rows = (int) (total / inner);
-        par.forRange(rows, Math.max(1, 16384 / inner), (from, to) -> {
+        if (rows == 1) {
+            par.forRange(inner, GRAIN, (from, to) -> binaryRun(op, fast, a, aOff + from * aIn, aIn,
+                    b, bOff + from * bIn, bIn, out, outOff + from, to - from));
+            return;
+        }
+        par.forRange(rows, Math.max(1, GRAIN / inner), (from, to) -> {
             int[] idx = new int[rank];
-            unflatten(from, shape, rank - 1, idx);
+            unflatten(from, sh, rank - 1, idx);
             for (int r = from; r < to; r++) {
                 int ao = aOff, bo = bOff, oo = outOff + r * inner;
                 for (int d = 0; d < rank - 1; d++) {
-                    ao += idx[d] * as[d];
-                    bo += idx[d] * bs[d];
+                    ao += idx[d] * ast[d];
+                    bo += idx[d] * bst[d];
                 }
-                innerLoop(op, a, ao, aIn, b, bo, bIn, out, oo, inner);
-                increment(idx, shape, rank - 1);
+                binaryRun(op, fast, a, ao, aIn, b, bo, bIn, out, oo, inner);
+                increment(idx, sh, rank - 1);
             }
         });
     }
 
-    /** The hot loop; common ops are spelled out so the JIT can vectorise the unit-stride case. */
-    private static void innerLoop(BinaryOp op, float[] a, int ao, int aIn, float[] b, int bo, int bIn,
+    /** The hot loop over one run; common ops are spelled out so the JIT can vectorise them. */
+    private static void binaryRun(BinaryOp op, boolean fast, float[] a, int ao, int aIn, float[] b, int bo, int bIn,
                                   float[] out, int oo, int n) {
-        if (aIn == 1 && bIn == 1) {
+        if (!fast) {
+            for (int j = 0; j < n; j++) out[oo + j] = op.apply(a[ao + j * aIn], b[bo + j * bIn]);
+        } else if (aIn == 1 && bIn == 1) {
             switch (op) {
                 case ADD -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] + b[bo + j]; }
                 case SUB -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] - b[bo + j]; }
                 case MUL -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] * b[bo + j]; }
+                case DIV -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] / b[bo + j]; }
+                case GELU_GRAD -> GeluCpu.backward(a, ao, b, bo, out, oo, n);
+                case RELU_GRAD -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] > 0 ? b[bo + j] : 0f; }
+                case TANH_GRAD -> { for (int j = 0; j < n; j++) out[oo + j] = b[bo + j] * (1f - a[ao + j] * a[ao + j]); }
                 default -> { for (int j = 0; j < n; j++) out[oo + j] = op.apply(a[ao + j], b[bo + j]); }
             }
         } else if (aIn == 1 && bIn == 0) {
             float bv = b[bo];
             switch (op) {
                 case ADD -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] + bv; }
+                case SUB -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] - bv; }
                 case MUL -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] * bv; }
+                case DIV -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] / bv; }
                 default -> { for (int j = 0; j < n; j++) out[oo + j] = op.apply(a[ao + j], bv); }
             }
+        } else if (aIn == 0 && bIn == 1) {
+            float av = a[ao];
+            switch (op) {
+                case ADD -> { for (int j = 0; j < n; j++) out[oo + j] = av + b[bo + j]; }
+                case SUB -> { for (int j = 0; j < n; j++) out[oo + j] = av - b[bo + j]; }
+                case MUL -> { for (int j = 0; j < n; j++) out[oo + j] = av * b[bo + j]; }
+                default -> { for (int j = 0; j < n; j++) out[oo + j] = op.apply(av, b[bo + j]); }
+            }
+        } else if (op == BinaryOp.ADD) {
+            for (int j = 0; j < n; j++) out[oo + j] = a[ao + j * aIn] + b[bo + j * bIn];
         } else {
             for (int j = 0; j < n; j++) out[oo + j] = op.apply(a[ao + j * aIn], b[bo + j * bIn]);
         }
+    }
+
+    // ---------------------------------------------------------------- geometry
+
+    /** Row-major strides of shape (the layout of binary's output). */
+    private static int[] contiguous(int[] shape) {
+        int[] s = new int[shape.length];
+        for (int d = shape.length - 1, acc = 1; d >= 0; d--) {
+            s[d] = acc;
+            acc *= shape[d];
+        }
+        return s;
+    }
+
+    /**
+     * {shape, strides of each operand} with size-1 axes dropped and mergeable neighbours merged: axes d and
+     * d+1 are one run for every operand when stride[d] = stride[d+1]·shape[d+1]. The element visit order
+     * (row-major over shape) is unchanged. Only the operands passed are returned (after the shape).
+     */
+    static int[][] coalesce(int[] shape, int[]... strides) {
+        int rank = shape.length, ops = strides.length;
+        int[] sh = new int[rank];
+        int[][] st = new int[ops][rank];
+        int n = 0;
+        for (int d = 0; d < rank; d++) {
+            if (shape[d] == 1) continue;
+            boolean merge = n > 0;
+            for (int o = 0; merge && o < ops; o++) merge = st[o][n - 1] == strides[o][d] * shape[d];
+            if (merge) {
+                sh[n - 1] *= shape[d];
+                for (int o = 0; o < ops; o++) st[o][n - 1] = strides[o][d];
+            } else {
+                sh[n] = shape[d];
+                for (int o = 0; o < ops; o++) st[o][n] = strides[o][d];
+                n++;
+            }
+        }
+        int[][] out = new int[ops + 1][];
+        out[0] = Arrays.copyOf(sh, n);
+        for (int o = 0; o < ops; o++) out[o + 1] = Arrays.copyOf(st[o], n);
+        return out;
     }
 
     /** Multi-index of flat row {@code flat} over the first {@code dims} axes of shape. */

@@ -1,6 +1,7 @@
 package dev.tessera.engine.backend.cpu;
 
 import static dev.tessera.engine.testing.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.tessera.engine.backend.BinaryOp;
 import org.junit.jupiter.api.AfterAll;
@@ -76,5 +77,109 @@ class StridedCpuTest {
         float[] ed = new float[6];
         for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) ed[i * 3 + j] = m[i * 3 + j] * t[j * 2 + i];
         assertClose("mul with transposed operand", ed, d, 0, 0);
+    }
+
+    /** Multi-index reference of binary: out[i] = op(a[i·as], b[i·bs]) over shape, row-major out. */
+    static float[] binaryByIndex(BinaryOp op, float[] a, int ao, int[] as, float[] b, int bo, int[] bs, int[] shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        float[] out = new float[n];
+        int[] idx = new int[shape.length];
+        for (int i = 0; i < n; i++) {
+            int pa = ao, pb = bo;
+            for (int d = 0; d < shape.length; d++) {
+                pa += idx[d] * as[d];
+                pb += idx[d] * bs[d];
+            }
+            out[i] = op.apply(a[pa], b[pb]);
+            for (int d = shape.length - 1; d >= 0; d--) {
+                if (++idx[d] < shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyStridePatternAndOpAgreesWithTheDefinition() {
+        // Shapes whose axes coalesce (contiguous), partly coalesce (broadcast rows / columns, size-1 axes), or
+        // not at all (transposed operand); large enough to be split over threads, with operand offsets.
+        int[] shape = {6, 1, 40, 97};
+        int n = 6 * 40 * 97;
+        float[] a = LayerNormCpuTest.random(1, n + 7, -3, 3), b = LayerNormCpuTest.random(2, n + 9, 0.5, 2);
+        int[] contiguous = {3880, 3880, 97, 1};
+        int[][] patterns = {
+                contiguous,
+                {0, 0, 97, 1},          // broadcast over the leading axis
+                {40, 0, 1, 0},          // one value per (row, column of 40): stride 0 innermost
+                {0, 0, 0, 1},           // a bias row
+                {1, 0, 6, 240},         // transposed read
+                {0, 0, 0, 0}};          // a scalar
+        for (BinaryOp op : BinaryOp.values()) {
+            for (int[] as : patterns) {
+                for (int[] bs : patterns) {
+                    float[] e = binaryByIndex(op, a, 7, as, b, 9, bs, shape);
+                    float[] out = new float[n + 3];
+                    StridedCpu.binary(PAR, op, a, 7, as, b, 9, bs, out, 3, shape);
+                    float[] got = java.util.Arrays.copyOfRange(out, 3, n + 3);
+                    String what = op + " a" + java.util.Arrays.toString(as) + " b" + java.util.Arrays.toString(bs);
+                    if (op == BinaryOp.GELU_GRAD) assertClose(what, e, got, 6e-7, 1e-6);    // float erf (GeluCpu)
+                    else assertClose(what, e, got, 0, 0);                                      // same arithmetic
+                    float[] ref = new float[n + 3];
+                    StridedCpu.binary(PAR, op, a, 7, as, b, 9, bs, ref, 3, shape, false);
+                    assertClose(what + " (reference path)", e, java.util.Arrays.copyOfRange(ref, 3, n + 3), 0, 0);
+                }
+            }
+        }
+    }
+
+    @Test
+    void inPlaceAccumulationAliasesTheOutput() {
+        // grad += g, the way Tensor.accumulateGrad calls binary (out == a).
+        int n = 70_001;
+        float[] acc = LayerNormCpuTest.random(3, n, -1, 1), g = LayerNormCpuTest.random(4, n, -1, 1);
+        float[] e = new float[n];
+        for (int i = 0; i < n; i++) e[i] = acc[i] + g[i];
+        StridedCpu.binary(PAR, BinaryOp.ADD, acc, 0, new int[] {1}, g, 0, new int[] {1}, acc, 0, new int[] {n});
+        assertClose("in place", e, acc, 0, 0);
+    }
+
+    @Test
+    void copiesCoalesceAndAccumulateLikeTheIndexLoop() {
+        int[] shape = {3, 5, 1, 8, 64};
+        int n = 3 * 5 * 8 * 64;
+        float[] src = LayerNormCpuTest.random(5, 2 * n, -1, 1);
+        int[][] srcPatterns = {{2560, 512, 0, 64, 1}, {64, 192, 0, 960, 1}, {0, 64, 0, 0, 1}, {1, 3, 0, 15, 120}};
+        int[] dstStrides = {2560, 512, 512, 64, 1};
+        for (int[] ss : srcPatterns) {
+            for (boolean accumulate : new boolean[] {false, true}) {
+                float[] dst = LayerNormCpuTest.random(6, n + 2, -1, 1), e = dst.clone();
+                int[] idx = new int[shape.length];
+                for (int i = 0; i < n; i++) {
+                    int ps = 1, pd = 2;
+                    for (int d = 0; d < shape.length; d++) {
+                        ps += idx[d] * ss[d];
+                        pd += idx[d] * dstStrides[d];
+                    }
+                    e[pd] = accumulate ? e[pd] + src[ps] : src[ps];
+                    for (int d = shape.length - 1; d >= 0; d--) {
+                        if (++idx[d] < shape[d]) break;
+                        idx[d] = 0;
+                    }
+                }
+                StridedCpu.copy(PAR, src, 1, ss, dst, 2, dstStrides, shape, accumulate);
+                assertClose("copy " + java.util.Arrays.toString(ss) + (accumulate ? " +=" : ""), e, dst, 0, 0);
+            }
+        }
+    }
+
+    @Test
+    void coalesceMergesRunsAndDropsUnitAxes() {
+        int[][] g = StridedCpu.coalesce(new int[] {4, 1, 3, 5}, new int[] {15, 99, 5, 1}, new int[] {0, 7, 5, 1});
+        assertArrayEquals(new int[] {4, 15}, g[0]);
+        assertArrayEquals(new int[] {15, 1}, g[1]);
+        assertArrayEquals(new int[] {0, 1}, g[2]);
+        int[][] none = StridedCpu.coalesce(new int[] {1, 1}, new int[] {3, 1});
+        assertArrayEquals(new int[0], none[0]);
     }
 }

@@ -1,0 +1,81 @@
+package dev.tessera.eval;
+
+import dev.tessera.cae.CrossAttention;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.nn.BatchNorm1d;
+import dev.tessera.engine.nn.LayerNorm;
+import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Parameter;
+import dev.tessera.engine.random.Rng;
+import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.vit.ViTConfig;
+
+/**
+ * CAE's attentive probe (SPEC §3.9; Atten4Vis/CAE {@code modeling_finetune.py}, {@code linear_type='attentive'}):
+ * a single learnable query token reads the frozen encoder's tokens (cls and patches, after the final norm)
+ * through one cross-attention block, and its output goes through BatchNorm without affine and a linear head.
+ * <pre>
+ *   q   = norm_q(query_token)            [N, 1, D]      (the official block adds pos 0 to q and k)
+ *   k   = norm_k(tokens), v = norm_v(tokens)              [N, 1+L, D]
+ *   a   = CrossAttention(q, k, v)         [N, 1, D]      separate q/k/v Linears, q_bias and v_bias, proj
+ *   out = head(fc_norm(a[:, 0]))          fc_norm = BatchNorm1d(D, affine=False)
+ * </pre>
+ * The official AttentiveBlock has no residual and no MLP; that is reproduced. Names follow the official model:
+ * {@code query_token}, {@code attentive_blocks.0.{norm_q, norm_k, norm_v, cross_attn.*}}, {@code fc_norm},
+ * {@code head}. Init: query token zeros (official), Linears xavier, head truncated-normal std 0.02 scaled by
+ * 0.001 (CAE's {@code init_scale}). fc_norm eps 1e-5 (the official LP_BatchNorm's default), LN eps 1e-6.
+ *
+ * <p>Default recipe ({@link #recipe}): SGD, momentum 0.9, no weight decay, lr 0.4 at batch 256 (CAE's script:
+ * {@code --lr 0.4 --batch_size 256 --opt sgd --momentum 0.9 --weight_decay 0}), warmup 10 of 90 epochs. The
+ * input is the precomputed token set, (1+L)·D floats per image (10k Fashion-MNIST images: 384 MB).
+ */
+public final class AttentiveProbe extends FeatureHead {
+    private final int tokens, dim;
+    private final Parameter queryToken;
+    private final LayerNorm normQ, normK, normV;
+    private final CrossAttention crossAttn;
+    private final BatchNorm1d fcNorm;
+    private final Linear head;
+
+    /**
+     * @param tokens 1 + L, the encoder's sequence length
+     * @param dim    D, the encoder's width
+     * @param heads  attention heads of the block (the encoder's)
+     */
+    public AttentiveProbe(Backend backend, int tokens, int dim, int heads, int classes, Rng rng) {
+        if (tokens <= 0) throw new IllegalArgumentException("AttentiveProbe: tokens must be positive, got " + tokens);
+        this.tokens = tokens;
+        this.dim = dim;
+        this.queryToken = parameter("query_token", Tensor.zeros(backend, 1, 1, dim));
+        this.normQ = module("attentive_blocks.0.norm_q", new LayerNorm(backend, dim, ViTConfig.LN_EPS));
+        this.normK = module("attentive_blocks.0.norm_k", new LayerNorm(backend, dim, ViTConfig.LN_EPS));
+        this.normV = module("attentive_blocks.0.norm_v", new LayerNorm(backend, dim, ViTConfig.LN_EPS));
+        this.crossAttn = module("attentive_blocks.0.cross_attn", new CrossAttention(backend, dim, heads, true, rng));
+        this.fcNorm = module("fc_norm", new BatchNorm1d(backend, dim, 1e-5f, 0.1f, false));
+        this.head = module("head", new Linear(backend, dim, classes, true, rng));
+        Tensor w = head.weight().tensor();
+        float[] init = rng.truncatedNormal(w.numel(), 0.02f, -2f, 2f);
+        for (int i = 0; i < init.length; i++) init[i] *= 0.001f;
+        backend.upload(init, w.buffer().slice(0, w.numel()));
+    }
+
+    /** SGD (momentum 0.9, no weight decay), lr 0.4, batch 256, 90 epochs, 10 warmup: CAE's recipe. */
+    public static ProbeRecipe recipe() {
+        return new ProbeRecipe(90, 256, 0.4, 10, ProbeRecipe.Optimizer.SGD);
+    }
+
+    /** x [B, (1+L)·D] → logits [B, classes]. */
+    @Override
+    public Tensor logits(Tensor x) {
+        int n = x.dim(0);
+        Tensor kv = x.reshape(n, tokens, dim);                                  // [N, 1+L, D]
+        Tensor q = normQ.forward(queryToken.tensor().expand(n, 1, dim));         // [N, 1, D]
+        Tensor a = crossAttn.forward(q, normK.forward(kv), normV.forward(kv));   // [N, 1, D]
+        return head.forward(fcNorm.forward(a.reshape(n, dim)));                 // [N, classes]
+    }
+
+    @Override
+    public int inputDim() {
+        return tokens * dim;
+    }
+}

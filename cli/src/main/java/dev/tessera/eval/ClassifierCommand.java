@@ -1,0 +1,82 @@
+package dev.tessera.eval;
+
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.vit.VisionTransformer;
+import java.io.PrintWriter;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * What {@code tessera finetune} and {@code tessera train-supervised} share: train a whole ViT classifier
+ * (average pooling + fc_norm + head, drop-path, layer decay, label smoothing, AdamW β (0.9, 0.999); SPEC §2.8)
+ * on the training split and report top-1 on the test split. They differ only in where the encoder's weights
+ * come from (a checkpoint, or none) and in the recipe ({@link FinetuneRecipe#finetune}, {@link FinetuneRecipe#supervised}).
+ */
+public abstract class ClassifierCommand extends EvalCommand {
+    @Option(names = "--blr", paramLabel = "LR", description = "Base lr: lr = blr × batch / 256.")
+    protected Double blr;
+
+    @Option(names = "--layer-decay", paramLabel = "D", description = "Layer-wise lr decay (1 = none).")
+    protected Double layerDecay;
+
+    @Option(names = "--drop-path", paramLabel = "P", description = "Drop-path rate of the last block.")
+    protected Double dropPath;
+
+    @Option(names = "--label-smoothing", paramLabel = "E", description = "Label smoothing of the cross-entropy.")
+    protected Double labelSmoothing;
+
+    @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW weight decay.")
+    protected Double weightDecay;
+
+    @Option(names = "--warmup-epochs", paramLabel = "E", description = "Linear warmup before the cosine.")
+    protected Double warmupEpochs;
+
+    protected ClassifierCommand(DeviceOpener opener) {
+        super(opener);
+    }
+
+    /** The recipe before options are applied. */
+    protected abstract FinetuneRecipe baseRecipe();
+
+    @Override
+    protected boolean augmentTrain() {
+        return true;
+    }
+
+    @Override
+    protected double evaluate(Backend backend, EncoderSource source, EvalData data, Map<String, Object> result, PrintWriter out) {
+        FinetuneRecipe r = recipe();
+        int classes = Math.max(data.train().numClasses(), data.test().numClasses());
+        VisionTransformer vit = source.buildClassifier(classes, r.dropPath(), backend, seed);
+        out.println("training: " + r.epochs() + " epochs, batch " + r.batch() + ", lr " + compact(r.lr()) + " (blr " + compact(r.blr())
+                + "), warmup " + compact(r.warmupEpochs()) + ", layer decay " + compact(r.layerDecay()) + ", drop-path "
+                + compact(r.dropPath()) + ", label smoothing " + compact(r.labelSmoothing()) + ", weight decay " + compact(r.weightDecay()));
+        ClassifierTrainer.fit(vit, data.train(), r, seed, printer(out));
+        result.put("recipe", r);
+        return ClassifierTrainer.accuracy(vit, data.test(), Features.DEFAULT_BATCH);
+    }
+
+    /** Three significant digits without trailing zeros: 0.75, 0.1, 0.0005. */
+    static String compact(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
+    }
+
+    private FinetuneRecipe recipe() {
+        FinetuneRecipe r = baseRecipe();
+        r = r.withEpochs(epochsOr(r.epochs())).withBatch(batchOr(r.batch()));
+        if (blr != null) {
+            if (!(blr > 0)) fail("--blr must be positive, got " + blr);
+            r = r.withBlr(blr);
+        }
+        try {
+            if (layerDecay != null) r = r.withLayerDecay(layerDecay);
+            if (dropPath != null) r = r.withDropPath(dropPath);
+            if (labelSmoothing != null) r = r.withLabelSmoothing(labelSmoothing);
+            if (weightDecay != null) r = r.withWeightDecay(weightDecay);
+            if (warmupEpochs != null) r = r.withWarmupEpochs(warmupEpochs);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+        }
+        return r;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.tessera.eval;
+
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.io.TensorData;
+import dev.tessera.engine.random.Rng;
+import dev.tessera.mae.MaeConfig;
+import dev.tessera.train.Checkpoint;
+import dev.tessera.train.ModelSpec;
+import dev.tessera.vit.ViTConfig;
+import dev.tessera.vit.VisionTransformer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * The encoder an evaluation reads: the ViT encoder of a pretraining checkpoint, loaded by name, or — the
+ * baseline — a randomly initialised encoder of exactly the same shape ({@code --random-init}).
+ *
+ * <p>Names: an MAE checkpoint keeps the encoder at the top level ({@code patch_embed.*}, {@code cls_token},
+ * {@code pos_embed}, {@code blocks.i.*}, {@code norm.*}) next to {@code decoder_*} and {@code mask_token}; a CAE
+ * checkpoint under {@code encoder.}. Both are exactly {@link VisionTransformer}'s names (SPEC §1), so the
+ * encoder loads into a probe encoder or a fine-tuning classifier without renaming. The encoder's shape comes
+ * from the checkpoint's {@code model_spec} (a plain state dict without one needs the preset named instead).
+ *
+ * @param encoder     the encoder configuration (no head, cls pooling, the method's position-table order)
+ * @param method      "mae" or "cae": CAE fine-tuning keeps the position table fixed (SPEC §3.9)
+ * @param weights     the encoder tensors by VisionTransformer name, or null for a random encoder
+ * @param description one line for logs and result files
+ */
+public record EncoderSource(ViTConfig encoder, String method, Map<String, TensorData> weights, String description) {
+
+    /** The encoder of a pretraining checkpoint; {@code fallbackPreset} (an MAE preset) names the shape of a plain state dict. */
+    public static EncoderSource fromCheckpoint(Path path, String fallbackPreset) {
+        Checkpoint c = Checkpoint.read(path);
+        ModelSpec spec = c.spec();
+        ViTConfig enc;
+        String method, prefix;
+        if (spec == null) {
+            if (fallbackPreset == null) {
+                throw new IllegalArgumentException(path + " has no model_spec metadata (a plain state dict); name its shape with --model PRESET");
+            }
+            enc = MaeConfig.preset(fallbackPreset).encoder();
+            method = "mae";
+            prefix = c.modelState().containsKey("encoder.cls_token") ? "encoder." : "";
+        } else {
+            method = spec.method();
+            switch (method) {
+                case "mae" -> {
+                    enc = spec.maeConfig().encoder();
+                    prefix = "";
+                }
+                case "cae" -> {
+                    enc = spec.caeConfig().encoder();
+                    prefix = "encoder.";
+                }
+                default -> throw new IllegalArgumentException(path + " holds a '" + method + "' model; evaluation reads MAE and CAE encoders");
+            }
+        }
+        Map<String, TensorData> weights = new LinkedHashMap<>();
+        c.modelState().forEach((name, t) -> {
+            if (name.startsWith(prefix)) weights.put(name.substring(prefix.length()), t);
+        });
+        String what = spec != null ? spec.describe() : fallbackPreset + " (plain state dict)";
+        String at = c.isTrainingCheckpoint() ? " after " + c.step() + " steps" : "";
+        return new EncoderSource(enc, method, weights, "encoder of " + what + at + " from " + path);
+    }
+
+    /** A random encoder of the MAE preset {@code preset}'s shape. */
+    public static EncoderSource randomPreset(String preset) {
+        return new EncoderSource(MaeConfig.preset(preset).encoder(), "mae", null, "random " + preset + " encoder");
+    }
+
+    /** The same shape without the weights: the random-encoder baseline. */
+    public EncoderSource asRandom() {
+        return new EncoderSource(encoder, method, null, "random encoder of the same shape (" + encoder.describe() + ")");
+    }
+
+    public boolean isRandom() {
+        return weights == null;
+    }
+
+    /** The frozen encoder for probes and kNN: {@link #encoder} as is, every tensor loaded (strict). */
+    public VisionTransformer buildEncoder(Backend backend, long seed) {
+        VisionTransformer vit = new VisionTransformer(encoder, backend, new Rng(seed));
+        load(vit, n -> false);
+        vit.train(false);
+        return vit;
+    }
+
+    /**
+     * The fine-tuning classifier (SPEC §2.8): average pooling + {@code fc_norm}, a {@code classes}-way head
+     * (std 2e-5), drop-path {@code dropPath}; MAE fine-tunes the position table, CAE keeps it fixed (§3.9).
+     * The encoder's blocks, patch embedding, cls token and position table are loaded; {@code fc_norm} and the
+     * head start fresh; the pretrained final {@code norm} has no place in an average-pooled model.
+     */
+    public VisionTransformer buildClassifier(int classes, double dropPath, Backend backend, long seed) {
+        ViTConfig cfg = encoder.withNumClasses(classes).withPool(dev.tessera.vit.Pool.AVG).withDropPath(dropPath)
+                .withHeadInitStd(2e-5).withPosLearnable(!method.equals("cae"));
+        VisionTransformer vit = new VisionTransformer(cfg, backend, new Rng(seed));
+        load(vit, n -> n.startsWith("fc_norm.") || n.startsWith("head."));
+        return vit;
+    }
+
+    private void load(VisionTransformer vit, Predicate<String> fresh) {
+        if (weights == null) return;
+        Map<String, float[]> values = new LinkedHashMap<>();
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        for (String name : vit.stateDict().keySet()) {
+            TensorData t = weights.get(name);
+            if (t == null) {
+                if (!fresh.test(name)) missing.add(name);
+                continue;
+            }
+            if (!t.isFloating()) throw new IllegalArgumentException(description + ": tensor '" + name + "' is " + t.dtype() + ", not a float");
+            values.put(name, t.floats());
+            shapes.put(name, t.shape());
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(description + " lacks encoder tensors " + String.join(", ", missing.subList(0, Math.min(8, missing.size())))
+                    + (missing.size() > 8 ? " … (" + missing.size() + " in all)" : ""));
+        }
+        vit.loadStateDict(values, shapes, fresh, n -> false);
+    }
+}

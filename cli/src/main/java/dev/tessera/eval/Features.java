@@ -1,0 +1,107 @@
+package dev.tessera.eval;
+
+import dev.tessera.data.Batch;
+import dev.tessera.data.Dataset;
+import dev.tessera.data.Loader;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.StepScope;
+import dev.tessera.engine.tensor.GradMode;
+import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.vit.Pool;
+import dev.tessera.vit.VisionTransformer;
+import java.util.function.IntConsumer;
+
+/**
+ * Runs a frozen encoder once over a dataset and keeps what the evaluations read, so kNN and every probe epoch
+ * cost no encoder pass (SPEC §2.7: the frozen encoder has no stochastic layers, so one pass is exact).
+ * The encoder runs in eval mode under no-grad, one {@link StepScope} per batch (and one nested scope per block,
+ * {@link BlockwiseForward}, so memory stays at one block's activations), in dataset order without augmentation.
+ *
+ * <ul>
+ *   <li>{@link #pooled}: one vector per image. CLS = the cls token after the encoder's final LayerNorm (the
+ *       MAE linear-probe feature); AVG = the mean of the patch tokens, each after that same final LayerNorm
+ *       (cls excluded; there is no fc_norm in a pretrained encoder). The probe's BatchNorm comes after.</li>
+ *   <li>{@link #tokens}: every token [1+L, D] after the final LayerNorm (CAE's attentive probe, SPEC §3.9).</li>
+ *   <li>{@link #pixels}: the flattened normalised image (the raw-pixel baseline).</li>
+ * </ul>
+ */
+public final class Features {
+    private Features() {}
+
+    /** Images per encoder pass when the caller has no preference: big enough for efficient GEMMs on a CPU. */
+    public static final int DEFAULT_BATCH = 256;
+
+    /** Pooled features [N, D]; {@code progress} (may be null) receives the number of images done after each batch. */
+    public static FeatureSet pooled(VisionTransformer encoder, Dataset data, Pool pool, int batch, IntConsumer progress) {
+        int d = encoder.config().dim();
+        return run(encoder, data, batch, d, progress, images -> BlockwiseForward.features(encoder, images, pool));
+    }
+
+    /** All tokens after the final norm, flattened per image to (1+L)·D floats. */
+    public static FeatureSet tokens(VisionTransformer encoder, Dataset data, int batch, IntConsumer progress) {
+        int perImage = (1 + encoder.config().numPatches()) * encoder.config().dim();
+        return run(encoder, data, batch, perImage, progress, images -> BlockwiseForward.forwardFeatures(encoder, images));
+    }
+
+    /** The normalised pixels, C·H·W floats per image, in dataset order. */
+    public static FeatureSet pixels(Dataset data) {
+        int size = data.channels() * data.height() * data.width();
+        float[] f = new float[Math.multiplyExact(data.size(), size)];
+        int[] y = new int[data.size()];
+        try (Loader loader = new Loader(data, loaderOptions(DEFAULT_BATCH), 0)) {
+            int at = 0;
+            for (Batch b : loader) {
+                System.arraycopy(b.images(), 0, f, at * size, b.n() * size);
+                System.arraycopy(b.labels(), 0, y, at, b.n());
+                at += b.n();
+            }
+        }
+        return new FeatureSet(f, y, size, data.numClasses());
+    }
+
+    private interface Forward {
+        Tensor apply(Tensor images);
+    }
+
+    private static FeatureSet run(VisionTransformer encoder, Dataset data, int batch, int perImage, IntConsumer progress,
+                                  Forward forward) {
+        var cfg = encoder.config();
+        if (data.channels() != cfg.inChans() || data.height() != cfg.imgSize() || data.width() != cfg.imgSize()) {
+            throw new IllegalArgumentException("the encoder takes " + cfg.inChans() + "x" + cfg.imgSize() + "x" + cfg.imgSize()
+                    + " images but the dataset has " + data.channels() + "x" + data.height() + "x" + data.width());
+        }
+        Backend be = backendOf(encoder);
+        float[] f = new float[Math.multiplyExact(data.size(), perImage)];
+        int[] y = new int[data.size()];
+        boolean wasTraining = encoder.isTraining();
+        encoder.train(false);
+        try (var off = GradMode.noGrad(); Loader loader = new Loader(data, loaderOptions(batch), 0)) {
+            int at = 0;
+            for (Batch b : loader) {
+                try (StepScope scope = be.openScope()) {
+                    Tensor images = Tensor.of(be, b.images(), b.n(), b.c(), b.h(), b.w());
+                    float[] out = forward.apply(images).toArray();
+                    System.arraycopy(out, 0, f, at * perImage, b.n() * perImage);
+                }
+                System.arraycopy(b.labels(), 0, y, at, b.n());
+                at += b.n();
+                if (progress != null) progress.accept(at);
+            }
+        } finally {
+            encoder.train(wasTraining);
+        }
+        return new FeatureSet(f, y, perImage, data.numClasses());
+    }
+
+    /** The backend a model's parameters live on. */
+    static Backend backendOf(dev.tessera.engine.nn.Module model) {
+        var params = model.namedParameters().values();
+        if (params.isEmpty()) throw new IllegalArgumentException(model.getClass().getSimpleName() + " has no parameters");
+        return params.iterator().next().tensor().backend();
+    }
+
+    /** Dataset order, no augmentation randomness used, one decoding thread ahead of the encoder. */
+    static Loader.Options loaderOptions(int batch) {
+        return Loader.Options.of(batch).withShuffle(false).withWorkers(1);
+    }
+}

@@ -1,0 +1,206 @@
+package dev.tessera.engine.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Scaled dot-product attention on the Vector API: the same math as {@link AttentionCpu} (the readable oracle,
+ * which keeps every sum in double), written as small per-head matrix products in float so the CPU backend
+ * can train at speed. Per head, with K̃ = scale·Kᵀ and Vᵀ copied into zero-padded scratch [d, lkp]
+ * (lkp = lk rounded up to the vector width), every product is "broadcast one scalar of A, FMA a row of B":
+ * <pre>
+ *   forward:   S = Q·K̃                [lq, lkp]   rows softmax-ed in place → P, lse_i = m_i + log l_i
+ *              out = P·V              [lq, d]
+ *   backward:  S = Q·K̃, P = exp(S − lse)          (recomputed, as the oracle does)
+ *              dP = dout·Vᵀ, D_i = dout_i·out_i, dS = P ∘ (dP − D)
+ *              dq += scale·dS·K,  dk += scale·dSᵀ·Q,  dv += Pᵀ·dout
+ * </pre>
+ * Padding columns of S are set to −∞ before the exponentials, so P and dS are exactly zero there and every
+ * loop runs over whole vectors with no masks; the products that sum over keys stop at lk anyway. Heads run in parallel; each thread owns its scratch, reused
+ * across calls (a training step repeats the same shapes). Accuracy: float sums of at most max(d, lk) terms,
+ * compared with the oracle in {@code AttentionCpuFastTest}.
+ */
+final class AttentionCpuFast {
+    private AttentionCpuFast() {}
+
+    private static final VectorSpecies<Float> SPECIES = SgemmVector.SPECIES;
+    private static final int V = SPECIES.length();
+
+    /** Per-thread scratch, grown on demand. */
+    private static final class Scratch {
+        float[] kt = new float[0], vt = new float[0], s = new float[0], dp = new float[0];
+
+        void ensure(int d, int lq, int lkp) {
+            if (kt.length < d * lkp) {
+                kt = new float[d * lkp];
+                vt = new float[d * lkp];
+            }
+            if (s.length < lq * lkp) {
+                s = new float[lq * lkp];
+                dp = new float[lq * lkp];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    static void forward(Parallel par, float[] q, int qo, float[] k, int ko, float[] v, int vo,
+                        float[] out, int oo, float[] lse, int lo, int heads, int lq, int lk, int d, float scale) {
+        int lkp = roundUp(lk, V);
+        par.forRange(heads, 1, (from, to) -> {
+            Scratch sc = SCRATCH.get();
+            sc.ensure(d, lq, lkp);
+            float[] kt = sc.kt, s = sc.s;
+            for (int h = from; h < to; h++) {
+                int qb = qo + h * lq * d, kb = ko + h * lk * d, vb = vo + h * lk * d, ob = oo + h * lq * d;
+                transpose(k, kb, lk, d, scale, kt, lkp);
+                mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, s, 0, lkp, false);       // S = Q·K̃
+                for (int i = 0; i < lq; i++) lse[lo + h * lq + i] = softmaxRow(s, i * lkp, lk, lkp);
+                mm(lq, d, lk, 1f, s, 0, lkp, 1, v, vb, d, out, ob, d, false);         // out = P·V
+            }
+        });
+    }
+
+    /** Accumulates into dq, dk, dv (each may be null). */
+    static void backward(Parallel par, float[] q, int qo, float[] k, int ko, float[] v, int vo,
+                         float[] out, int oo, float[] lse, int lo, float[] dout, int doo,
+                         float[] dq, int dqo, float[] dk, int dko, float[] dv, int dvo,
+                         int heads, int lq, int lk, int d, float scale) {
+        int lkp = roundUp(lk, V);
+        par.forRange(heads, 1, (from, to) -> {
+            Scratch sc = SCRATCH.get();
+            sc.ensure(d, lq, lkp);
+            float[] kt = sc.kt, vt = sc.vt, p = sc.s, ds = sc.dp;
+            for (int h = from; h < to; h++) {
+                int qb = qo + h * lq * d, kb = ko + h * lk * d, vb = vo + h * lk * d;
+                int ob = oo + h * lq * d, gb = doo + h * lq * d;
+                transpose(k, kb, lk, d, scale, kt, lkp);
+                transpose(v, vb, lk, d, 1f, vt, lkp);
+                mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, p, 0, lkp, false);        // S = Q·K̃
+                mm(lq, lkp, d, 1f, dout, gb, d, 1, vt, 0, lkp, ds, 0, lkp, false);    // dP = dout·Vᵀ
+                for (int i = 0; i < lq; i++) {
+                    float di = dot(dout, gb + i * d, out, ob + i * d, d);
+                    probsAndDs(p, ds, i * lkp, lk, lkp, lse[lo + h * lq + i], di);
+                }
+                if (dq != null) mm(lq, d, lk, scale, ds, 0, lkp, 1, k, kb, d, dq, dqo + h * lq * d, d, true);
+                if (dk != null) mm(lk, d, lq, scale, ds, 0, 1, lkp, q, qb, d, dk, dko + h * lk * d, d, true);
+                if (dv != null) mm(lk, d, lq, 1f, p, 0, 1, lkp, dout, gb, d, dv, dvo + h * lk * d, d, true);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- pieces
+
+    /** dst[c·lkp + j] = alpha·src[j·d + c] for j &lt; lk; columns lk..lkp are zero. */
+    private static void transpose(float[] src, int so, int lk, int d, float alpha, float[] dst, int lkp) {
+        for (int c = 0; c < d; c++) {
+            int row = c * lkp;
+            for (int j = 0; j < lk; j++) dst[row + j] = alpha * src[so + j * d + c];
+            for (int j = lk; j < lkp; j++) dst[row + j] = 0f;
+        }
+    }
+
+    /**
+     * Softmax of s[at .. at+lk) in place; returns the row's log-sum-exp. The padding lk..lkp is set to −∞
+     * first, so whole vectors can be processed: exp(−∞) = 0 leaves P zero there.
+     */
+    private static float softmaxRow(float[] s, int at, int lk, int lkp) {
+        java.util.Arrays.fill(s, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
+        FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
+        for (int j = V; j < lkp; j += V) mv = mv.max(FloatVector.fromArray(SPECIES, s, at + j));
+        float m = mv.reduceLanes(VectorOperators.MAX);
+        FloatVector lv = FloatVector.zero(SPECIES);
+        for (int j = 0; j < lkp; j += V) {
+            FloatVector e = FloatVector.fromArray(SPECIES, s, at + j).sub(m).lanewise(VectorOperators.EXP);
+            e.intoArray(s, at + j);
+            lv = lv.add(e);
+        }
+        float l = lv.reduceLanes(VectorOperators.ADD), inv = 1f / l;
+        for (int j = 0; j < lkp; j += V) FloatVector.fromArray(SPECIES, s, at + j).mul(inv).intoArray(s, at + j);
+        return m + (float) Math.log(l);
+    }
+
+    /** p ← exp(p − lse) (0 on the padding, set to −∞ first); ds ← p·(ds − di). Both rows start at {@code at}. */
+    private static void probsAndDs(float[] p, float[] ds, int at, int lk, int lkp, float lse, float di) {
+        java.util.Arrays.fill(p, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < lkp; j += V) {
+            FloatVector pv = FloatVector.fromArray(SPECIES, p, at + j).sub(lse).lanewise(VectorOperators.EXP);
+            pv.intoArray(p, at + j);
+            pv.mul(FloatVector.fromArray(SPECIES, ds, at + j).sub(di)).intoArray(ds, at + j);
+        }
+    }
+
+    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int c = 0;
+        for (int end = n / V * V; c < end; c += V) {
+            acc = FloatVector.fromArray(SPECIES, a, ao + c).fma(FloatVector.fromArray(SPECIES, b, bo + c), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < n; c++) s += a[ao + c] * b[bo + c];
+        return s;
+    }
+
+    /**
+     * C (+)= alpha·A·B for small matrices, no packing: C [rows, n] with row stride ldc; element (r, p) of A at
+     * a[ao + r·ars + p·aps] (any strides: A may be read transposed); row p of B contiguous at b[bo + p·ldb].
+     * Four rows of C at a time share each loaded B vector; columns past the last full vector are scalar.
+     */
+    static void mm(int rows, int n, int kk, float alpha, float[] a, int ao, int ars, int aps,
+                   float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean accumulate) {
+        int nv = n / V * V;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int a0 = ao + r * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+            int c0 = co + r * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+            for (int col = 0; col < nv; col += V) {
+                FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0, ap = 0, bp = bo + col; p < kk; p++, ap += aps, bp += ldb) {
+                    FloatVector bv = FloatVector.fromArray(SPECIES, b, bp);
+                    s0 = bv.fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), s0);
+                    s1 = bv.fma(FloatVector.broadcast(SPECIES, a[a1 + ap]), s1);
+                    s2 = bv.fma(FloatVector.broadcast(SPECIES, a[a2 + ap]), s2);
+                    s3 = bv.fma(FloatVector.broadcast(SPECIES, a[a3 + ap]), s3);
+                }
+                store(s0, alpha, c, c0 + col, accumulate);
+                store(s1, alpha, c, c1 + col, accumulate);
+                store(s2, alpha, c, c2 + col, accumulate);
+                store(s3, alpha, c, c3 + col, accumulate);
+            }
+            for (int col = nv; col < n; col++) {
+                scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+                scalarCell(kk, alpha, a, a1, aps, b, bo + col, ldb, c, c1 + col, accumulate);
+                scalarCell(kk, alpha, a, a2, aps, b, bo + col, ldb, c, c2 + col, accumulate);
+                scalarCell(kk, alpha, a, a3, aps, b, bo + col, ldb, c, c3 + col, accumulate);
+            }
+        }
+        for (; r < rows; r++) {
+            int a0 = ao + r * ars, c0 = co + r * ldc;
+            for (int col = 0; col < nv; col += V) {
+                FloatVector s0 = FloatVector.zero(SPECIES);
+                for (int p = 0, ap = 0, bp = bo + col; p < kk; p++, ap += aps, bp += ldb) {
+                    s0 = FloatVector.fromArray(SPECIES, b, bp).fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), s0);
+                }
+                store(s0, alpha, c, c0 + col, accumulate);
+            }
+            for (int col = nv; col < n; col++) scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+        }
+    }
+
+    private static void store(FloatVector s, float alpha, float[] c, int at, boolean accumulate) {
+        if (accumulate) FloatVector.fromArray(SPECIES, c, at).add(s.mul(alpha)).intoArray(c, at);
+        else s.mul(alpha).intoArray(c, at);
+    }
+
+    private static void scalarCell(int kk, float alpha, float[] a, int a0, int aps, float[] b, int b0, int ldb,
+                                   float[] c, int at, boolean accumulate) {
+        float s = 0;
+        for (int p = 0; p < kk; p++) s += a[a0 + p * aps] * b[b0 + p * ldb];
+        c[at] = accumulate ? c[at] + alpha * s : alpha * s;
+    }
+
+    private static int roundUp(int x, int multiple) {
+        return (x + multiple - 1) / multiple * multiple;
+    }
+}
