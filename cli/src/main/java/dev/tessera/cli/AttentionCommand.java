@@ -84,7 +84,7 @@ final class AttentionCommand implements Callable<Integer> {
         try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log::println)) {
             VisionTransformer vit = source.buildEncoder(backend, seed);
             float[] rows;
-            try (StepScope scope = backend.openScope()) {
+            try (StepScope _ = backend.openScope()) {
                 rows = ClsAttention.rows(vit, Tensor.of(backend, pixels, n, c, s, s));
             }
             float[] maps = ClsAttention.patchMaps(rows, n, cfg.heads(), t);

@@ -45,6 +45,7 @@ final class KnnCommand extends EvalCommand {
 
     @Override
     protected double evaluate(Backend backend, EncoderSource source, EvalData data, Map<String, Object> result, PrintWriter out) {
+        if (epochs != null) fail("--epochs does not apply to knn (nothing is trained)");
         if (k < 1) fail("--k must be a positive integer, got " + k);
         if (!(temperature > 0)) fail("--temperature must be positive, got " + temperature);
         Pool p = LinprobeCommand.parsePool(this, pool);

@@ -31,7 +31,7 @@ final class BlockwiseForward {
         Backend be = images.backend();
         List<Block> blocks = vit.blocks();
         if (upTo < 0 || upTo > blocks.size()) throw new IllegalArgumentException("block " + upTo + " of " + blocks.size());
-        try (var off = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             Map<String, Tensor> state = vit.stateDict();
             int n = images.dim(0), d = vit.config().dim();
             int[] shape = {n, 1 + vit.config().numPatches(), d};
@@ -53,7 +53,7 @@ final class BlockwiseForward {
         Tensor x = tokens(vit, images, vit.blocks().size());
         Module norm = vit.children().get("norm");
         if (norm == null) return x;
-        try (var off = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             return nested(images.backend(), x.shape(), () -> ((LayerNorm) norm).forward(x));
         }
     }
@@ -67,7 +67,7 @@ final class BlockwiseForward {
         }
         Tensor x = forwardFeatures(vit, images);                                                  // [N, 1+L, D]
         int n = x.dim(0), l = x.dim(1) - 1, d = x.dim(2);
-        try (var off = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             if (pool == Pool.CLS) return x.narrow(1, 0, 1).reshape(n, d);                        // [N, D]
             Tensor avg = x.narrow(1, 1, l).mean(1, false);                                       // [N, D] cls excluded
             return fcNorm != null ? ((LayerNorm) fcNorm).forward(avg) : avg;
@@ -80,7 +80,7 @@ final class BlockwiseForward {
      */
     private static Tensor nested(Backend be, int[] shape, Supplier<Tensor> f) {
         Tensor out = Tensor.zeros(be, shape);                       // owned by the caller's scope
-        try (StepScope inner = be.openScope()) {
+        try (StepScope _ = be.openScope()) {
             Tensor y = f.get();
             if (!java.util.Arrays.equals(y.shape(), shape)) {
                 throw new IllegalStateException("blockwise forward: expected " + Shape.str(shape) + ", got " + Shape.str(y.shape()));

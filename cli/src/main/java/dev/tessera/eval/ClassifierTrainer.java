@@ -57,7 +57,7 @@ public final class ClassifierTrainer {
             try (Loader loader = new Loader(train, options, epoch)) {
                 for (Batch b : loader) {
                     float lr = (float) schedule.lr(epoch, it, iters);
-                    try (StepScope scope = be.openScope()) {
+                    try (StepScope _ = be.openScope()) {
                         store.zeroGrad();
                         Tensor images = Tensor.of(be, b.images(), b.n(), b.c(), b.h(), b.w());
                         Tensor loss = Loss.crossEntropy(model.forward(images), Tensor.ofInts(be, b.labels(), b.n()),
@@ -91,10 +91,10 @@ public final class ClassifierTrainer {
         int[] predicted = new int[test.size()], labels = new int[test.size()];
         boolean was = model.isTraining();
         model.train(false);
-        try (var off = GradMode.noGrad(); Loader loader = new Loader(test, Features.loaderOptions(batch), 0)) {
+        try (var _ = GradMode.noGrad(); Loader loader = new Loader(test, Features.loaderOptions(batch), 0)) {
             int at = 0;
             for (Batch b : loader) {
-                try (StepScope scope = be.openScope()) {
+                try (StepScope _ = be.openScope()) {
                     Tensor logits = model.forward(Tensor.of(be, b.images(), b.n(), b.c(), b.h(), b.w()));
                     System.arraycopy(Accuracy.argmax(logits.toArray(), b.n(), logits.dim(1)), 0, predicted, at, b.n());
                 }

@@ -40,7 +40,7 @@ public final class ClsAttention {
         float[] qkv;
         boolean was = vit.isTraining();
         vit.train(false);
-        try (var off = GradMode.noGrad(); StepScope scope = be.openScope()) {
+        try (var _ = GradMode.noGrad(); StepScope _ = be.openScope()) {
             Tensor x = BlockwiseForward.tokens(vit, images, cfg.depth() - 1);                    // [N, 1+L, D] into the last block
             var blocks = vit.blocks();
             Block last = blocks.getLast();

@@ -59,7 +59,7 @@ public abstract class FeatureHead extends Module {
                     yb[i] = train.labels()[row];
                 }
                 float lr = (float) schedule.lr(epoch, it, iters);
-                try (StepScope scope = be.openScope()) {
+                try (StepScope _ = be.openScope()) {
                     store.zeroGrad();
                     Tensor loss = Loss.crossEntropy(logits(Tensor.of(be, xb, b, dim)), Tensor.ofInts(be, yb, b), 0f);
                     loss.backward();
@@ -88,12 +88,12 @@ public abstract class FeatureHead extends Module {
         int[] out = new int[test.size()];
         boolean was = isTraining();
         train(false);
-        try (var off = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             for (int start = 0; start < test.size(); start += PREDICT_BATCH) {
                 int rows = Math.min(PREDICT_BATCH, test.size() - start);
                 float[] x = new float[rows * dim];
                 System.arraycopy(test.features(), start * dim, x, 0, rows * dim);
-                try (StepScope scope = be.openScope()) {
+                try (StepScope _ = be.openScope()) {
                     Tensor lg = logits(Tensor.of(be, x, rows, dim));
                     classes = lg.dim(1);
                     System.arraycopy(Accuracy.argmax(lg.toArray(), rows, classes), 0, out, start, rows);

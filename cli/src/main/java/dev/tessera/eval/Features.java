@@ -75,10 +75,10 @@ public final class Features {
         int[] y = new int[data.size()];
         boolean wasTraining = encoder.isTraining();
         encoder.train(false);
-        try (var off = GradMode.noGrad(); Loader loader = new Loader(data, loaderOptions(batch), 0)) {
+        try (var _ = GradMode.noGrad(); Loader loader = new Loader(data, loaderOptions(batch), 0)) {
             int at = 0;
             for (Batch b : loader) {
-                try (StepScope scope = be.openScope()) {
+                try (StepScope _ = be.openScope()) {
                     Tensor images = Tensor.of(be, b.images(), b.n(), b.c(), b.h(), b.w());
                     float[] out = forward.apply(images).toArray();
                     System.arraycopy(out, 0, f, at * perImage, b.n() * perImage);

@@ -45,7 +45,7 @@ public final class KnnClassifier {
         int classes = Math.max(train.numClasses(), test.numClasses()), d = train.dim(), nTrain = train.size();
         FeatureSet tr = train.l2Normalized(), te = test.l2Normalized();
         int[] predicted = new int[test.size()];
-        try (var off = GradMode.noGrad(); StepScope outer = be.openScope()) {
+        try (var _ = GradMode.noGrad(); StepScope _ = be.openScope()) {
             Tensor trainRows = Tensor.of(be, tr.features(), nTrain, d);                             // [N_train, D]
             int[] topIdx = new int[k];
             float[] topSim = new float[k];
@@ -53,7 +53,7 @@ public final class KnnClassifier {
             for (int start = 0; start < te.size(); start += CHUNK) {
                 int rows = Math.min(CHUNK, te.size() - start);
                 float[] sims;
-                try (StepScope inner = be.openScope()) {
+                try (StepScope _ = be.openScope()) {
                     float[] chunk = new float[rows * d];
                     System.arraycopy(te.features(), start * d, chunk, 0, rows * d);
                     sims = Tensor.of(be, chunk, rows, d).linear(trainRows, null).toArray();        // [rows, N_train] cosines

@@ -20,7 +20,7 @@ class BlockwiseForwardTest {
     void equalsTheModelsOwnForwardForEveryPooling() {
         ViTConfig cls = ViTConfig.of(8, 4, 1, 16, 3, 2), avg = cls.withNumClasses(3).withPool(Pool.AVG);
         Tensor images = Tensor.of(Backends.cpu(), new Rng(4).normal(5 * 64, 0f, 1f), 5, 1, 8, 8);
-        try (var off = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             VisionTransformer a = new VisionTransformer(cls, Backends.cpu(), new Rng(1));
             a.train(false);
             assertArrayEquals(a.forwardFeatures(images).toArray(), BlockwiseForward.forwardFeatures(a, images).toArray());
@@ -37,13 +37,13 @@ class BlockwiseForwardTest {
         VisionTransformer vit = new VisionTransformer(ViTConfig.of(8, 4, 1, 16, 4, 2), Backends.cpu(), new Rng(1));
         Tensor images = Tensor.of(Backends.cpu(), new Rng(4).normal(8 * 64, 0f, 1f), 8, 1, 8, 8);
         long whole, blockwise;
-        try (var off = GradMode.noGrad()) {
-            try (StepScope s = Backends.cpu().openScope()) {
+        try (var _ = GradMode.noGrad()) {
+            try (StepScope _ = Backends.cpu().openScope()) {
                 long before = Backends.cpu().memoryStats().liveBytes();
                 vit.forwardFeatures(images);
                 whole = Backends.cpu().memoryStats().liveBytes() - before;
             }
-            try (StepScope s = Backends.cpu().openScope()) {
+            try (StepScope _ = Backends.cpu().openScope()) {
                 long before = Backends.cpu().memoryStats().liveBytes();
                 BlockwiseForward.forwardFeatures(vit, images);
                 blockwise = Backends.cpu().memoryStats().liveBytes() - before;

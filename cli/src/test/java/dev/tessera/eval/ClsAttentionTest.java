@@ -34,7 +34,7 @@ class ClsAttentionTest {
                 assertEquals(1.0, sum, 1e-5, "row " + r);
             }
             // Σ_j p_j·v_j of the cls query, projected, must equal row 0 of the block's own (fused) attention output.
-            try (var off = GradMode.noGrad()) {
+            try (var _ = GradMode.noGrad()) {
                 Map<String, Tensor> state = vit.stateDict();
                 Tensor x = vit.patchEmbed().forward(images);
                 x = Tensor.concat(1, state.get("cls_token").expand(3, 1, 16), x).add(state.get("pos_embed"));

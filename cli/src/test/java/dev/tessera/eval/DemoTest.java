@@ -46,9 +46,9 @@ class DemoTest {
 
     @Test
     void plansStepsFromTheMeasuredSpeed() {
-        Demo.Settings s = Demo.Settings.defaults(6, 0);          // 6 min, batch 128, training 1.5× a forward pass
+        Demo.Settings s = Demo.Settings.defaults(7, 0);          // 7 min, batch 64, training 1.4× a forward pass
         Demo demo = new Demo(Backends.cpu(), null, null, s, new PrintWriter(StringWriter.nullWriter()), false);
-        assertEquals(375, demo.plannedSteps(200));              // 6·60·200/1.5 = 48000 images = 375 steps of 128
+        assertEquals(937, demo.plannedSteps(200));              // 7·60·200/1.4 = 60000 images = 937.5 steps of 64
         assertEquals(1, demo.plannedSteps(0.01));
     }
 }

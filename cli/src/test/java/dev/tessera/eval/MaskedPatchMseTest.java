@@ -49,7 +49,7 @@ class MaskedPatchMseTest {
         assertArrayEquals(new boolean[] {true, false, true, false, true, false}, MaskedPatchMse.removed(noise, 0, 6, 3));
         // And the MAE removes exactly those patches for the same noise.
         MaskedAutoencoder mae = tinyMae();
-        try (var off = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             float[] n16 = new Rng(5).uniform(2 * 4, 0f, 1f);
             float[] mask = mae.forward(Tensor.zeros(Backends.cpu(), 2, 1, 8, 8), 0.75, Tensor.of(Backends.cpu(), n16, 2, 4)).mask().toArray();
             for (int s = 0; s < 2; s++) {
@@ -69,7 +69,7 @@ class MaskedPatchMseTest {
         float[] noise = MaskingStrategy.RANDOM.noise(10, 2, 1, new Rng(7));
         float[] images = new float[10 * 64];
         for (int i = 0; i < 10; i++) data.load(i, images, i * 64, null);
-        try (var off = GradMode.noGrad()) {
+        try (var _ = GradMode.noGrad()) {
             double direct = mae.forward(Tensor.of(Backends.cpu(), images, 10, 1, 8, 8), 0.75,
                     Tensor.of(Backends.cpu(), noise, 10, 4)).loss().item();
             assertEquals(direct, a, 1e-5);
