@@ -34,8 +34,8 @@ public final class Sgemm {
 
     /**
      * Below this m·n·k (8³) the scalar loop wins: there is too little work to amortise packing. Measured on
-     * one core (Zen 5, AVX-512): the vector path is already 2× faster at 8×8×8 and 5× at 16³; only at 4³ is
-     * the scalar loop ahead.
+     * one core (Zen 5, AVX-512): the vector path is already 2× faster at 8×8×8 and 5× at 16³; only at 4³
+     * with transposed B is the scalar loop ahead.
      */
     static final long VECTOR_MIN_MNK = 8 * 8 * 8;
 
@@ -45,7 +45,7 @@ public final class Sgemm {
     /**
      * True when the Vector API kernels are in use: always, unless {@code -Dtessera.cpu.scalar=true}. Without
      * the incubator module (and without that property) it throws instead of quietly falling back, because a
-     * silent 30× slowdown is worse than an error that names the missing flag.
+     * silent 60–100× slowdown is worse than an error that names the missing flag.
      */
     public static boolean vectorEnabled() {
         if (SCALAR_ONLY) return false;

@@ -42,8 +42,9 @@ final class SgemmVector {
 
     /**
      * The vector shape. {@code SPECIES_PREFERRED} is the widest the CPU supports (512 bits with AVX-512, 256
-     * with AVX2, 128 on NEON); {@code -Dtessera.cpu.vectorBits=256} pins a narrower one, which helps on CPUs
-     * whose 512-bit FMA is split into two 256-bit halves (e.g. Zen 4, JAVA-GPU.md §3.7).
+     * with AVX2, 128 on NEON); {@code -Dtessera.cpu.vectorBits=256} pins a narrower one, which may help on
+     * CPUs whose 512-bit FMA is split into two 256-bit halves (e.g. Zen 4, JAVA-GPU.md §3.7). On the Zen 5
+     * development machine 512 bits run at ≈ 2× the 256-bit kernel (bench/RESULTS.md).
      */
     static final VectorSpecies<Float> SPECIES = species(Integer.getInteger("tessera.cpu.vectorBits", 0));
     static final int V = SPECIES.length();
