@@ -24,7 +24,9 @@ import java.util.Map;
  * small presets. Memory is Java arrays recycled through a pool keyed by exact length: a training step asks
  * for the same sizes every time, so after the first step every allocation is a pool hit and the heap stops
  * growing. Compute is delegated to one class per kernel family ({@link LayerNormCpu}, {@link AttentionCpu},
- * …), all sharing one {@link Parallel} pool sized to the machine.
+ * …), all sharing one {@link Parallel} pool sized to the machine. The hot families have a Vector API twin
+ * next to their plain reference ({@link AttentionCpuFast}, {@link LayerNormCpuFast}, {@link GeluCpu}), each
+ * with a parity test against it; the backend runs the twins unless scalar mode is on ({@link #FAST}).
  */
 public final class CpuBackend implements Backend {
 
@@ -36,12 +38,24 @@ public final class CpuBackend implements Backend {
     static final boolean FAST = Sgemm.vectorEnabled();
 
     private final Parallel par;
-    private final Map<Integer, ArrayDeque<float[]>> floatPool = new HashMap<>();
-    private final Map<Integer, ArrayDeque<int[]>> intPool = new HashMap<>();
+    private final Map<Integer, Shelf<float[]>> floatPool = new HashMap<>();
+    private final Map<Integer, Shelf<int[]>> intPool = new HashMap<>();
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
     private long liveBuffers, liveBytes, pooledBytes, systemAllocations;
-    /** Released arrays kept for reuse are capped at a third of the heap. */
-    private final long maxPooledBytes = Runtime.getRuntime().maxMemory() / 3;
+    /** Steps seen: incremented when an outermost scope opens. */
+    private long epoch;
+    /**
+     * Released arrays of sizes the current step has not asked for are kept up to a third of the heap. A
+     * step's own working set is never evicted, however large: it is reused in full by the next step, and
+     * holding it costs no more than the step's peak, which the heap must hold anyway.
+     */
+    private final long maxPooledBytes;
+
+    /** The free arrays of one length, and the last step that asked for that length. */
+    private static final class Shelf<T> {
+        final ArrayDeque<T> free = new ArrayDeque<>();
+        long lastUse;
+    }
 
     /** A backend using every available processor. */
     public CpuBackend() {
@@ -49,7 +63,13 @@ public final class CpuBackend implements Backend {
     }
 
     public CpuBackend(int threads) {
+        this(threads, Runtime.getRuntime().maxMemory() / 3);
+    }
+
+    /** With an explicit cap on pooled arrays of stale sizes (tests). */
+    CpuBackend(int threads, long maxPooledBytes) {
         this.par = new Parallel(threads);
+        this.maxPooledBytes = maxPooledBytes;
     }
 
     public int threads() {
@@ -89,6 +109,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public synchronized StepScope openScope() {
+        if (scopes.isEmpty()) epoch++;
         Scope s = new Scope();
         scopes.push(s);
         return s;
@@ -97,9 +118,11 @@ public final class CpuBackend implements Backend {
     @Override
     public synchronized Buffer allocate(int length) {
         if (length < 0) throw new IllegalArgumentException("allocate: negative length " + length);
-        ArrayDeque<float[]> q = floatPool.get(length);
-        float[] a = q == null ? null : q.poll();
+        Shelf<float[]> shelf = floatPool.computeIfAbsent(length, x -> new Shelf<>());
+        shelf.lastUse = epoch;
+        float[] a = shelf.free.poll();
         if (a == null) {
+            evictStaleIfFull();
             a = new float[length];
             systemAllocations++;
         } else {
@@ -113,9 +136,11 @@ public final class CpuBackend implements Backend {
     @Override
     public synchronized Buffer allocateInts(int length) {
         if (length < 0) throw new IllegalArgumentException("allocateInts: negative length " + length);
-        ArrayDeque<int[]> q = intPool.get(length);
-        int[] a = q == null ? null : q.poll();
+        Shelf<int[]> shelf = intPool.computeIfAbsent(length, x -> new Shelf<>());
+        shelf.lastUse = epoch;
+        int[] a = shelf.free.poll();
         if (a == null) {
+            evictStaleIfFull();
             a = new int[length];
             systemAllocations++;
         } else {
@@ -135,19 +160,33 @@ public final class CpuBackend implements Backend {
 
     private void release(Object array) {
         int length = array instanceof float[] f ? f.length : ((int[]) array).length;
-        if (pooledBytes + 4L * length > maxPooledBytes) {
-            // A new phase (evaluation after training, another batch size) asks for other sizes: drop the old
-            // working set instead of holding both. Steady-state steps stay pool hits as long as one step's
-            // buffers fit in the cap.
-            floatPool.clear();
-            intPool.clear();
-            pooledBytes = 0;
-        }
-        if (array instanceof float[] f) floatPool.computeIfAbsent(length, x -> new ArrayDeque<>()).push(f);
-        else intPool.computeIfAbsent(length, x -> new ArrayDeque<>()).push((int[]) array);
+        if (array instanceof float[] f) floatPool.computeIfAbsent(length, x -> new Shelf<>()).free.push(f);
+        else intPool.computeIfAbsent(length, x -> new Shelf<>()).free.push((int[]) array);
         liveBuffers--;
         liveBytes -= 4L * length;
         pooledBytes += 4L * length;
+    }
+
+    /**
+     * On a pool miss while more than the cap is pooled: a new phase (evaluation after training, another batch
+     * size) is asking for new sizes, so drop every pooled size this step has not asked for yet rather than
+     * hold two working sets. Steady-state steps never miss, so they never evict.
+     */
+    private void evictStaleIfFull() {
+        if (pooledBytes <= maxPooledBytes) return;
+        pooledBytes -= evict(floatPool) + evict(intPool);
+    }
+
+    private <T> long evict(Map<Integer, Shelf<T>> pool) {
+        long freed = 0;
+        for (var it = pool.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getValue().lastUse < epoch) {
+                freed += 4L * e.getKey() * e.getValue().free.size();
+                it.remove();
+            }
+        }
+        return freed;
     }
 
     @Override
