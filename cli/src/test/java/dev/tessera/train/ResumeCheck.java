@@ -8,11 +8,11 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The resume check on a real (tiny) MAE and CAE with drop-path, as a program: {@link TrainerTest} runs it in a child
- * JVM with {@code -Dtessera.cpu.scalar=true}. The CPU backend's Vector API kernels are not bit-reproducible
- * from one call to the next (a transcendental lane op or a lane reduction changes its last bit once C2
- * compiles the method), so an exact comparison needs the scalar reference kernels, which are switched per
- * JVM. Prints one "bit-identical" line per method and exits 0, or names the first differing tensor and exits 1.
+ * The resume check on a real (tiny) MAE and CAE with drop-path, as a program: {@link TrainerTest} runs it in a
+ * fresh child JVM, once with the fast Vector API kernels and once with the scalar references
+ * ({@code -Dtessera.cpu.scalar=true}), so the methods are JIT-compiled part-way through the run as in real use.
+ * That the fast kernels pass depends on their giving identical bits in every JIT tier (backend/cpu/VectorMath).
+ * Prints one "bit-identical" line per method and exits 0, or names the first differing tensor and exits 1.
  */
 public final class ResumeCheck {
     private ResumeCheck() {}

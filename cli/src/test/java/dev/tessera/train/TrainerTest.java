@@ -98,10 +98,21 @@ class TrainerTest {
     }
 
     @Test
+    void maeAndCaeResumeBitIdenticallyWithTheFastKernels() throws Exception {
+        assertResumeIsExact(false);
+    }
+
+    @Test
     void maeAndCaeResumeBitIdenticallyWithTheReferenceKernels() throws Exception {
+        assertResumeIsExact(true);
+    }
+
+    /** Runs {@link ResumeCheck} in a fresh JVM, so JIT tiers change during the run as they do in real use. */
+    private void assertResumeIsExact(boolean scalar) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(javaBin, "--add-modules=jdk.incubator.vector", "-Dtessera.cpu.scalar=true", "-Xmx1g",
-                "-cp", System.getProperty("java.class.path"), ResumeCheck.class.getName(), tmp.toString())
+        Path dir = tmp.resolve(scalar ? "scalar" : "fast");
+        Process p = new ProcessBuilder(javaBin, "--add-modules=jdk.incubator.vector", "-Dtessera.cpu.scalar=" + scalar, "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), ResumeCheck.class.getName(), dir.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);

@@ -112,11 +112,11 @@ final class AttentionCpuFast {
         float m = mv.reduceLanes(VectorOperators.MAX);
         FloatVector lv = FloatVector.zero(SPECIES);
         for (int j = 0; j < lkp; j += V) {
-            FloatVector e = FloatVector.fromArray(SPECIES, s, at + j).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(SPECIES, s, at + j).sub(m));
             e.intoArray(s, at + j);
             lv = lv.add(e);
         }
-        float l = lv.reduceLanes(VectorOperators.ADD), inv = 1f / l;
+        float l = VectorMath.sum(lv), inv = 1f / l;
         for (int j = 0; j < lkp; j += V) FloatVector.fromArray(SPECIES, s, at + j).mul(inv).intoArray(s, at + j);
         return m + (float) Math.log(l);
     }
@@ -125,7 +125,7 @@ final class AttentionCpuFast {
     private static void probsAndDs(float[] p, float[] ds, int at, int lk, int lkp, float lse, float di) {
         java.util.Arrays.fill(p, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < lkp; j += V) {
-            FloatVector pv = FloatVector.fromArray(SPECIES, p, at + j).sub(lse).lanewise(VectorOperators.EXP);
+            FloatVector pv = VectorMath.exp(FloatVector.fromArray(SPECIES, p, at + j).sub(lse));
             pv.intoArray(p, at + j);
             pv.mul(FloatVector.fromArray(SPECIES, ds, at + j).sub(di)).intoArray(ds, at + j);
         }
@@ -137,7 +137,7 @@ final class AttentionCpuFast {
         for (int end = n / V * V; c < end; c += V) {
             acc = FloatVector.fromArray(SPECIES, a, ao + c).fma(FloatVector.fromArray(SPECIES, b, bo + c), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; c < n; c++) s += a[ao + c] * b[bo + c];
         return s;
     }

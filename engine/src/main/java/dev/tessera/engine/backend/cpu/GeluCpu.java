@@ -117,7 +117,7 @@ final class GeluCpu {
         for (int end = n / V * V; i < end; i += V) {
             FloatVector xv = FloatVector.fromArray(SPECIES, x, xo + i);
             FloatVector z = xv.mul(INV_SQRT2);
-            FloatVector e = z.mul(z).neg().lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(z.mul(z).neg());
             xv.mul(0.5f).mul(twicePhi(z, e)).intoArray(y, yo + i);
         }
         for (; i < n; i++) y[yo + i] = gelu(x[xo + i]);
@@ -130,7 +130,7 @@ final class GeluCpu {
             FloatVector av = FloatVector.fromArray(SPECIES, a, ao + i);
             FloatVector gv = FloatVector.fromArray(SPECIES, g, go + i);
             FloatVector z = av.mul(INV_SQRT2);
-            FloatVector e = z.mul(z).neg().lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(z.mul(z).neg());
             FloatVector d = twicePhi(z, e).mul(0.5f).add(av.mul(e).mul(INV_SQRT_2PI));
             gv.mul(d).intoArray(out, oo + i);
         }

@@ -100,6 +100,6 @@ final class LayerNormCpuFast {
     }
 
     private static double laneSum(FloatVector v) {
-        return v.reduceLanes(VectorOperators.ADD);
+        return VectorMath.sum(v);
     }
 }
