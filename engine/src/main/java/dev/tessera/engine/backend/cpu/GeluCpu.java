@@ -55,7 +55,7 @@ final class GeluCpu {
     static float erf(float x) {
         float a = Math.abs(x);
         if (a <= 1f) return Math.fma(x, q(x * x), x);
-        float erfc = (float) Math.exp(-(a * a)) * g(1f / (1f + 0.5f * a));
+        float erfc = VectorMath.exp(-(a * a)) * g(1f / (1f + 0.5f * a));
         return x > 0 ? 1f - erfc : erfc - 1f;
     }
 
@@ -63,7 +63,7 @@ final class GeluCpu {
     static float twicePhi(float x) {
         float z = x * INV_SQRT2, a = Math.abs(z);
         if (a <= 1f) return Math.fma(z, q(z * z), 1f + z);
-        float erfc = (float) Math.exp(-(a * a)) * g(1f / (1f + 0.5f * a));
+        float erfc = VectorMath.exp(-(a * a)) * g(1f / (1f + 0.5f * a));
         return z > 0 ? 2f - erfc : erfc;
     }
 
@@ -74,7 +74,7 @@ final class GeluCpu {
     /** b·gelu'(a). */
     static float geluGrad(float a, float b) {
         float z = a * INV_SQRT2;
-        float pdf = (float) Math.exp(-(z * z)) * INV_SQRT_2PI;
+        float pdf = VectorMath.exp(-(z * z)) * INV_SQRT_2PI;
         return b * (0.5f * twicePhi(a) + a * pdf);
     }
 

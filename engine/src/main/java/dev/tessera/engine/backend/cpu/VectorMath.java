@@ -4,6 +4,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector math that gives the same bits in the interpreter, C1 and C2. The Vector API's own
@@ -19,6 +21,7 @@ final class VectorMath {
     private static final float LN2_HI = 0.693145751953125f;     // ln 2 split so k·LN2_HI is exact for |k| ≤ 2^9
     private static final float LN2_LO = 1.42860682030941723e-6f;
     private static final float ROUND = 12582912f;                // 1.5·2^23: x + ROUND − ROUND rounds to an integer
+    private static final float EXP_BIAS_MAGIC = 8388608f + 127f;
     private static final float LOWEST = -87.3f;                  // below this exp underflows; return 0 exactly
     private static final float HIGHEST = 88.0f;                  // exp(88) < Float.MAX_VALUE; callers pass x ≤ 0 anyway
 
@@ -29,25 +32,56 @@ final class VectorMath {
     static FloatVector exp(FloatVector x) {
         VectorMask<Float> under = x.compare(VectorOperators.LT, LOWEST);
         FloatVector xc = x.max(LOWEST).min(HIGHEST);
-        FloatVector k = xc.fma(FloatVector.broadcast(x.species(), LOG2E), FloatVector.broadcast(x.species(), ROUND)).sub(ROUND);
-        FloatVector r = k.neg().fma(FloatVector.broadcast(x.species(), LN2_HI), xc);
-        r = k.neg().fma(FloatVector.broadcast(x.species(), LN2_LO), r);
-        FloatVector p = r.fma(FloatVector.broadcast(x.species(), 1f / 5040f), FloatVector.broadcast(x.species(), 1f / 720f));
-        p = p.fma(r, FloatVector.broadcast(x.species(), 1f / 120f));
-        p = p.fma(r, FloatVector.broadcast(x.species(), 1f / 24f));
-        p = p.fma(r, FloatVector.broadcast(x.species(), 1f / 6f));
-        p = p.fma(r, FloatVector.broadcast(x.species(), 0.5f));
-        p = p.fma(r, FloatVector.broadcast(x.species(), 1f));
-        p = p.fma(r, FloatVector.broadcast(x.species(), 1f));
-        IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector scale = bits.reinterpretAsFloats();
-        return p.mul(scale).blend(0f, under);
+        FloatVector k = xc.mul(LOG2E).add(ROUND).sub(ROUND);                  // nearest integer to x/ln2
+        FloatVector r = xc.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));             // |r| ≤ ln2/2, exact first step
+        FloatVector p = r.mul(1f / 5040f).add(1f / 720f);
+        p = p.mul(r).add(1f / 120f);
+        p = p.mul(r).add(1f / 24f);
+        p = p.mul(r).add(1f / 6f);
+        p = p.mul(r).add(0.5f);
+        p = p.mul(r).add(1f);
+        p = p.mul(r).add(1f);
+        // 2^k without a float→int conversion: k + 2^23 + 127 puts the integer k + 127 in the low mantissa bits.
+        IntVector bits = k.add(EXP_BIAS_MAGIC).reinterpretAsInts().and(0x7FFFFF).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
-    /** Σ lanes in lane order (not the tree order a compiled reduceLanes may use). */
+    /** The scalar twin of {@link #exp(FloatVector)}: the same float operations in the same order, so the same bits. */
+    static float exp(float x) {
+        if (x < LOWEST) return 0f;
+        float xc = Math.min(x, HIGHEST);
+        float k = xc * LOG2E + ROUND - ROUND;
+        float r = xc - k * LN2_HI - k * LN2_LO;
+        float p = r * (1f / 5040f) + 1f / 720f;
+        p = p * r + 1f / 120f;
+        p = p * r + 1f / 24f;
+        p = p * r + 1f / 6f;
+        p = p * r + 0.5f;
+        p = p * r + 1f;
+        p = p * r + 1f;
+        int bits = (Float.floatToRawIntBits(k + EXP_BIAS_MAGIC) & 0x7FFFFF) << 23;
+        return p * Float.intBitsToFloat(bits);
+    }
+
+    /**
+     * Σ lanes by an explicit butterfly: add the vector to itself with halves swapped, then quarters, … (log₂ of
+     * the lane count adds). The order is fixed by the code, unlike a compiled reduceLanes(ADD), so every JIT
+     * tier gives the same bits; shuffles move values without rounding.
+     */
     static float sum(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);
-        return s;
+        for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
+        return v.lane(0);
+    }
+
+    private static final VectorSpecies<Float> SPECIES = SgemmVector.SPECIES;
+
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] BUTTERFLY = new VectorShuffle[Integer.numberOfTrailingZeros(SPECIES.length())];
+
+    static {
+        for (int l = 0; l < BUTTERFLY.length; l++) {
+            int half = SPECIES.length() >> (l + 1);
+            BUTTERFLY[l] = VectorShuffle.fromOp(SPECIES, i -> i ^ half);
+        }
     }
 }
