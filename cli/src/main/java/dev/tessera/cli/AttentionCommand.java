@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -58,11 +59,9 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Which test images (a random subset; default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
-    Integer threads;
+    DeviceOptions deviceOptions;
 
     @Override
     public Integer call() {
@@ -81,7 +80,7 @@ final class AttentionCommand implements Callable<Integer> {
         int n = shown.size();
         float[] pixels = new float[n * c * s * s];
         for (int i = 0; i < n; i++) shown.load(i, pixels, i * c * s * s, null);
-        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log::println)) {
+        try (Backend backend = deviceOptions.open(log::println)) {
             VisionTransformer vit = source.buildEncoder(backend, seed);
             float[] rows;
             try (StepScope _ = backend.openScope()) {

@@ -12,6 +12,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -55,11 +56,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
-    Integer threads;
+    DeviceOptions deviceOptions;
 
     @Override
     public Integer call() {
@@ -79,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
         Demo.Settings settings = Demo.Settings.defaults(minutes, seed);
         settings = new Demo.Settings(settings.model(), settings.pretrainMinutes(), settings.batch(), settings.blr(), settings.trainCost(),
                 evalTrain, evalTest, settings.probe(), seed);
-        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log::println)) {
+        try (Backend backend = deviceOptions.open(log::println)) {
             new Demo(backend, train, test, settings, log, System.console() != null).run(dir.toAbsolutePath().normalize());
         }
         return 0;

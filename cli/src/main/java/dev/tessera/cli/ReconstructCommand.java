@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -51,11 +52,9 @@ final class ReconstructCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the masks (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
-    String device;
+    @Mixin
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
-    Integer threads;
+    DeviceOptions deviceOptions;
 
     @Override
     public Integer call() {
@@ -63,13 +62,12 @@ final class ReconstructCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--mask-ratio must lie in (0, 1), got " + maskRatio);
         }
         if (crop != null && crop < 1) throw new ParameterException(spec.commandLine(), "--crop must be a positive integer, got " + crop);
-        if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be a positive integer, got " + threads);
         PrintWriter log = spec.commandLine().getOut();
         Checkpoint ck = Checkpoint.read(checkpoint);
         ModelSpec ms = withMaskRatio(model != null ? preset(model) : recorded(ck));
         DataSource source = data != null ? DataSource.parse(data, crop == null ? 0 : crop)
                 : ck.run() != null ? ck.run().data() : DataSource.parse(null, crop == null ? 0 : crop);
-        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log::println)) {
+        try (Backend backend = deviceOptions.open(log::println)) {
             Objective objective = ms.build(backend, seed);
             ck.loadInto(objective.model(), ms.describe());
             int[] shape = objective.imageShape();

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -62,18 +63,15 @@ final class TokenizerCommand implements Runnable {
         @Option(names = "--out", paramLabel = "FILE", required = true, description = "Where to write the codebook (.safetensors).")
         Path out;
 
-        @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
-        String device;
+        @Mixin
 
-        @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
-        Integer threads;
+        DeviceOptions deviceOptions;
 
         @Override
         public Integer call() {
             if (k < 1) throw new ParameterException(spec.commandLine(), "--k must be a positive integer, got " + k);
             if (images < 1) throw new ParameterException(spec.commandLine(), "--images must be a positive integer, got " + images);
             if (iterations < 0) throw new ParameterException(spec.commandLine(), "--iterations must be 0 or more, got " + iterations);
-            if (threads != null && threads < 1) throw new ParameterException(spec.commandLine(), "--threads must be a positive integer, got " + threads);
             PrintWriter log = spec.commandLine().getOut();
             ViTConfig enc = CaeConfig.preset(model).encoder();
             DataSource source = DataSource.parse(data, 0);
@@ -84,7 +82,7 @@ final class TokenizerCommand implements Runnable {
             if (k > count) {
                 throw new ParameterException(spec.commandLine(), "--k " + k + " is more than the " + count + " patches sampled; raise --images");
             }
-            try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log::println)) {
+            try (Backend backend = deviceOptions.open(log::println)) {
                 log.println(String.format(Locale.ROOT, "fitting %d tokens to %d patches of %d×%d×%d from %d images", k, count,
                         enc.patchSize(), enc.patchSize(), enc.inChans(), count / enc.numPatches()));
                 KMeansTokenizer t = KMeansTokenizer.fit(backend, patches, enc.patchSize(), enc.inChans(), k, iterations, seed);

@@ -41,7 +41,7 @@ public final class ClsAttention {
         boolean was = vit.isTraining();
         vit.train(false);
         try (var _ = GradMode.noGrad(); StepScope _ = be.openScope()) {
-            Tensor x = BlockwiseForward.tokens(vit, images, cfg.depth() - 1);                    // [N, 1+L, D] into the last block
+            Tensor x = vit.forwardTokens(images, cfg.depth() - 1);                    // [N, 1+L, D] into the last block
             var blocks = vit.blocks();
             Block last = blocks.getLast();
             Tensor y = ((LayerNorm) last.children().get("norm1")).forward(x);                   // [N, 1+L, D]

@@ -14,8 +14,8 @@ import java.util.function.IntConsumer;
 /**
  * Runs a frozen encoder once over a dataset and keeps what the evaluations read, so kNN and every probe epoch
  * cost no encoder pass (SPEC §2.7: the frozen encoder has no stochastic layers, so one pass is exact).
- * The encoder runs in eval mode under no-grad, one {@link StepScope} per batch (and one nested scope per block,
- * {@link BlockwiseForward}, so memory stays at one block's activations), in dataset order without augmentation.
+ * The encoder runs in eval mode under no-grad, one {@link StepScope} per batch (and one nested scope per block inside
+ * VisionTransformer#forwardTokens, so memory stays at one block's activations), in dataset order without augmentation.
  *
  * <ul>
  *   <li>{@link #pooled}: one vector per image. CLS = the cls token after the encoder's final LayerNorm (the
@@ -34,13 +34,13 @@ public final class Features {
     /** Pooled features [N, D]; {@code progress} (may be null) receives the number of images done after each batch. */
     public static FeatureSet pooled(VisionTransformer encoder, Dataset data, Pool pool, int batch, IntConsumer progress) {
         int d = encoder.config().dim();
-        return run(encoder, data, batch, d, progress, images -> BlockwiseForward.features(encoder, images, pool));
+        return run(encoder, data, batch, d, progress, images -> encoder.features(images, pool));
     }
 
     /** All tokens after the final norm, flattened per image to (1+L)·D floats. */
     public static FeatureSet tokens(VisionTransformer encoder, Dataset data, int batch, IntConsumer progress) {
         int perImage = (1 + encoder.config().numPatches()) * encoder.config().dim();
-        return run(encoder, data, batch, perImage, progress, images -> BlockwiseForward.forwardFeatures(encoder, images));
+        return run(encoder, data, batch, perImage, progress, images -> encoder.forwardFeatures(images));
     }
 
     /** The normalised pixels, C·H·W floats per image, in dataset order. */

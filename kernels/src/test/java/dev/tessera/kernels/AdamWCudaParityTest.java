@@ -7,10 +7,6 @@ import static dev.tessera.kernels.GpuTestSupport.uniform;
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,25 +17,7 @@ import org.junit.jupiter.api.Test;
  * intrinsics (no FMA contraction) and the scalars come from the same Java expressions, so the result is
  * bit-identical; AdamWCudaFormulaTest checks that order on CI without a GPU.
  */
-@Tag("gpu")
-class AdamWCudaParityTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
-
+class AdamWCudaParityTest extends GpuTest {
     @Test
     void bitIdenticalToCpu() {
         for (int n : new int[] {1, 1000, 1_000_003}) {

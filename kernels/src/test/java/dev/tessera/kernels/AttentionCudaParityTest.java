@@ -9,10 +9,6 @@ import dev.tessera.kernels.GpuTestSupport.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,25 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * → out atol 2e-5 / rtol 1e-4, lse atol 2e-5 / rtol 1e-5. Gradients sum lk (dq) or lq (dk, dv) float terms on
  * both sides (the CPU accumulates dk/dv in float, row by row) → atol 5e-5, rtol 5e-4.
  */
-@Tag("gpu")
-class AttentionCudaParityTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
-
+class AttentionCudaParityTest extends GpuTest {
     static Stream<Arguments> shapes() {
         return Stream.of(Arguments.of(1, 1, 1, 1), Arguments.of(2, 5, 7, 3), Arguments.of(3, 33, 47, 65),
                 Arguments.of(2, 98, 196, 64), Arguments.of(12, 197, 197, 64), Arguments.of(2, 50, 70, 128),

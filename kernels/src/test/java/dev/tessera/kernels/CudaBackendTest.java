@@ -9,31 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.StepScope;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The Backend contract details that are not kernels: memory, copies, views, ownership, errors. */
-@Tag("gpu")
-class CudaBackendTest {
-    static CudaBackend gpu;
-
+class CudaBackendTest extends GpuTest {
     @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
+    static void describe() {
         if (gpu != null) System.out.println("[gpu] " + gpu.status().describe() + "; matmul: " + gpu.gemmDescription());
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
     }
 
     @Test

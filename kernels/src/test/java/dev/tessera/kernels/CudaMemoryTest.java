@@ -11,10 +11,6 @@ import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.UnaryOp;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,25 +21,7 @@ import org.junit.jupiter.api.Test;
  * live memory must return to the persistent baseline at every scope exit, and the driver's free-memory
  * figure must not move.
  */
-@Tag("gpu")
-class CudaMemoryTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
-
+class CudaMemoryTest extends GpuTest {
     @Test
     void memoryIsFlatOverAThousandSteps() {
         int tokens = 2 * 50, dim = 96, heads = 6, hd = dim / heads, steps = 1000;

@@ -10,10 +10,6 @@ import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,25 +20,8 @@ import org.junit.jupiter.api.Test;
  * <p>Tolerances: gather and permutation scatters are exact (one add per destination); repeated indices add
  * in arrival order → atol 1e-5 for a handful of terms of |x| ≤ 1.
  */
-@Tag("gpu")
-class GatherCudaParityTest {
-    static CudaBackend gpu;
+class GatherCudaParityTest extends GpuTest {
     static final int[] BLOCKS = {32, 256, 1024};
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
 
     static int[] shuffledIndices(long seed, int outer, int length, int keep) {
         Random r = new Random(seed);

@@ -7,10 +7,6 @@ import static dev.tessera.kernels.GpuTestSupport.uniform;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,25 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * → 5e-5 abs, 1e-4 rel; dw/db sum over all rows in float (chunked on v2, sequential on v1) → atol grows
  * with rows: 1e-5 + 2e-6·rows.
  */
-@Tag("gpu")
-class LayerNormCudaParityTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
-
+class LayerNormCudaParityTest extends GpuTest {
     static Stream<Arguments> shapes() {
         return Stream.of(Arguments.of(1, 1), Arguments.of(1, 7), Arguments.of(3, 33), Arguments.of(17, 100),
                 Arguments.of(2, 1000), Arguments.of(2 * 197, 384), Arguments.of(197, 768),

@@ -10,10 +10,6 @@ import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -29,25 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * CPU uses double; with |x| ≤ 1 the error is bounded by about ε·length·|x|, so atol = 1e-6·length (≈ 8ε per
  * term) and rtol 1e-5.
  */
-@Tag("gpu")
-class ReduceCudaParityTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
-
+class ReduceCudaParityTest extends GpuTest {
     static Stream<Arguments> shapes() {
         return Stream.of(Arguments.of(1, 1, 1), Arguments.of(3, 0, 2), Arguments.of(5000, 3, 1), Arguments.of(64, 1000, 1),
                 Arguments.of(1, 12608, 384), Arguments.of(64, 197, 384), Arguments.of(1, 1_200_007, 1),

@@ -7,10 +7,6 @@ import static dev.tessera.kernels.GpuTestSupport.uniform;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,25 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * rtol 2e-5; log-probabilities are x − lse with |lse| up to ~50 → atol 2e-5 (the float rounding of lse),
  * rtol 1e-6; backward is one more float row sum → atol 2e-5, rtol 1e-4. -∞ inputs must give exactly 0 / -∞.
  */
-@Tag("gpu")
-class SoftmaxCudaParityTest {
-    static CudaBackend gpu;
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
-
+class SoftmaxCudaParityTest extends GpuTest {
     static Stream<Arguments> shapes() {
         return Stream.of(Arguments.of(1, 1), Arguments.of(3, 5), Arguments.of(7, 33), Arguments.of(6 * 197, 197),
                 Arguments.of(64, 1000), Arguments.of(2, 5000));

@@ -10,10 +10,6 @@ import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.UnaryOp;
 import dev.tessera.kernels.GpuTestSupport.Pair;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,25 +23,8 @@ import org.junit.jupiter.api.Test;
  * rounded value and the CPU reference computes several in double → rtol 1e-6 (≈ 8 ulp), atol 1e-6 for
  * results near 0 (GELU_GRAD combines two erf/exp terms: atol 2e-6).
  */
-@Tag("gpu")
-class StridedCudaParityTest {
-    static CudaBackend gpu;
+class StridedCudaParityTest extends GpuTest {
     static final int[] BLOCKS = {32, 128, 256, 1024};
-
-    @BeforeAll
-    static void start() {
-        gpu = GpuTestSupport.startOrNull();
-    }
-
-    @BeforeEach
-    void requireGpu() {
-        GpuTestSupport.assumeGpu(gpu);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (gpu != null) gpu.close();
-    }
 
     /** src length, dst length, shape, src strides, dst strides, accumulate. */
     record Copy(String name, int srcLen, int dstLen, int[] shape, int[] ss, int[] ds, boolean acc) {}

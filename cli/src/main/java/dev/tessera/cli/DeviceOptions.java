@@ -1,0 +1,28 @@
+package dev.tessera.cli;
+
+import dev.tessera.engine.backend.Backend;
+import java.util.function.Consumer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code --device} and {@code --threads}, for the commands that open one backend (a picocli mixin). */
+final class DeviceOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    Integer threads;
+
+    /** Validates --threads and opens the backend through {@link Devices#open}, which logs its choice. */
+    Backend open(Consumer<String> log) {
+        if (threads != null && threads < 1) {
+            throw new ParameterException(mixee.commandLine(), "--threads must be a positive integer, got " + threads);
+        }
+        return Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log);
+    }
+}
