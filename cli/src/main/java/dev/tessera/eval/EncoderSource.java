@@ -2,6 +2,7 @@ package dev.tessera.eval;
 
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.io.TensorData;
+import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.train.Checkpoint;
@@ -36,36 +37,43 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
     public static EncoderSource fromCheckpoint(Path path, String fallbackPreset) {
         Checkpoint c = Checkpoint.read(path);
         ModelSpec spec = c.spec();
-        ViTConfig enc;
-        String method, prefix;
-        if (spec == null) {
-            if (fallbackPreset == null) {
-                throw new IllegalArgumentException(path + " has no model_spec metadata (a plain state dict); name its shape with --model PRESET");
-            }
-            enc = MaeConfig.preset(fallbackPreset).encoder();
-            method = "mae";
-            prefix = c.modelState().containsKey("encoder.cls_token") ? "encoder." : "";
-        } else {
-            method = spec.method();
-            switch (method) {
-                case "mae" -> {
-                    enc = spec.maeConfig().encoder();
-                    prefix = "";
-                }
-                case "cae" -> {
-                    enc = spec.caeConfig().encoder();
-                    prefix = "encoder.";
-                }
-                default -> throw new IllegalArgumentException(path + " holds a '" + method + "' model; evaluation reads MAE and CAE encoders");
-            }
+        String at = c.isTrainingCheckpoint() ? " after " + c.step() + " steps" : "";
+        if (spec != null) return of(spec, c.modelState(), "encoder of " + spec.describe() + at + " from " + path);
+        if (fallbackPreset == null) {
+            throw new IllegalArgumentException(path + " has no model_spec metadata (a plain state dict); name its shape with --model PRESET");
         }
+        String prefix = c.modelState().containsKey("encoder.cls_token") ? "encoder." : "";
+        return new EncoderSource(MaeConfig.preset(fallbackPreset).encoder(), "mae", encoderPart(c.modelState(), prefix),
+                "encoder of " + fallbackPreset + " (plain state dict)" + at + " from " + path);
+    }
+
+    /**
+     * The encoder of a pretraining model in memory, its current weights copied to the host — taken before
+     * training, the exact starting point a pre-training run improves on (the comparison's baseline).
+     */
+    public static EncoderSource fromModel(ModelSpec spec, Module model, String description) {
+        Map<String, TensorData> state = new LinkedHashMap<>();
+        model.stateDict().forEach((name, t) -> state.put(name, t.isInt() ? TensorData.i32(t.toIntArray(), t.shape())
+                : TensorData.f32(t.toArray(), t.shape())));
+        return of(spec, state, description);
+    }
+
+    /** The encoder tensors of a whole model's state: MAE's at the top level, CAE's under {@code encoder.}. */
+    private static EncoderSource of(ModelSpec spec, Map<String, TensorData> state, String description) {
+        return switch (spec.method()) {
+            case "mae" -> new EncoderSource(spec.maeConfig().encoder(), "mae", encoderPart(state, ""), description);
+            case "cae" -> new EncoderSource(spec.caeConfig().encoder(), "cae", encoderPart(state, "encoder."), description);
+            default -> throw new IllegalArgumentException(description + ": a '" + spec.method()
+                    + "' model; evaluation reads MAE and CAE encoders");
+        };
+    }
+
+    private static Map<String, TensorData> encoderPart(Map<String, TensorData> state, String prefix) {
         Map<String, TensorData> weights = new LinkedHashMap<>();
-        c.modelState().forEach((name, t) -> {
+        state.forEach((name, t) -> {
             if (name.startsWith(prefix)) weights.put(name.substring(prefix.length()), t);
         });
-        String what = spec != null ? spec.describe() : fallbackPreset + " (plain state dict)";
-        String at = c.isTrainingCheckpoint() ? " after " + c.step() + " steps" : "";
-        return new EncoderSource(enc, method, weights, "encoder of " + what + at + " from " + path);
+        return weights;
     }
 
     /** A random encoder of the MAE preset {@code preset}'s shape. */

@@ -36,6 +36,16 @@ public record FeatureSet(float[] features, int[] labels, int dim, int numClasses
         return labels.length;
     }
 
+    /** Columns [from, from + width) of every sample (a copy): one part of features stored side by side. */
+    public FeatureSet columns(int from, int width) {
+        if (from < 0 || width < 1 || from + width > dim) {
+            throw new IllegalArgumentException("FeatureSet: columns [" + from + ", " + (from + width) + ") of a " + dim + "-dim set");
+        }
+        float[] f = new float[labels.length * width];
+        for (int i = 0; i < labels.length; i++) System.arraycopy(features, i * dim + from, f, i * width, width);
+        return new FeatureSet(f, labels.clone(), width, numClasses);
+    }
+
     /** The samples at {@code rows}, in that order (a copy). */
     public FeatureSet rows(int[] rows) {
         float[] f = new float[rows.length * dim];

@@ -9,6 +9,8 @@ import dev.tessera.engine.tensor.GradMode;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.vit.Pool;
 import dev.tessera.vit.VisionTransformer;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
@@ -35,6 +37,25 @@ public final class Features {
     public static FeatureSet pooled(VisionTransformer encoder, Dataset data, Pool pool, int batch, IntConsumer progress) {
         int d = encoder.config().dim();
         return run(encoder, data, batch, d, progress, images -> encoder.features(images, pool));
+    }
+
+    /**
+     * Both pooled features from one encoder pass (half the cost of two {@link #pooled} calls): CLS and AVG exactly
+     * as {@link #pooled} defines them, for an encoder built with the final norm (Pool.CLS).
+     */
+    public static Map<Pool, FeatureSet> clsAndAvg(VisionTransformer encoder, Dataset data, int batch, IntConsumer progress) {
+        int d = encoder.config().dim();
+        FeatureSet both = run(encoder, data, batch, 2 * d, progress, images -> {
+            Tensor x = encoder.forwardFeatures(images);                         // [N, 1+L, D]
+            int n = x.dim(0), l = x.dim(1) - 1;
+            Tensor cls = x.narrow(1, 0, 1).reshape(n, d);                       // [N, D]
+            Tensor avg = x.narrow(1, 1, l).mean(1, false);                      // [N, D]  cls excluded
+            return Tensor.concat(1, cls, avg);                                  // [N, 2D]
+        });
+        Map<Pool, FeatureSet> out = new EnumMap<>(Pool.class);
+        out.put(Pool.CLS, both.columns(0, d));
+        out.put(Pool.AVG, both.columns(d, d));
+        return out;
     }
 
     /** All tokens after the final norm, flattened per image to (1+L)·D floats. */

@@ -29,6 +29,11 @@ public final class ResultFile {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write the result as JSON: " + e.getOriginalMessage(), e);
         }
+        writeText(file, text);
+    }
+
+    /** Writes {@code text} (UTF-8) atomically, creating the parent folder: a result's human-readable form. */
+    public static void writeText(Path file, String text) {
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
