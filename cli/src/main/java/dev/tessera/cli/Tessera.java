@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tessera", mixinStandardHelpOptions = true, versionProvider = Tessera.Version.class,
         description = "Vision Transformers pre-trained with MAE and CAE, in Java.",
         subcommands = {InfoCommand.class, PretrainCommand.class, TokenizerCommand.class, ModelCommand.class,
-                ReconstructCommand.class, DemoCommand.class, CompareCommand.class, LinprobeCommand.class, KnnCommand.class,
+                ReconstructCommand.class, DemoCommand.class, CompareCommand.class, BenchCommand.class, LinprobeCommand.class, KnnCommand.class,
                 FinetuneCommand.class, TrainSupervisedCommand.class, AttnprobeCommand.class, AttentionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Tessera {

@@ -75,6 +75,7 @@ public final class Trainer {
     private DataSource data;
     private String dataDescription;
     private List<String> command = List.of();
+    private StepTimer timer;
 
     /** A run of {@code objective} on {@code train} with {@code settings}; configure further, then {@link #run}. */
     public Trainer(Objective objective, Dataset train, TrainSettings settings) {
@@ -103,6 +104,16 @@ public final class Trainer {
      */
     public Trainer resumeFrom(Path runDir) {
         this.resumeDir = runDir;
+        return this;
+    }
+
+    /**
+     * Receives the wall time of every optimizer step (data hand-off, forward, backward, clipping, AdamW), the
+     * backend synchronised at its end so that a GPU's queued work is inside the measurement. For benchmarks
+     * ({@code tessera bench step}); the extra synchronisation is only made when a timer is set.
+     */
+    public Trainer timeSteps(StepTimer t) {
+        this.timer = t;
         return this;
     }
 
@@ -316,7 +327,12 @@ public final class Trainer {
                         Iterator<Batch> batches = loader.iterator();
                         while (step < plan.totalSteps() && plan.epochOf(step) == epoch) {
                             double lr = plan.lr(step);
+                            long t0 = System.nanoTime();
                             double loss = optimizerStep(batches, lr);
+                            if (timer != null) {
+                                objective.backend().synchronize();
+                                timer.stepDone(step + 1, System.nanoTime() - t0);
+                            }
                             step++;
                             losses.add(loss);
                             stopReason = stopReason();

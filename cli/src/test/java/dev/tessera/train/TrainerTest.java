@@ -98,6 +98,21 @@ class TrainerTest {
     }
 
     @Test
+    void aStepTimerHearsOfEveryStepOnceInOrder() {
+        SyntheticImages data = SyntheticImages.fashionSized(1);
+        java.util.List<Integer> steps = new java.util.ArrayList<>();
+        java.util.List<Long> nanos = new java.util.ArrayList<>();
+        TrainResult r = quiet(new Trainer(new LinearRegression(CPU, new int[] {1, 28, 28}, 7, -1).randomized(), data,
+                base("mae").steps(12).lr(1e-3).build())).timeSteps((step, ns) -> {
+                    steps.add(step);
+                    nanos.add(ns);
+                }).run();
+        assertEquals(12, r.steps());
+        assertEquals(java.util.stream.IntStream.rangeClosed(1, 12).boxed().toList(), steps);
+        assertTrue(nanos.stream().allMatch(ns -> ns > 0), nanos.toString());
+    }
+
+    @Test
     void maeAndCaeResumeBitIdenticallyWithTheFastKernels() throws Exception {
         assertResumeIsExact(false);
     }

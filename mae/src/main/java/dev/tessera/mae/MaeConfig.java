@@ -108,9 +108,18 @@ public record MaeConfig(
         add("mae-tiny", "vit-tiny-28", 128, 2, 4);
     }
 
-    /** The preset called {@code name}; the error lists every valid name. */
+    /**
+     * The preset called {@code name}; the error lists every valid name. The official factory names with their
+     * decoder suffix ({@code mae-vit-base-patch16-dec512d8b}, as the paper's scripts and issue texts write them)
+     * name the same presets: every paper preset has that decoder.
+     */
     public static MaeConfig preset(String name) {
+        String suffix = "-dec512d8b";
         MaeConfig c = PRESETS.get(name);
+        if (c == null && name.endsWith(suffix)) {
+            MaeConfig base = PRESETS.get(name.substring(0, name.length() - suffix.length()));
+            if (base != null && base.decoderDim() == 512 && base.decoderDepth() == 8) c = base;
+        }
         if (c == null) {
             throw new IllegalArgumentException("unknown MAE preset '" + name + "'; valid: " + String.join(", ", presetNames()));
         }

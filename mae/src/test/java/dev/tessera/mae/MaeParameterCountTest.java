@@ -76,6 +76,10 @@ class MaeParameterCountTest {
         assertEquals(128, tiny.decoderDim());
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MaeConfig.preset("mae-vit-b"));
         assertTrue(e.getMessage().contains("mae-tiny"), e.getMessage());
+        // the official factory names carry the decoder in a suffix; only the 512-wide, 8-deep presets answer to it
+        assertEquals(MaeConfig.preset("mae-vit-base-patch16"), MaeConfig.preset("mae-vit-base-patch16-dec512d8b"));
+        assertEquals(MaeConfig.preset("mae-vit-huge-patch14"), MaeConfig.preset("mae-vit-huge-patch14-dec512d8b"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> MaeConfig.preset("mae-tiny-dec512d8b"));
     }
 
     @Test

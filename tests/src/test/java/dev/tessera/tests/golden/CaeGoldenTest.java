@@ -4,6 +4,7 @@ import dev.tessera.cae.CaeConfig;
 import dev.tessera.cae.CaeOutput;
 import dev.tessera.cae.ContextAutoencoder;
 import dev.tessera.cae.ContextAutoencoder.MaskIndices;
+import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
@@ -29,15 +30,20 @@ class CaeGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"cae_pixels", "cae_tokens"})
     void matchesPyTorch(String caseName) {
+        check(caseName, BE);
+    }
+
+    /** The whole comparison on {@code be}: {@link GoldenOnCudaTest} runs it on the GPU. */
+    static void check(String caseName, Backend be) {
         Golden g = Golden.load(caseName);
         CaeConfig cfg = CaeConfig.of(ViTConfig.of(28, 4, 1, 32, 2, 2).withQvBias(true).withLayerScale(0.1), 2, 1, 32, 2)
                 .withNumMasked(24);
         if (caseName.equals("cae_tokens")) cfg = cfg.withTokenTarget(16);
-        ContextAutoencoder model = new ContextAutoencoder(cfg, BE, new Rng(0));
+        ContextAutoencoder model = new ContextAutoencoder(cfg, be, new Rng(0));
         g.loadInto(model);
-        Tensor images = g.tensor(BE, "input.images");
-        MaskIndices masks = MaskIndices.of(g.tensor(BE, "input.mask"));
-        Tensor tokens = caseName.equals("cae_tokens") ? g.tensor(BE, "input.tokens") : null;
+        Tensor images = g.tensor(be, "input.images");
+        MaskIndices masks = MaskIndices.of(g.tensor(be, "input.mask"));
+        Tensor tokens = caseName.equals("cae_tokens") ? g.tensor(be, "input.tokens") : null;
 
         CaeOutput out = model.forward(images, masks, tokens);
         g.assertOutput("out.latent", out.latent().toArray());
@@ -50,6 +56,6 @@ class CaeGoldenTest {
         out.loss().backward();
         g.assertGradients(model);
 
-        Steps.check(g, BE, model, () -> model.forward(images, masks, tokens).loss());
+        Steps.check(g, be, model, () -> model.forward(images, masks, tokens).loss());
     }
 }

@@ -2,6 +2,7 @@ package dev.tessera.tests.golden;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
@@ -29,13 +30,18 @@ class MaeGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"mae_p4_pix", "mae_p4_normpix", "mae_p16_normpix"})
     void matchesPyTorch(String caseName) {
+        check(caseName, BE);
+    }
+
+    /** The whole comparison on {@code be}: {@link GoldenOnCudaTest} runs it on the GPU. */
+    static void check(String caseName, Backend be) {
         Golden g = Golden.load(caseName);
         MaeConfig cfg = caseName.startsWith("mae_p16")
                 ? MaeConfig.of(ViTConfig.of(48, 16, 3, 48, 2, 3), 32, 1, 2).withNormPixLoss(true)
                 : MaeConfig.of(ViTConfig.of(28, 4, 1, 32, 2, 2), 16, 1, 2).withNormPixLoss(caseName.endsWith("normpix"));
-        MaskedAutoencoder model = new MaskedAutoencoder(cfg, BE, new Rng(0));
+        MaskedAutoencoder model = new MaskedAutoencoder(cfg, be, new Rng(0));
         g.loadInto(model);
-        Tensor images = g.tensor(BE, "input.images"), noise = g.tensor(BE, "input.noise");
+        Tensor images = g.tensor(be, "input.images"), noise = g.tensor(be, "input.noise");
 
         MaeOutput out = model.forward(images, 0.75, noise);
         assertArrayEquals(g.ints("out.ids_restore"), out.idsRestore().toIntArray(), "ids_restore must match exactly");
@@ -46,6 +52,6 @@ class MaeGoldenTest {
         out.loss().backward();
         g.assertGradients(model);
 
-        Steps.check(g, BE, model, () -> model.forward(images, 0.75, noise).loss());
+        Steps.check(g, be, model, () -> model.forward(images, 0.75, noise).loss());
     }
 }

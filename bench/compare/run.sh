@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Tessera vs PyTorch training-step speed, side by side in one go (issue #6), then the ratio table.
+#
+#   bench/compare/run.sh                                  # GPU defaults: MAE ViT-S/B and CAE ViT-B, batch 128, fp32 + tf32
+#   CASES="mae-tiny:64 cae-tiny:64" DEVICE=cpu PRECISIONS=fp32 THREADS=2 PYTHON=/usr/bin/python3 bench/compare/run.sh  # CPU
+#
+# TESSERA is the launcher (default ./tessera; on a machine without a JDK the jlink'd dist/tessera/bin/tessera),
+# PYTHON the interpreter with torch (default python3). Each case runs Tessera's `bench step` and the PyTorch
+# twin (pytorch_mae.py / pytorch_cae.py) alternately, so both see the same machine state; results go to OUT
+# (default bench/compare/out-<date>) as JSON, and step_table.py prints the table for bench/RESULTS.md.
+# Precisions: fp32 and tf32, the ones both sides have (Tessera has no bf16 GEMM path yet; PyTorch's bf16 can
+# be run alone with --precision bf16).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+TESSERA=${TESSERA:-./tessera}
+PYTHON=${PYTHON:-python3}
+DEVICE=${DEVICE:-cuda}
+CASES=${CASES:-"mae-vit-small-patch16:128 mae-vit-base-patch16:128 cae-vit-base-patch16:128"}
+PRECISIONS=${PRECISIONS:-"fp32 tf32"}
+STEPS=${STEPS:-20}
+WARMUP=${WARMUP:-5}
+THREADS=${THREADS:-0}
+OUT=${OUT:-bench/compare/out-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+threads_t=(); threads_p=()
+if [ "$THREADS" != 0 ]; then threads_t=(--threads "$THREADS"); threads_p=(--threads "$THREADS"); fi
+
+for case in $CASES; do
+  model=${case%%:*}; batch=${case##*:}
+  script=bench/compare/pytorch_mae.py
+  case $model in cae-*) script=bench/compare/pytorch_cae.py ;; esac
+  for precision in $PRECISIONS; do
+    tag="$model-b$batch-$precision"
+    echo "== $tag"
+    "$TESSERA" bench step --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
+        --steps "$STEPS" --warmup "$WARMUP" "${threads_t[@]}" --json "$OUT/$tag.tessera.json"
+    "$PYTHON" "$script" --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
+        --steps "$STEPS" --warmup "$WARMUP" "${threads_p[@]}" --json "$OUT/$tag.pytorch.json"
+    if [ "${COMPILE:-0}" = 1 ]; then
+      "$PYTHON" "$script" --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
+          --steps "$STEPS" --warmup "$WARMUP" "${threads_p[@]}" --compile --json "$OUT/$tag.pytorch-compiled.json"
+    fi
+  done
+done
+"$PYTHON" bench/compare/step_table.py "$OUT"

@@ -1,0 +1,128 @@
+package dev.tessera.speed;
+
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.MemoryStats;
+import dev.tessera.train.ModelSpec;
+import dev.tessera.train.Objective;
+import dev.tessera.train.TrainSettings;
+import dev.tessera.train.Trainer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * {@code tessera bench step}: the wall time of whole pre-training steps, exactly as the {@link Trainer} runs them
+ * (the trainer itself runs them, timing each with {@link Trainer#timeSteps}): loader hand-off, forward in a step
+ * scope, backward, clipping, AdamW, the backend synchronised at the end. The images are seeded Gaussian noise
+ * held in memory ({@link NoiseImages}), so the data pipeline costs a copy; {@code tessera bench data} measures
+ * that pipeline on its own. The first {@code warmup} steps (JIT, buffer pools, cuBLAS heuristics) are not counted.
+ *
+ * <p>Reported: median, 10th and 90th percentile ms per step; images/s at the median; model TFLOP/s from
+ * {@link TrainingFlops} (the analytic count, not the kernels' actual work: the MFU convention) and the MFU when
+ * the device's peak is known; the allocator's footprint after the run (live + pooled bytes: what the caching
+ * allocator holds, the counterpart of PyTorch's max_memory_reserved).
+ */
+public final class StepBenchmark {
+
+    /**
+     * @param batch     images per step
+     * @param warmup    steps run before the measured ones
+     * @param steps     measured steps
+     * @param precision "fp32" or "tf32" (recorded; the backend was opened with it)
+     * @param peakTflops the device's peak for the MFU, or NaN to look it up ({@link PeakFlops})
+     * @param seed      seed of the model, the masks and the noise
+     */
+    public record Settings(int batch, int warmup, int steps, String precision, double peakTflops, long seed) {
+        public Settings {
+            if (batch < 1 || warmup < 0 || steps < 1) {
+                throw new IllegalArgumentException("need batch >= 1, warmup >= 0, steps >= 1; got " + batch + ", " + warmup + ", " + steps);
+            }
+            if (!precision.equals("fp32") && !precision.equals("tf32")) {
+                throw new IllegalArgumentException("precision must be fp32 or tf32, got '" + precision + "'");
+            }
+        }
+    }
+
+    /** What one benchmark measured; times in milliseconds. */
+    public record Result(String model, String device, Settings settings, double[] stepMillis, TrainingFlops flops,
+                         MemoryStats memory) {
+
+        public double medianMillis() {
+            return percentile(50);
+        }
+
+        /** The p-th percentile (nearest rank) of the measured step times. */
+        public double percentile(double p) {
+            double[] s = stepMillis.clone();
+            Arrays.sort(s);
+            int rank = (int) Math.ceil(p / 100 * s.length);
+            return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
+        }
+
+        public double imagesPerSecond() {
+            return settings.batch() * 1000.0 / medianMillis();
+        }
+
+        /** Model FLOP/s at the median step, in TFLOP/s. */
+        public double achievedTflops() {
+            return flops.trainingFlops() * imagesPerSecond() / 1e12;
+        }
+
+        /** The peak this result is divided by: the given one, else the known device's, else empty. */
+        public OptionalDouble peakTflops() {
+            return Double.isNaN(settings.peakTflops()) ? PeakFlops.lookup(device, settings.precision()) : OptionalDouble.of(settings.peakTflops());
+        }
+
+        /** Bytes the allocator holds: live + pooled. */
+        public long footprintBytes() {
+            return memory.liveBytes() + memory.pooledBytes();
+        }
+
+        public Map<String, Object> json() {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("model", model);
+            j.put("device", device);
+            j.put("batch", settings.batch());
+            j.put("precision", settings.precision());
+            j.put("warmup_steps", settings.warmup());
+            j.put("measured_steps", settings.steps());
+            j.put("median_ms", medianMillis());
+            j.put("p10_ms", percentile(10));
+            j.put("p90_ms", percentile(90));
+            j.put("img_per_s", imagesPerSecond());
+            j.put("training_gflop_per_image", flops.trainingFlops() / 1e9);
+            j.put("forward_gmac_per_image", flops.forwardMacs() / 1e9);
+            j.put("model_tflops", achievedTflops());
+            OptionalDouble peak = peakTflops();
+            j.put("peak_tflops", peak.isPresent() ? peak.getAsDouble() : null);
+            j.put("mfu", peak.isPresent() ? achievedTflops() / peak.getAsDouble() : null);
+            j.put("allocator_bytes", footprintBytes());
+            j.put("step_ms", stepMillis);
+            return j;
+        }
+    }
+
+    private StepBenchmark() {}
+
+    /** Builds {@code model} on {@code backend} and times its steps. */
+    public static Result run(ModelSpec model, Backend backend, Settings s) {
+        Objective objective = model.build(backend, s.seed());
+        int[] shape = objective.imageShape();
+        if (shape[1] != shape[2]) throw new IllegalArgumentException(model.describe() + " takes non-square images " + Arrays.toString(shape));
+        int total = s.warmup() + s.steps();
+        NoiseImages images = new NoiseImages(Math.multiplyExact(total, s.batch()), s.batch(), shape[0], shape[1], s.seed());
+        TrainSettings ts = TrainSettings.forMethod(model.method()).toBuilder().batchSize(s.batch()).steps(total).seed(s.seed())
+                .checkpointEvery(total).logEvery(total).build();
+        double[] millis = new double[s.steps()];
+        new Trainer(objective, images, ts).log(null, false).timeSteps((step, nanos) -> {
+            if (step > s.warmup()) millis[step - s.warmup() - 1] = nanos / 1e6;
+        }).run();
+        TrainingFlops flops = switch (model.method()) {
+            case "mae" -> TrainingFlops.mae(model.maeConfig());
+            case "cae" -> TrainingFlops.cae(model.caeConfig());
+            default -> throw new IllegalArgumentException("no FLOP count for method " + model.method());
+        };
+        return new Result(model.describe(), backend.name(), s, millis, flops, backend.memoryStats());
+    }
+}

@@ -1,0 +1,82 @@
+package dev.tessera.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.eval.ResultFile;
+import dev.tessera.eval.TinyRun;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchCommandTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void stepTimesEveryMeasuredStepAndCountsTheModelsFlops() {
+        Path json = tmp.resolve("step.json");
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "mae-tiny", "--batch", "4", "--warmup", "1", "--steps", "3",
+                "--device", "cpu", "--threads", "2", "--json", json.toString());
+        assertEquals("0", r[0], r[2] + r[1]);
+        assertTrue(r[1].contains("step: median") && r[1].contains("images/s"), r[1]);
+        assertTrue(r[1].contains("MFU: peak unknown for this device"), r[1]);
+        Map<String, Object> j = ResultFile.read(json);
+        assertEquals(3, ((List<?>) j.get("step_ms")).size());
+        assertEquals(4, j.get("batch"));
+        for (Object ms : (List<?>) j.get("step_ms")) assertTrue(((Number) ms).doubleValue() > 0, j.toString());
+        double median = ((Number) j.get("median_ms")).doubleValue();
+        assertEquals(4 * 1000 / median, ((Number) j.get("img_per_s")).doubleValue(), 1e-6);
+        // mae-tiny: 2 × 3 × forward MACs; the forward count is TrainingFlopsTest's business, here it must be consistent
+        double gmacs = ((Number) j.get("forward_gmac_per_image")).doubleValue();
+        assertEquals(6 * gmacs, ((Number) j.get("training_gflop_per_image")).doubleValue(), 1e-9);
+        assertNull(j.get("mfu"));
+    }
+
+    @Test
+    void stepOfACaeWithAGivenPeakReportsItsUtilisation() {
+        Path json = tmp.resolve("cae.json");
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "cae-tiny", "--batch", "2", "--warmup", "0", "--steps", "2",
+                "--device", "cpu", "--peak-tflops", "0.5", "--json", json.toString());
+        assertEquals("0", r[0], r[2] + r[1]);
+        Map<String, Object> j = ResultFile.read(json);
+        double tflops = ((Number) j.get("model_tflops")).doubleValue();
+        assertEquals(tflops / 0.5, ((Number) j.get("mfu")).doubleValue(), 1e-9);
+        assertTrue(r[1].contains("MFU") && r[1].contains("of 0.5 TFLOP/s"), r[1]);
+    }
+
+    @Test
+    void badStepOptionsNameTheProblem() {
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--precision", "tf32", "--device", "cpu");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--precision tf32 needs a CUDA device"), r[2]);
+        r = LinprobeCommandTest.run(new BenchCommand(), "step", "--precision", "bf17");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--precision must be fp32 or tf32, got 'bf17'"), r[2]);
+        r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "vit-huge-patch14");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--model vit-huge-patch14: not an MAE or CAE preset") && r[2].contains("cae-tiny"), r[2]);
+        r = LinprobeCommandTest.run(new BenchCommand(), "step", "--batch", "0");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--batch must be at least 1, got 0"), r[2]);
+        r = LinprobeCommandTest.run(new BenchCommand());
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("tessera bench step | tessera bench data"), r[2]);
+    }
+
+    @Test
+    void dataMeasuresTheLoaderOnAnImageFolder() {
+        Path folder = TinyRun.imageFolder(tmp.resolve("imgs"), 8, 2);
+        Path json = tmp.resolve("data.json");
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "data", "--data", folder.toString(), "--crop", "8", "--channels", "1",
+                "--batch", "4", "--batches", "10", "--warmup", "2", "--workers", "2", "--json", json.toString());
+        assertEquals("0", r[0], r[2] + r[1]);
+        assertTrue(r[1].contains("loader:") && r[1].contains("images/s with 2 workers"), r[1]);
+        Map<String, Object> j = ResultFile.read(json);
+        assertEquals(40, ((Number) j.get("images")).intValue());         // 10 batches of 4 across several epochs of 32 images
+        assertTrue(((Number) j.get("img_per_s")).doubleValue() > 0);
+    }
+}
