@@ -31,6 +31,15 @@ public abstract class ClassifierCommand extends EvalCommand {
     @Option(names = "--warmup-epochs", paramLabel = "E", description = "Linear warmup before the cosine.")
     protected Double warmupEpochs;
 
+    @Option(names = "--mixup", paramLabel = "A", description = "Mixup's Beta(α, α); 0 = off (default 0.8, as MAE's fine-tuning).")
+    protected Double mixup;
+
+    @Option(names = "--cutmix", paramLabel = "A", description = "CutMix's Beta(α, α); 0 = off (default 1.0; with mixup, each batch picks one).")
+    protected Double cutmix;
+
+    @Option(names = "--reprob", paramLabel = "P", description = "Random-erasing probability per image; 0 = off (default 0.25).")
+    protected Double reprob;
+
     protected ClassifierCommand(DeviceOpener opener) {
         super(opener);
     }
@@ -50,7 +59,9 @@ public abstract class ClassifierCommand extends EvalCommand {
         VisionTransformer vit = source.buildClassifier(classes, r.dropPath(), backend, seed);
         out.println("training: " + r.epochs() + " epochs, batch " + r.batch() + ", lr " + compact(r.lr()) + " (blr " + compact(r.blr())
                 + "), warmup " + compact(r.warmupEpochs()) + ", layer decay " + compact(r.layerDecay()) + ", drop-path "
-                + compact(r.dropPath()) + ", label smoothing " + compact(r.labelSmoothing()) + ", weight decay " + compact(r.weightDecay()));
+                + compact(r.dropPath()) + ", label smoothing " + compact(r.labelSmoothing()) + ", weight decay " + compact(r.weightDecay())
+                + ", mixup " + compact(r.augmentation().mixupAlpha()) + ", cutmix " + compact(r.augmentation().cutmixAlpha())
+                + ", random erasing " + compact(r.augmentation().eraseProb()));
         ClassifierTrainer.fit(vit, data.train(), r, seed, printer(out));
         result.put("recipe", r);
         return ClassifierTrainer.accuracy(vit, data.test(), Features.DEFAULT_BATCH);
@@ -74,6 +85,14 @@ public abstract class ClassifierCommand extends EvalCommand {
             if (labelSmoothing != null) r = r.withLabelSmoothing(labelSmoothing);
             if (weightDecay != null) r = r.withWeightDecay(weightDecay);
             if (warmupEpochs != null) r = r.withWarmupEpochs(warmupEpochs);
+            if (mixup != null && !(mixup >= 0)) fail("--mixup must be >= 0 (0 = off), got " + mixup);
+            if (cutmix != null && !(cutmix >= 0)) fail("--cutmix must be >= 0 (0 = off), got " + cutmix);
+            if (reprob != null && !(reprob >= 0 && reprob <= 1)) fail("--reprob must be in [0, 1], got " + reprob);
+            BatchAugmentation a = r.augmentation();
+            if (mixup != null) a = a.withMixup(mixup);
+            if (cutmix != null) a = a.withCutmix(cutmix);
+            if (reprob != null) a = a.withEraseProb(reprob);
+            r = r.withAugmentation(a);
         } catch (IllegalArgumentException e) {
             fail(e.getMessage());
         }

@@ -10,6 +10,7 @@ import dev.tessera.engine.optim.AdamW;
 import dev.tessera.engine.optim.CosineSchedule;
 import dev.tessera.engine.optim.LayerDecay;
 import dev.tessera.engine.optim.ParameterStore;
+import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.GradMode;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.vit.VisionTransformer;
@@ -20,13 +21,15 @@ import java.util.function.Consumer;
 /**
  * Trains a whole {@link VisionTransformer} classifier on images with a {@link FinetuneRecipe} (MAE's
  * {@code engine_finetune.train_one_epoch}, SPEC §2.8): shuffled batches, the short last batch dropped, lr set
- * per iteration from the cosine schedule, one AdamW step per batch with per-layer lr scales, then top-1 on a
+ * per iteration from the cosine schedule, random erasing and mixup/cutmix of each batch ({@link BatchAugmentation},
+ * drawn from (seed, batch index)), one AdamW step per batch with per-layer lr scales, then top-1 on a
  * held-out set in eval mode (no drop-path). Used by {@code tessera finetune} (pretrained encoder) and
  * {@code tessera train-supervised} (random init, layer decay 1).
  */
 public final class ClassifierTrainer {
     /** timm 0.3.2's {@code no_weight_decay()} of the ViT: on top of 1-D parameters and biases (SPEC §2.8). */
     static final Set<String> NO_DECAY = Set.of("pos_embed", "cls_token");
+    private static final long AUGMENT_STREAM = 0x6d6978L; // "mix"
 
     private ClassifierTrainer() {}
 
@@ -49,6 +52,8 @@ public final class ClassifierTrainer {
         CosineSchedule schedule = new CosineSchedule(recipe.lr(), recipe.minLr(), recipe.warmupEpochs(), recipe.epochs());
         Loader.Options options = new Loader.Options(recipe.batch(), true, seed, 1, true, false);
         double[] epochLoss = new double[recipe.epochs()];
+        BatchAugmentation aug = recipe.augmentation();
+        Rng augmentRng = new Rng(seed).fork(AUGMENT_STREAM);
         long start = System.nanoTime();
         model.train(true);
         for (int epoch = 0; epoch < recipe.epochs(); epoch++) {
@@ -59,9 +64,17 @@ public final class ClassifierTrainer {
                     float lr = (float) schedule.lr(epoch, it, iters);
                     try (StepScope _ = be.openScope()) {
                         store.zeroGrad();
-                        Tensor images = Tensor.of(be, b.images(), b.n(), b.c(), b.h(), b.w());
-                        Tensor loss = Loss.crossEntropy(model.forward(images), Tensor.ofInts(be, b.labels(), b.n()),
-                                (float) recipe.labelSmoothing());
+                        Rng rng = augmentRng.fork((long) epoch * iters + it);           // a function of (seed, batch)
+                        float[] px = b.images().clone();
+                        RandomErasing.apply(px, b.n(), b.c(), b.h(), b.w(), aug.eraseProb(), rng);
+                        Mixup.Mixed mix = Mixup.apply(px, b.labels(), b.n(), b.c(), b.h(), b.w(), aug, rng);
+                        Tensor logits = model.forward(Tensor.of(be, px, b.n(), b.c(), b.h(), b.w()));
+                        float smoothing = (float) recipe.labelSmoothing();
+                        Tensor loss = Loss.crossEntropy(logits, Tensor.ofInts(be, mix.labels(), b.n()), smoothing);
+                        if (mix.lambda() < 1) {   // CE is linear in the soft target λ·y + (1−λ)·y_mirror
+                            loss = loss.mul((float) mix.lambda()).add(Loss.crossEntropy(logits,
+                                    Tensor.ofInts(be, mix.mirrorLabels(), b.n()), smoothing).mul((float) (1 - mix.lambda())));
+                        }
                         float v = loss.item();
                         if (!Float.isFinite(v)) {
                             throw new IllegalStateException(String.format(Locale.ROOT,

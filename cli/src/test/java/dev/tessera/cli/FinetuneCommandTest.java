@@ -29,6 +29,7 @@ class FinetuneCommandTest {
                 "--epochs", "10", "--batch", "16", "--blr", "2e-2", "--layer-decay", "0.75", "--device", "cpu", "--threads", "2");
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("layer decay 0.75, drop-path 0.1, label smoothing 0.1"), r[1]);
+        assertTrue(r[1].contains("mixup 0.8, cutmix 1, random erasing 0.25"), r[1]);
         Map<String, Object> json = ResultFile.read(checkpoint.getParent().resolve("finetune.json"));
         Map<String, Object> recipe = (Map<String, Object>) json.get("recipe");
         assertEquals(10, recipe.get("epochs"));
@@ -44,5 +45,13 @@ class FinetuneCommandTest {
                 "--layer-decay", "1.5", "--device", "cpu");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("layer decay 1.5 must be in (0, 1]"), r[2]);
+        r = LinprobeCommandTest.run(new FinetuneCommand(), "--checkpoint", checkpoint.toString(), "--data", data.toString(),
+                "--reprob", "1.5", "--device", "cpu");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--reprob must be in [0, 1], got 1.5"), r[2]);
+        r = LinprobeCommandTest.run(new FinetuneCommand(), "--checkpoint", checkpoint.toString(), "--data", data.toString(),
+                "--mixup", "-1", "--device", "cpu");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--mixup must be >= 0 (0 = off), got -1.0"), r[2]);
     }
 }

@@ -1,6 +1,8 @@
 package dev.tessera.eval;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.random.Rng;
@@ -37,6 +39,22 @@ class ClassifierTrainerTest {
         ClassifierTrainer.fit(vit, train, FinetuneRecipe.finetune().withEpochs(8).withBatch(32).withBlr(4e-3).withLayerDecay(0.75), 1, null);
         double after = ClassifierTrainer.accuracy(vit, test, 32);
         assertTrue(after >= 90, "accuracy " + after + " (chance 25)");
+    }
+
+    @Test
+    void augmentedBatchesAreAFunctionOfTheSeed() {
+        SyntheticImages train = new SyntheticImages(64, 8, 4, 0.5f, 1);
+        FinetuneRecipe r = FinetuneRecipe.supervised().withEpochs(2).withBatch(16);
+        assertEquals(BatchAugmentation.mae(), r.augmentation());
+        double[] a = ClassifierTrainer.fit(fresh(), train, r, 4, null);
+        double[] b = ClassifierTrainer.fit(fresh(), train, r, 4, null);
+        double[] plain = ClassifierTrainer.fit(fresh(), train, r.withAugmentation(BatchAugmentation.none()), 4, null);
+        assertArrayEquals(a, b, "same seed, same mixing and erasing, same losses");
+        assertFalse(java.util.Arrays.equals(a, plain), "mixup/cutmix/erasing change what is trained on");
+    }
+
+    private static VisionTransformer fresh() {
+        return new VisionTransformer(ENCODER.withNumClasses(4).withPool(Pool.AVG).withPosLearnable(true), Backends.cpu(), new Rng(0));
     }
 
     @Test
