@@ -18,9 +18,9 @@
 #
 # Layout:
 #   runtime/                 a jlink'd Java 25 (java.base, java.desktop, java.logging, java.management,
-#                            java.net.http, jdk.unsupported, jdk.incubator.vector): class files without debug
-#                            info, zip-9 compressed, native libraries stripped of symbol tables (libjvm.so
-#                            alone drops from 29 to 24 MiB)
+#                            jdk.unsupported, jdk.incubator.vector): class files without debug info, zip-9
+#                            compressed, native libraries stripped of symbol tables (libjvm.so alone drops from
+#                            29 to 24 MiB), without java.desktop's font, sound, splash and X11 libraries
 #   lib/tessera.jar          the CLI jar, minus JCuda's NVRTC and PTX-compiler natives (we load AOT fatbins
 #                            and never JIT, and they are 24 MiB of the 26 MiB of natives)
 #   lib/jvm.flags            the parent POM's JVM flags (cli/target/jvm.flags when present)
@@ -33,7 +33,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 jar="$root/cli/target/tessera.jar"
 out="$root/dist/tessera"
 with_tests=false
-modules=java.base,java.desktop,java.logging,java.management,java.net.http,jdk.unsupported,jdk.incubator.vector
+modules=java.base,java.desktop,java.logging,java.management,jdk.unsupported,jdk.incubator.vector
 max_mib=60
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -59,9 +59,13 @@ fi
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
 
+# java.desktop's natives that a headless run never loads: fonts (the figures draw text with their own bitmap font,
+# viz/BitmapFont), the splash screen, sound and the X11 toolkit — 3.3 MiB.
+unused_natives='**/libfontmanager.so,**/libfreetype.so,**/libsplashscreen.so,**/libjsound.so,**/libawt_xawt.so'
 echo "make-dist: jlink runtime ($modules) ..."
 "$jdk/bin/jlink" --add-modules "$modules" \
   --strip-debug --no-header-files --no-man-pages --compress zip-9 \
+  --exclude-files "$unused_natives" \
   --output "$out/runtime" 2>&1 | grep -v 'incubator modules' || true
 [[ -x "$out/runtime/bin/java" ]] || { echo "make-dist: jlink failed" >&2; exit 1; }
 # The JDK's native libraries keep full symbol tables; the dynamic symbols the JVM needs stay.
@@ -99,6 +103,10 @@ if $with_tests; then
   kt="$(ls -d "$root"/kernels/target*/test-classes 2>/dev/null | head -1 || true)"
   [[ -n "$kt" && -d "$kt/dev/tessera/kernels" ]] || { echo "make-dist: build kernels tests first (./mvnw -pl kernels -am test-compile)" >&2; exit 1; }
   cp -r "$kt" "$tests/kernels-test-classes"
+  # the whole-model check: the MAE/CAE golden cases on the GPU (GoldenOnCudaTest) with its PyTorch files (~4 MiB)
+  tt="$(ls -d "$root"/tests/target*/test-classes 2>/dev/null | head -1 || true)"
+  [[ -n "$tt" && -d "$tt/golden" ]] || { echo "make-dist: build the tests module's tests first (./mvnw -pl tests -am test-compile)" >&2; exit 1; }
+  cp -r "$tt" "$tests/golden-test-classes"
   cp -r "$root/kernels/src/main/cuda" "$tests/cuda-sources"   # for the ABI and op-code tests
   et="$(ls "$root"/engine/target*/tessera-engine-*-tests.jar 2>/dev/null | head -1 || true)"
   [[ -n "$et" ]] || { echo "make-dist: engine test-jar missing (./mvnw -pl engine package -DskipTests)" >&2; exit 1; }
@@ -108,16 +116,17 @@ if $with_tests; then
       -DoutputDirectory="$tests" -Dmdep.stripVersion=true) >&2
   cat > "$out/bin/test-gpu" <<'TESTS'
 #!/bin/sh
-# Runs the kernels test suite (GPU parity, memory, probe, geometry) against the bundled runtime.
+# Runs the kernels test suite (GPU parity, memory, probe, geometry) and the MAE/CAE golden cases on the GPU
+# (GoldenOnCudaTest) against the bundled runtime.
 # Extra arguments go to the JUnit console launcher, e.g. --select-class dev.tessera.kernels.GemmCudaParityTest
 here="$(cd "$(dirname "$0")/.." && pwd)"
 t="$here/tests"
-sel="--select-package=dev.tessera.kernels"
+sel="--select-package=dev.tessera.kernels --select-class=dev.tessera.tests.golden.GoldenOnCudaTest"
 case "$*" in *--select*) sel="" ;; esac
 # shellcheck disable=SC2046,SC2086
 exec "$here/runtime/bin/java" $(cat "$here/lib/jvm.flags") ${TESSERA_JAVA_OPTS:--Xmx24g} \
   -Dtessera.cuda.sources="$t/cuda-sources" -jar "$t/junit-platform-console-standalone.jar" execute \
-  --class-path "$here/lib/tessera.jar:$t/kernels-test-classes:$t/tessera-engine-tests.jar" \
+  --class-path "$here/lib/tessera.jar:$t/kernels-test-classes:$t/golden-test-classes:$t/tessera-engine-tests.jar" \
   --exclude-tag=slow --details=tree --disable-banner $sel "$@"
 TESTS
   chmod +x "$out/bin/test-gpu"

@@ -4,6 +4,7 @@ import dev.tessera.data.FashionMnist;
 import dev.tessera.data.FashionMnistLocator;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.eval.Demo;
+import dev.tessera.train.DataSource;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +80,9 @@ final class DemoCommand implements Callable<Integer> {
         settings = new Demo.Settings(settings.model(), settings.pretrainMinutes(), settings.batch(), settings.blr(), settings.trainCost(),
                 evalTrain, evalTest, settings.probe(), seed);
         try (Backend backend = deviceOptions.open(log::println)) {
-            new Demo(backend, train, test, settings, log, System.console() != null).run(dir.toAbsolutePath().normalize());
+            new Demo(backend, train, test, settings, log, System.console() != null)
+                    .dataSource(new DataSource(DataSource.FASHION_MNIST, found.dir().toString(), 0), "Fashion-MNIST train split from " + found.dir())
+                    .run(dir.toAbsolutePath().normalize());
         }
         return 0;
     }

@@ -67,6 +67,10 @@ final class ReconstructCommand implements Callable<Integer> {
         ModelSpec ms = withMaskRatio(model != null ? preset(model) : recorded(ck));
         DataSource source = data != null ? DataSource.parse(data, crop == null ? 0 : crop)
                 : ck.run() != null ? ck.run().data() : DataSource.parse(null, crop == null ? 0 : crop);
+        if (source.kind().equals(DataSource.CUSTOM)) {
+            throw new ParameterException(spec.commandLine(), checkpoint + " was trained on a dataset given in code (" + source.path()
+                    + "); name the images to draw with --data fashion-mnist or --data DIR");
+        }
         try (Backend backend = deviceOptions.open(log::println)) {
             Objective objective = ms.build(backend, seed);
             ck.loadInto(objective.model(), ms.describe());

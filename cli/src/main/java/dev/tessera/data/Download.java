@@ -1,14 +1,12 @@
 package dev.tessera.data;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 
 /**
@@ -19,6 +17,8 @@ import java.time.Duration;
  * protection against a tampered or damaged copy.
  */
 final class Download {
+    private static final int MAX_REDIRECTS = 5;
+
     private Download() {}
 
     /** Downloads {@code file} from {@code base} into {@code dir}; the IOException message names the URL. */
@@ -26,12 +26,8 @@ final class Download {
         URI url = base.resolve(file.gzName());
         Path target = dir.resolve(file.gzName());
         Path part = Files.createTempFile(dir, "." + file.baseName + "-", ".part.gz");
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NORMAL).build()) {
-            HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout).GET().build();
-            HttpResponse<Path> response = client.send(request,
-                    HttpResponse.BodyHandlers.ofFile(part, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
-            if (response.statusCode() != 200) throw new IOException(url + " answered HTTP " + response.statusCode());
+        try {
+            copy(url, part, timeout);
             try {
                 IdxFile.read(part, url.toString(), file.rank, file.sha256);
             } catch (DataException e) {
@@ -39,15 +35,47 @@ final class Download {
             }
             Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return target;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("download of " + url + " was interrupted", e);
         } catch (IOException e) {
             // ConnectException and friends often carry no message; the class name is then the useful part.
             throw e.getMessage() != null && e.getMessage().contains(url.toString()) ? e
                     : new IOException(url + ": " + e, e);
         } finally {
             Files.deleteIfExists(part);
+        }
+    }
+
+    /**
+     * GET {@code url} into {@code part}, following up to {@value #MAX_REDIRECTS} redirects (never from https to
+     * http). java.net's HttpURLConnection rather than java.net.http's client: it is in java.base, so the bundled
+     * runtime needs no extra module for the one download Tessera makes.
+     */
+    private static void copy(URI url, Path part, Duration timeout) throws IOException {
+        URI at = url;
+        for (int hop = 0; ; hop++) {
+            HttpURLConnection c = (HttpURLConnection) at.toURL().openConnection();
+            c.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            c.setInstanceFollowRedirects(false);
+            try {
+                int code = c.getResponseCode();
+                if (code == 301 || code == 302 || code == 303 || code == 307 || code == 308) {
+                    String location = c.getHeaderField("Location");
+                    if (location == null || hop >= MAX_REDIRECTS) throw new IOException(at + " answered HTTP " + code + " without a usable redirect");
+                    URI next = at.resolve(location);
+                    if (at.getScheme().equals("https") && !"https".equals(next.getScheme())) {
+                        throw new IOException(at + " redirects from https to " + next + "; refused");
+                    }
+                    at = next;
+                    continue;
+                }
+                if (code != 200) throw new IOException(at + " answered HTTP " + code);
+                try (InputStream in = c.getInputStream()) {
+                    Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
+                }
+                return;
+            } finally {
+                c.disconnect();
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.mae.MaskedAutoencoder;
+import dev.tessera.train.DataSource;
 import dev.tessera.train.MaeObjective;
 import dev.tessera.train.RunDirectory;
 import dev.tessera.train.TrainResult;
@@ -117,6 +118,8 @@ public final class Demo {
     private final Settings settings;
     private final PrintWriter out;
     private final boolean terminal;
+    private DataSource source;
+    private String sourceDescription;
 
     /**
      * @param train    the pre-training set (the whole training split); the probe's subset is drawn from it
@@ -130,6 +133,13 @@ public final class Demo {
         this.settings = settings;
         this.out = out;
         this.terminal = terminal;
+    }
+
+    /** What the pre-training run's config.json records as its data (else "a dataset given in code"). */
+    public Demo dataSource(DataSource d, String description) {
+        this.source = d;
+        this.sourceDescription = description;
+        return this;
     }
 
     /** Runs the demo into {@code outDir} (which must not hold a run yet) and returns its numbers. */
@@ -175,7 +185,9 @@ public final class Demo {
                 settings.pretrainMinutes(), steps, settings.batch());
         MaeObjective objective = MaeObjective.create(settings.model(), backend, settings.seed());
         Path runDir = outDir.resolve("pretrain");
-        TrainResult r = new Trainer(objective, train, ts).heldOut(test).output(runDir).log(out, terminal).run();
+        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).log(out, terminal);
+        if (source != null) trainer.source(source, sourceDescription, java.util.List.of("demo"));
+        TrainResult r = trainer.run();
         seconds.put("pretrain", since(t));
 
         // ---- 4. pre-trained model

@@ -6,6 +6,7 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.io.TensorData;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.mae.MaeConfig;
+import dev.tessera.train.DataSource;
 import dev.tessera.train.ModelSpec;
 import dev.tessera.train.Objective;
 import dev.tessera.train.RunDirectory;
@@ -30,9 +31,8 @@ import java.util.Map;
  * <pre>
  *   arms (by default: MAE, CAE, and CAE with λ = 0, the alignment ablation of the CAE paper's Table 6)
  *   0. the raw pixels: kNN-20 and the linear probe, the no-encoder reference
- *   1. calibrate: a throw-away copy of every arm trains a few steps to warm up, then each is timed in two rounds
- *      (the faster counts); an arm's real run has budget × its images/s ÷ batch steps, so that every arm's
- *      cosine schedule ends on time
+ *   1. calibrate: a throw-away copy of every arm trains a few steps to warm up, then each a few more, timed; an
+ *      arm's real run has budget × its images/s ÷ batch steps, so that every arm's cosine schedule ends on time
  *      (the time limit, budget × 1.1, stays as a guard; the table marks a run it cut)
  *   2. for each arm:
  *      a. the encoder as initialised, copied before training: the arm's baseline. Arms that start from the same
@@ -49,6 +49,9 @@ import java.util.Map;
  * The base lr is the demo's 1.5e-3 for all (10× MAE's 800-epoch value, because a few minutes are a few
  * hundred steps); CAE's masking is its own (block-wise, half the patches) and MAE's its own (random, 75%), as
  * in the papers, so the arms differ in how many images fit the budget — the table reports steps and images.
+ * The calibration is a few seconds of measurement on a machine that may be shared: the real runs' wall times
+ * can miss the budget by several percent either way (measured for the README, 10-minute budget: 9.3, 10.7 and
+ * 10.4 min), so the table reports each arm's minutes next to its steps.
  */
 public final class MethodComparison {
 
@@ -80,7 +83,7 @@ public final class MethodComparison {
      * @param minutes           pre-training wall time of each arm
      * @param batch             pre-training batch of every arm
      * @param blr               base lr of every arm (lr = blr × batch / 256)
-     * @param calibrationSteps  steps of the calibration's warm-up and of each of its two timed rounds
+     * @param calibrationSteps  timed steps of the calibration (after as many warm-up steps)
      * @param evalTrain         training images the probe and kNN are fitted on (a random subset; 0: all)
      * @param evalTest          test images evaluated (0: all)
      * @param probe             the linear probe's recipe
@@ -103,7 +106,7 @@ public final class MethodComparison {
 
         /** The README's comparison: the default arms, batch 64 at blr 1.5e-3 (the demo's), 10k fitting images, all test images. */
         public static Settings defaults(double minutes, long seed) {
-            return new Settings(defaultArms(), minutes, 64, 1.5e-3, 30, 10_000, 0, LinearProbe.recipe(), seed);
+            return new Settings(defaultArms(), minutes, 64, 1.5e-3, 20, 10_000, 0, LinearProbe.recipe(), seed);
         }
     }
 
@@ -129,6 +132,8 @@ public final class MethodComparison {
     private final boolean terminal;
     private final Dataset fitSet, evalSet;
     private final List<Baseline> baselines = new ArrayList<>();
+    private DataSource source;
+    private String sourceDescription;
 
     /** An evaluated initial encoder, kept so that an arm starting from the same weights reuses its scores. */
     private record Baseline(EncoderSource encoder, Scores scores) {}
@@ -147,6 +152,16 @@ public final class MethodComparison {
         this.terminal = terminal;
         this.fitSet = settings.evalTrain() == 0 ? train : Subset.random(train, settings.evalTrain(), settings.seed());
         this.evalSet = settings.evalTest() == 0 ? test : Subset.random(test, settings.evalTest(), settings.seed() + 1);
+    }
+
+    /**
+     * What each run's config.json records as its data (so that {@code tessera reconstruct} and friends can reopen
+     * it); without it the runs record "a dataset given in code".
+     */
+    public MethodComparison dataSource(DataSource d, String description) {
+        this.source = d;
+        this.sourceDescription = description;
+        return this;
     }
 
     /** Runs every arm into {@code outDir} (OUT/&lt;arm slug&gt; each) and writes the result files. */
@@ -187,7 +202,9 @@ public final class MethodComparison {
         TrainSettings ts = TrainSettings.forMethod(arm.method()).toBuilder().batchSize(settings.batch()).blr(settings.blr()).steps(steps)
                 .seed(settings.seed()).timeLimitMinutes(settings.minutes() * 1.1).checkpointEvery(steps).build();
         say("%s: %d steps of %d images fill %.3g min at the measured %.1f img/s", arm.label(), steps, settings.batch(), settings.minutes(), rate);
-        TrainResult r = new Trainer(objective, train, ts).heldOut(test).output(runDir).log(out, terminal).run();
+        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).log(out, terminal);
+        if (source != null) trainer.source(source, sourceDescription, List.of("compare"));
+        TrainResult r = trainer.run();
 
         EncoderSource trained = EncoderSource.fromCheckpoint(r.runDir().resolve(RunDirectory.CHECKPOINT), null);
         Scores after = scores(trained, arm.label() + " pre-trained");
@@ -200,11 +217,9 @@ public final class MethodComparison {
 
     /**
      * Training images per second of every arm on this machine now. A throw-away model of each arm first trains
-     * {@code calibrationSteps} steps, all arms before any is timed, so that no arm is timed on a cold JVM (the JIT
-     * compiles the shared kernels during the first arm's steps, on the same cores). Then two rounds time each arm
-     * over as many steps, arm after arm, and the faster round counts: the slower one is the one a background
-     * compilation or another process disturbed. (Measured with one round, the first arm came out 7% slow and
-     * the others 5–7% fast, which moved their wall times apart by 15%.)
+     * {@code calibrationSteps} steps, all arms before any is timed, so that the first arm is not timed on a cold
+     * JVM (the arms share most kernels, and the JIT compiles them during the first arm's steps); then each trains
+     * as many steps again, timed by the trainer.
      */
     private double[] calibrate() {
         int n = settings.calibrationSteps();
@@ -216,15 +231,10 @@ public final class MethodComparison {
             scratch.add(o);
         }
         double[] rates = new double[scratch.size()];
-        for (int round = 0; round < 2; round++) {
-            for (int i = 0; i < rates.length; i++) {
-                TrainSettings timed = calibrationRun(settings.arms().get(i), settings.seed() + 2 + round);
-                rates[i] = Math.max(rates[i], new Trainer(scratch.get(i), train, timed).log(silent, false).run().imagesPerSecond());
-            }
-        }
         for (int i = 0; i < rates.length; i++) {
-            say("%s: %.1f training images/s (the faster of two rounds of %d steps of %d)", settings.arms().get(i).label(), rates[i], n,
-                    settings.batch());
+            Arm arm = settings.arms().get(i);
+            rates[i] = new Trainer(scratch.get(i), train, calibrationRun(arm, settings.seed() + 2)).log(silent, false).run().imagesPerSecond();
+            say("%s: %.1f training images/s measured over %d steps of %d", arm.label(), rates[i], n, settings.batch());
         }
         return rates;
     }

@@ -1,10 +1,7 @@
 package dev.tessera.viz;
 
 import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -89,18 +86,9 @@ public final class ImageGrid {
         return new int[] {PAD + column * (width * scale + PAD), titleBand + PAD + row * (height * scale + PAD)};
     }
 
-    private static final Font TITLE_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
-
     /** Height of the strip above the first row that holds the titles (0 without titles). */
     private int titleBand() {
-        if (titles.length == 0) return 0;
-        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = probe.createGraphics();
-        try {
-            return g.getFontMetrics(TITLE_FONT).getHeight() + PAD;
-        } finally {
-            g.dispose();
-        }
+        return titles.length == 0 ? 0 : BitmapFont.height(1) + PAD;
     }
 
     public BufferedImage render() {
@@ -112,15 +100,9 @@ public final class ImageGrid {
         try {
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, out.getWidth(), out.getHeight());
-            if (titles.length > 0) {
-                g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-                g.setFont(TITLE_FONT);
-                g.setColor(Color.BLACK);
-                FontMetrics fm = g.getFontMetrics();
-                for (int c = 0; c < titles.length; c++) {
-                    int x = PAD + c * (cellW + PAD) + (cellW - fm.stringWidth(titles[c])) / 2;
-                    g.drawString(titles[c], Math.max(x, PAD + c * (cellW + PAD)), PAD + fm.getAscent());
-                }
+            for (int c = 0; c < titles.length; c++) {
+                int x = PAD + c * (cellW + PAD) + (cellW - BitmapFont.width(titles[c], 1)) / 2;
+                BitmapFont.draw(out, titles[c], Math.max(x, PAD + c * (cellW + PAD)), PAD, 0x000000, 1);
             }
         } finally {
             g.dispose();

@@ -2,11 +2,8 @@ package dev.tessera.viz;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
-import java.awt.geom.AffineTransform;
 import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.math.BigDecimal;
@@ -31,7 +28,6 @@ public final class LossPlot {
     private static final Color[] PALETTE = {
         new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd)
     };
-    private static final Font FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
     private static final int LEFT = 70, RIGHT = 20, TOP = 30, BOTTOM = 48;
 
     private record Series(String name, double[] x, double[] y) {}
@@ -94,11 +90,8 @@ public final class LossPlot {
         Graphics2D g = out.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, width, height);
-            g.setFont(FONT);
-            FontMetrics fm = g.getFontMetrics();
             int pw = width - LEFT - RIGHT, ph = height - TOP - BOTTOM;
 
             double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
@@ -113,15 +106,13 @@ public final class LossPlot {
                 }
             }
             g.setColor(Color.BLACK);
-            drawCentered(g, fm, title, LEFT + pw / 2, TOP / 2 + fm.getAscent() / 2);
-            drawCentered(g, fm, xLabel, LEFT + pw / 2, height - 8);
-            AffineTransform saved = g.getTransform();
-            g.rotate(-Math.PI / 2);
-            drawCentered(g, fm, yLabel + (log ? " (log scale)" : ""), -(TOP + ph / 2), 14);
-            g.setTransform(saved);
+            centered(out, title, LEFT + pw / 2, TOP / 2 + BitmapFont.ASCENT / 2);
+            centered(out, xLabel, LEFT + pw / 2, height - 8);
+            String yText = yLabel + (log ? " (log scale)" : "");
+            BitmapFont.drawUpwards(out, yText, 14 - BitmapFont.ASCENT, TOP + ph / 2 + BitmapFont.width(yText, 1) / 2, 0x000000, 1);
             g.drawRect(LEFT, TOP, pw, ph);
             if (xmin > xmax) {
-                drawCentered(g, fm, "no data yet", LEFT + pw / 2, TOP + ph / 2);
+                centered(out, "no data yet", LEFT + pw / 2, TOP + ph / 2);
                 return out;
             }
 
@@ -133,7 +124,7 @@ public final class LossPlot {
                 g.drawLine(px, TOP + 1, px, TOP + ph - 1);
                 g.setColor(Color.BLACK);
                 g.drawLine(px, TOP + ph, px, TOP + ph + 4);
-                drawCentered(g, fm, ax.labels[i], px, TOP + ph + 6 + fm.getAscent());
+                centered(out, ax.labels[i], px, TOP + ph + 6 + BitmapFont.ASCENT);
             }
             for (int i = 0; i < ay.ticks.length; i++) {
                 int py = TOP + ph - (int) Math.round(ay.fraction(ay.ticks[i]) * ph);
@@ -141,7 +132,7 @@ public final class LossPlot {
                 g.drawLine(LEFT + 1, py, LEFT + pw - 1, py);
                 g.setColor(Color.BLACK);
                 g.drawLine(LEFT - 4, py, LEFT, py);
-                g.drawString(ay.labels[i], LEFT - 6 - fm.stringWidth(ay.labels[i]), py + fm.getAscent() / 2 - 1);
+                text(out, ay.labels[i], LEFT - 6 - BitmapFont.width(ay.labels[i], 1), py + BitmapFont.ASCENT / 2);
             }
 
             g.setClip(LEFT, TOP, pw + 1, ph + 1);
@@ -170,17 +161,17 @@ public final class LossPlot {
                 if (drawn == 1) g.fillOval((int) lastX - 3, (int) lastY - 3, 6, 6); // a lone point is invisible as a path
             }
             g.setClip(null);
-            if (series.size() > 1) drawLegend(g, fm, LEFT + pw, TOP);
+            if (series.size() > 1) drawLegend(g, out, LEFT + pw, TOP);
         } finally {
             g.dispose();
         }
         return out;
     }
 
-    private void drawLegend(Graphics2D g, FontMetrics fm, int right, int top) {
+    private void drawLegend(Graphics2D g, BufferedImage out, int right, int top) {
         int textW = 0;
-        for (Series s : series) textW = Math.max(textW, fm.stringWidth(s.name));
-        int lineH = fm.getHeight(), boxW = textW + 36, boxH = series.size() * lineH + 8;
+        for (Series s : series) textW = Math.max(textW, BitmapFont.width(s.name, 1));
+        int lineH = BitmapFont.height(1) + 2, boxW = textW + 36, boxH = series.size() * lineH + 8;
         int x = right - boxW - 8, y = top + 8;
         g.setStroke(new BasicStroke(1f));
         g.setColor(Color.WHITE);
@@ -193,12 +184,17 @@ public final class LossPlot {
             g.setColor(PALETTE[i]);
             g.drawLine(x + 6, cy, x + 26, cy);
             g.setColor(Color.BLACK);
-            g.drawString(series.get(i).name, x + 30, cy + fm.getAscent() / 2 - 1);
+            text(out, series.get(i).name, x + 30, cy + BitmapFont.ASCENT / 2);
         }
     }
 
-    private static void drawCentered(Graphics2D g, FontMetrics fm, String s, int cx, int baseline) {
-        if (!s.isEmpty()) g.drawString(s, cx - fm.stringWidth(s) / 2, baseline);
+    /** Text (the figures' {@link BitmapFont}) whose baseline is at y. */
+    private static void text(BufferedImage out, String s, int x, int baseline) {
+        BitmapFont.draw(out, s, x, baseline - BitmapFont.ASCENT, 0x000000, 1);
+    }
+
+    private static void centered(BufferedImage out, String s, int cx, int baseline) {
+        if (!s.isEmpty()) text(out, s, cx - BitmapFont.width(s, 1) / 2, baseline);
     }
 
     /** Renders and writes the chart as a PNG (atomically: temporary file, then rename). */
