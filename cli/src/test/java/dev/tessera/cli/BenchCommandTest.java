@@ -79,4 +79,11 @@ class BenchCommandTest {
         assertEquals(40, ((Number) j.get("images")).intValue());         // 10 batches of 4 across several epochs of 32 images
         assertTrue(((Number) j.get("img_per_s")).doubleValue() > 0);
     }
+
+    @Test
+    void dataOnAMissingFolderSaysWhich() {
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "data", "--data", tmp.resolve("nowhere").toString());
+        assertTrue(!r[0].equals("0"), r[1]);
+        assertTrue((r[2] + r[1]).contains(tmp.resolve("nowhere").toString()) && (r[2] + r[1]).contains("no such folder"), r[2]);
+    }
 }
