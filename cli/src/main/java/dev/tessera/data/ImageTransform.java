@@ -4,11 +4,13 @@ import java.util.random.RandomGenerator;
 
 /**
  * How a decoded image becomes a sample: identity (Fashion-MNIST's default: its images are already 28×28 and
- * centred), {@link RandomResizedCrop} with flip for pre-training, or {@link ResizeCenterCrop} for evaluation.
+ * centred), {@link RandomResizedCrop} with flip for pre-training, that plus {@link RandAugment} for fine-tuning,
+ * or {@link ResizeCenterCrop} for evaluation.
  * Every random choice is drawn from the {@code rng} the loader hands over, which is what makes batches
  * reproducible for a seed.
  */
-public sealed interface ImageTransform permits ImageTransform.Identity, RandomResizedCrop, ResizeCenterCrop {
+public sealed interface ImageTransform permits ImageTransform.Identity, ImageTransform.Compose, RandomResizedCrop, ResizeCenterCrop,
+        RandAugment {
 
     PlanarImage apply(PlanarImage src, RandomGenerator rng);
 
@@ -24,9 +26,31 @@ public sealed interface ImageTransform permits ImageTransform.Identity, RandomRe
         return new RandomResizedCrop(size, 0.2, 1.0, 3.0 / 4.0, 4.0 / 3.0, true);
     }
 
+    /**
+     * MAE's fine-tuning augmentation (timm's create_transform for training): RandomResizedCrop(size, scale 0.08–1,
+     * ratio 3/4–4/3) + horizontal flip, then RandAugment rand-m9-mstd0.5-inc1. Random erasing comes after
+     * normalisation, batch-wise, in the classifier trainer.
+     */
+    static ImageTransform finetune(int size) {
+        return new Compose(new RandomResizedCrop(size, 0.08, 1.0, 3.0 / 4.0, 4.0 / 3.0, true), RandAugment.mae());
+    }
+
     /** The standard evaluation transform: shorter side to ⌊size/0.875⌋ (256 for 224), then a centre crop. */
     static ImageTransform eval(int size) {
         return new ResizeCenterCrop(size, 0.875);
+    }
+
+    /** {@code first}, then {@code then} on its output. */
+    record Compose(ImageTransform first, ImageTransform then) implements ImageTransform {
+        @Override
+        public PlanarImage apply(PlanarImage src, RandomGenerator rng) {
+            return then.apply(first.apply(src, rng), rng);
+        }
+
+        @Override
+        public int size() {
+            return then.size() >= 0 ? then.size() : first.size();
+        }
     }
 
     /** Returns the image unchanged. */

@@ -3,7 +3,7 @@ package dev.tessera.eval;
 /**
  * The batch-level regularisers of MAE's fine-tuning recipe (SPEC §2.8; the official main_finetune.py builds
  * them with timm 0.3.2): random erasing of one box per image, then mixup or cutmix of the batch with its
- * reverse. The recipe's RandAugment is not part of Tessera (see the cli README).
+ * reverse. The recipe's RandAugment is per image, in the data pipeline ({@code ImageTransform.finetune}).
  *
  * @param mixupAlpha  α of mixup's Beta(α, α) mixing weight; 0 = no mixup (MAE: 0.8)
  * @param cutmixAlpha α of cutmix's Beta(α, α); 0 = no cutmix (MAE: 1.0)

@@ -16,8 +16,9 @@ import java.nio.file.Path;
  * folder ({@code DIR/train} and {@code DIR/val}; a folder without them cannot be evaluated on held-out images).
  *
  * <p>No augmentation where features are precomputed (probes, kNN): every image is used as is (Fashion-MNIST)
- * or resized and centre-cropped (image folders). End-to-end training may ask for MAE's random-resized-crop
- * and flip on an image folder's training split ({@code augmentTrain}); Fashion-MNIST is never augmented.
+ * or resized and centre-cropped (image folders). End-to-end training may ask for MAE's fine-tuning augmentation
+ * (random-resized-crop, flip, RandAugment: {@code ImageTransform.finetune}) on an image folder's training split
+ * ({@code augmentTrain}); Fashion-MNIST is never augmented.
  *
  * @param description one line naming the data, for logs and result files
  */
@@ -38,7 +39,7 @@ public record EvalData(Dataset train, Dataset test, String description) {
                     + " and evaluate on the other");
         }
         Normalize norm = Normalize.forChannels(channels);
-        ImageFolder train = ImageFolder.open(root.resolve("train"), augmentTrain ? ImageTransform.pretrain(size) : ImageTransform.eval(size),
+        ImageFolder train = ImageFolder.open(root.resolve("train"), augmentTrain ? ImageTransform.finetune(size) : ImageTransform.eval(size),
                 channels, norm);
         ImageFolder test = ImageFolder.open(root.resolve("val"), ImageTransform.eval(size), channels, norm);
         if (train.numClasses() != test.numClasses()) {

@@ -8,8 +8,8 @@ package dev.tessera.eval;
  * spread linearly over the blocks.
  *
  * <p>Data-side regularisers: {@link BatchAugmentation} — MAE's random erasing (0.25) and mixup 0.8 / cutmix 1.0
- * by default, as main_finetune.py. Not implemented: RandAugment (its 14 PIL image operations), a documented
- * omission.
+ * by default, as main_finetune.py. RandAugment is per image, in the data pipeline of an image folder
+ * ({@code ImageTransform.finetune}).
  *
  * @param blr            base lr per 256 images
  * @param layerDecay     lr multiplier decay per layer from the head down (1 = none), {@link dev.tessera.engine.optim.LayerDecay}
