@@ -17,12 +17,14 @@
 #                      working tree included).
 #
 # Layout:
-#   runtime/                 a jlink'd Java 25 (java.base, java.desktop, java.logging, java.management,
-#                            jdk.unsupported, jdk.incubator.vector): class files without debug info, zip-9
-#                            compressed, native libraries stripped of symbol tables (libjvm.so alone drops from
-#                            29 to 24 MiB), without java.desktop's font, sound, splash and X11 libraries
-#   lib/tessera.jar          the CLI jar, minus JCuda's NVRTC and PTX-compiler natives (we load AOT fatbins
-#                            and never JIT, and they are 24 MiB of the 26 MiB of natives)
+#   runtime/                 a jlink'd Java 25 (java.base, java.desktop, java.logging, jdk.unsupported,
+#                            jdk.incubator.vector: what the jar uses — JCuda's LibUtils logs through
+#                            java.util.logging, which `jdeps` does not report — less Jackson's optional java.sql;
+#                            --with-gpu-tests adds java.management for JUnit): class files without debug info,
+#                            zip-9 compressed, native libraries stripped of symbol tables (libjvm.so alone drops
+#                            from 29 to 24 MiB), without java.desktop's font, sound, splash and X11 libraries
+#   lib/tessera.jar          the CLI jar, minus the JCuda natives it never loads (NVRTC, PTX compiler, runtime API,
+#                            cuBLAS v1: 25 of the 28 MiB of natives)
 #   lib/jvm.flags            the parent POM's JVM flags (cli/target/jvm.flags when present)
 #   bin/tessera              the launcher
 #   tests/, bin/test-gpu     only with --with-gpu-tests
@@ -33,7 +35,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 jar="$root/cli/target/tessera.jar"
 out="$root/dist/tessera"
 with_tests=false
-modules=java.base,java.desktop,java.logging,java.management,jdk.unsupported,jdk.incubator.vector
+modules=java.base,java.desktop,java.logging,jdk.unsupported,jdk.incubator.vector
 max_mib=60
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -56,12 +58,18 @@ if [[ "$listing" != *dev/tessera/kernels/tessera_kernels.fatbin* ]]; then
   echo "make-dist: warning: $jar has no tessera_kernels.fatbin (built without nvcc?); CUDA will report 'kernels not built'" >&2
 fi
 
+# The JUnit console launcher also wants java.management (and java.logging, already in).
+if $with_tests; then
+  for m in java.logging java.management; do [[ ",$modules," == *",$m,"* ]] || modules="$modules,$m"; done
+fi
+
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
 
-# java.desktop's natives that a headless run never loads: fonts (the figures draw text with their own bitmap font,
-# viz/BitmapFont), the splash screen, sound and the X11 toolkit — 3.3 MiB.
-unused_natives='**/libfontmanager.so,**/libfreetype.so,**/libsplashscreen.so,**/libjsound.so,**/libawt_xawt.so'
+# Natives a headless Tessera run never loads: java.desktop's fonts (the figures draw text with their own bitmap
+# font, viz/BitmapFont), splash screen, sound and X11 toolkit, and the Vector API's SVML library (its lanewise
+# EXP/LOG/... intrinsics, which Tessera avoids for reproducibility: backend/cpu/VectorMath) — 4.1 MiB.
+unused_natives='**/libfontmanager.so,**/libfreetype.so,**/libsplashscreen.so,**/libjsound.so,**/libawt_xawt.so,**/libjsvml.so'
 echo "make-dist: jlink runtime ($modules) ..."
 "$jdk/bin/jlink" --add-modules "$modules" \
   --strip-debug --no-header-files --no-man-pages --compress zip-9 \
@@ -76,8 +84,11 @@ else
 fi
 
 cp "$jar" "$out/lib/tessera.jar"
-# Drop natives we never load (NVRTC needs libnvrtc.so.12 anyway, absent on CUDA 13 machines).
-zip -q -d "$out/lib/tessera.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 2>/dev/null || true
+# Drop natives we never load: NVRTC and the PTX compiler (we load AOT fatbins; NVRTC needs libnvrtc.so.12 anyway,
+# absent on CUDA 13 machines), the CUDA runtime API wrapper (the backend uses the driver API; JCublas2 only needs
+# the cudaStream_t class, whose loading loads no native) and the legacy cuBLAS v1 wrapper (we call JCublas2).
+# `readelf -d` on libJCublas2 / libJCudaDriver shows they need only libcublas.so.12 / libcuda.so.1 and libc.
+zip -q -d "$out/lib/tessera.jar" 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' 'lib/libJCudaRuntime-*' 'lib/libJCublas-*' 2>/dev/null || true
 
 flags_file="$(dirname "$jar")/jvm.flags"
 if [[ -f "$flags_file" ]]; then

@@ -167,7 +167,7 @@ public final class ImageFolder implements Dataset {
     @Override
     public void load(int index, float[] dst, int dstOffset, RandomGenerator rng) {
         Path f = file(index);
-        PlanarImage img = PlanarImage.of(decode(f), channels);
+        PlanarImage img = ImagePlanes.of(decode(f), channels);
         normalize.apply(transform.apply(img, rng), dst, dstOffset);
     }
 

@@ -63,6 +63,8 @@ import java.util.Properties;
  */
 public final class Trainer {
     private static final long STEP_STREAM = 0x73746570L; // "step"
+    /** Whether the figures can be drawn: they need java.desktop (BufferedImage), which a slim runtime leaves out. */
+    private static final boolean PICTURES_POSSIBLE = ModuleLayer.boot().findModule("java.desktop").isPresent();
 
     private final Objective objective;
     private final Dataset train;
@@ -345,7 +347,7 @@ public final class Trainer {
             } catch (NonFiniteLossException e) {
                 progress.finish();
                 if (dir != null) {
-                    writeLossPlot();
+                    if (PICTURES_POSSIBLE) writeLossPlot();
                     dir.writeSummary(summary("failed: " + e.getMessage()));
                 }
                 throw e;
@@ -434,11 +436,19 @@ public final class Trainer {
             Checkpoint.write(dir.checkpoint(), objective.model(), opt, step, plan.epochOf(step), plan.firstBatchOf(step, settings.accum()),
                     cursor.state(), draws, history, config);
             lastCheckpoint = step;
+            if (!PICTURES_POSSIBLE) {
+                addNote("loss.png and recon.png skipped: this Java runtime has no java.desktop (a slim jlink'd runtime);"
+                        + " metrics.jsonl has every logged loss and 'tessera reconstruct' draws the figure elsewhere");
+                return;
+            }
             writeLossPlot();
             Dataset pictures = heldOut != null ? heldOut : train;
             boolean drawn = ReconstructionFigure.write(dir.file(RunDirectory.RECON_PNG), objective, pictures, settings.seed());
-            String note = !drawn ? RunDirectory.RECON_PNG + " skipped: " + objective.spec().describe() + " predicts no pixels"
-                    : heldOut == null ? RunDirectory.RECON_PNG + " shows training images (no held-out set was given)" : null;
+            addNote(!drawn ? RunDirectory.RECON_PNG + " skipped: " + objective.spec().describe() + " predicts no pixels"
+                    : heldOut == null ? RunDirectory.RECON_PNG + " shows training images (no held-out set was given)" : null);
+        }
+
+        private void addNote(String note) {
             if (note != null && !notes.contains(note)) notes.add(note);
         }
 

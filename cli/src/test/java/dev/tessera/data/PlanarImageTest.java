@@ -22,19 +22,19 @@ class PlanarImageTest {
         // the getRGB path. All must give R, G, B planes in that order.
         for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_4BYTE_ABGR, BufferedImage.TYPE_INT_RGB,
             BufferedImage.TYPE_INT_ARGB, BufferedImage.TYPE_INT_BGR}) {
-            PlanarImage p = PlanarImage.of(twoPixels(type), 3);
+            PlanarImage p = ImagePlanes.of(twoPixels(type), 3);
             assertArrayEquals(new float[] {128 / 255f, 1, 64 / 255f, 1, 32 / 255f, 1}, p.data(), 1e-6f, "type " + type);
         }
         // The default 256-colour palette has no exact (128, 64, 32); what matters is that the fallback path keeps
         // white white and the channel order.
-        PlanarImage indexed = PlanarImage.of(twoPixels(BufferedImage.TYPE_BYTE_INDEXED), 3);
+        PlanarImage indexed = ImagePlanes.of(twoPixels(BufferedImage.TYPE_BYTE_INDEXED), 3);
         assertEquals(1f, indexed.data()[1]);
         assertEquals(1f, indexed.data()[5]);
     }
 
     @Test
     void colourToGreyUsesLumaWeights() {
-        PlanarImage p = PlanarImage.of(twoPixels(BufferedImage.TYPE_3BYTE_BGR), 1);
+        PlanarImage p = ImagePlanes.of(twoPixels(BufferedImage.TYPE_3BYTE_BGR), 1);
         assertEquals((0.299 * 128 + 0.587 * 64 + 0.114 * 32) / 255, p.data()[0], 1e-6);
         assertEquals(1f, p.data()[1], 1e-6f);
     }
@@ -43,7 +43,7 @@ class PlanarImageTest {
     void greyToColourReplicatesTheRawValue() {
         BufferedImage g = new BufferedImage(1, 1, BufferedImage.TYPE_USHORT_GRAY);
         g.getRaster().setSample(0, 0, 0, 65535 / 5); // 16-bit grey, 0.2
-        assertArrayEquals(new float[] {0.2f, 0.2f, 0.2f}, PlanarImage.of(g, 3).data(), 1e-6f);
+        assertArrayEquals(new float[] {0.2f, 0.2f, 0.2f}, ImagePlanes.of(g, 3).data(), 1e-6f);
     }
 
     @Test
