@@ -12,7 +12,8 @@
 #   --out DIR          default dist/tessera (dist/ is git-ignored).
 #   --modules LIST     runtime modules (default below). A GPU-test-only folder can drop java.desktop etc.:
 #                      --modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector
-#                      (~40 MiB instead of ~59 MiB: java.desktop with its java.xml dependency is ~19 MiB).
+#                      (a 38 MiB runtime instead of 54 MiB: java.desktop with its java.xml dependency is ~16 MiB;
+#                      without it the CLI trains and benchmarks but draws no pictures).
 #   --max-mib N        size budget, default 60 (the device machine carries at most 64 MiB per call,
 #                      working tree included).
 #
