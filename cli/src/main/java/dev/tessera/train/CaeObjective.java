@@ -13,6 +13,8 @@ import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.vit.Patchify;
 import dev.tessera.vit.ViTConfig;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
@@ -29,6 +31,7 @@ public final class CaeObjective implements Objective {
     private final KMeansTokenizer tokenizer;
     private final Path tokenizerFile;
     private final CaeMaskGenerator masks;
+    private Map<String, Double> lastParts = Map.of();
 
     /**
      * @param modelRng      the generator {@code model} was constructed with (its blocks keep it for drop-path)
@@ -103,7 +106,18 @@ public final class CaeObjective implements Objective {
     public Tensor loss(Batch batch, RandomGenerator rng) {
         Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
         Tensor tokens = tokenizer == null ? null : tokenizer.tokenizeImages(imgs);                      // [N, L] int32
-        return model.forward(imgs, drawMasks(batch.n(), rng), tokens).loss();
+        CaeOutput out = model.forward(imgs, drawMasks(batch.n(), rng), tokens);
+        Map<String, Double> parts = new LinkedHashMap<>();
+        parts.put("loss_main", (double) out.lossMain().item());
+        parts.put("loss_align", (double) out.lossAlign().item());
+        lastParts = parts;
+        return out.loss();
+    }
+
+    /** {@code loss_main} (the pixel MSE or token cross-entropy) and {@code loss_align} (MSE(Ẑm, Zm), before λ). */
+    @Override
+    public Map<String, Double> lossParts() {
+        return lastParts;
     }
 
     /** Pixels are drawn only for the pixel target: token logits are not pictures. */

@@ -5,6 +5,7 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
+import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
@@ -44,6 +45,14 @@ public interface Objective {
      * step scope, so everything it allocates is released after the step.
      */
     Tensor loss(Batch batch, RandomGenerator rng);
+
+    /**
+     * The named terms of the last {@link #loss} call, as host numbers, for metrics.jsonl (CAE: {@code loss_main}
+     * and {@code loss_align}, whose weighted sum is the loss). Empty when the loss is one term.
+     */
+    default Map<String, Double> lossParts() {
+        return Map.of();
+    }
 
     /** MAE's reconstruction figure, when the model predicts pixels. */
     default Optional<Reconstructor> reconstructor() {

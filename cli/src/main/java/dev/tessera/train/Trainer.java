@@ -298,6 +298,8 @@ public final class Trainer {
         private final int startStep;
         private int step;
         private int lastCheckpoint = -1;
+        /** The last step's loss parts (means over its micro-batches), for metrics.jsonl. */
+        private Map<String, Double> lastParts = Map.of();
         private long windowNanos = System.nanoTime();
         private int windowStep;
 
@@ -366,6 +368,7 @@ public final class Trainer {
             int accum = settings.accum();
             store.reattachGrads();
             double sum = 0;
+            Map<String, Double> parts = new LinkedHashMap<>();
             for (int j = 0; j < accum; j++) {
                 Batch b = batches.next();
                 Rng rng = streams.fork((long) step * accum + j);             // a function of (seed, micro-batch index)
@@ -379,6 +382,7 @@ public final class Trainer {
                     // The mean of the micro-batch means: each contributes 1/accum of the step's gradient.
                     (accum == 1 ? loss : loss.mul(1f / accum)).backward();
                     sum += v;
+                    objective.lossParts().forEach((name, part) -> parts.merge(name, part / accum, Double::sum));
                 }
             }
             if (settings.clipGrad() > 0) {
@@ -390,6 +394,7 @@ public final class Trainer {
             }
             opt.step((float) lr);
             store.zeroGrad();
+            lastParts = parts;
             return (float) (sum / accum);    // float, as the checkpoint's history stores it: resumed histories match
         }
 
@@ -421,7 +426,7 @@ public final class Trainer {
             if (step % settings.logEvery() == 0 || last) {
                 long now = System.nanoTime();
                 double rate = (step - windowStep) * (double) plan.imagesPerStep() / ((now - windowNanos) / 1e9);
-                dir.appendMetrics(new StepMetrics(step, plan.epoch(step - 1), loss, lr, rate));
+                dir.appendMetrics(new StepMetrics(step, plan.epoch(step - 1), loss, lr, rate, lastParts));
                 windowNanos = now;
                 windowStep = step;
             }

@@ -278,6 +278,28 @@ class TrainerTest {
     }
 
     @Test
+    void caeLogsItsLossTermsAndTheirWeightedSumIsTheLoss() throws Exception {
+        SyntheticImages data = SyntheticImages.fashionSized(6);
+        Path dir = tmp.resolve("parts");
+        double lambda = tinyCae().alignWeight();
+        quiet(new Trainer(CaeObjective.create(tinyCae(), CPU, 3, null), data, base("cae").steps(4).build())).output(dir).run();
+        List<StepMetrics> m = RunDirectory.existing(dir).readMetrics();                    // read back through JSON
+        assertEquals(4, m.size());
+        for (StepMetrics x : m) {
+            assertEquals(java.util.Set.of("loss_main", "loss_align"), x.parts().keySet(), x.toString());
+            double main = x.parts().get("loss_main"), align = x.parts().get("loss_align");
+            assertEquals(x.loss(), main + lambda * align, 1e-5 * x.loss(), "step " + x.step());
+            assertTrue(align > 0, x.toString());
+        }
+        String line = java.nio.file.Files.readAllLines(dir.resolve(RunDirectory.METRICS)).getFirst();
+        assertTrue(line.contains("\"loss_main\":") && line.contains("\"loss_align\":") && !line.contains("parts"), line);
+        // MAE has one term: no extra fields
+        Path mae = tmp.resolve("parts-mae");
+        quiet(new Trainer(MaeObjective.create(tinyMae(), CPU, 3), data, base("mae").steps(2).build())).output(mae).run();
+        assertTrue(RunDirectory.existing(mae).readMetrics().stream().allMatch(x -> x.parts().isEmpty()));
+    }
+
+    @Test
     void accumulatingTwoBatchesEqualsOneBatchTwiceAsLarge() {
         SyntheticImages data = SyntheticImages.fashionSized(5);
         TrainSettings big = base("mae").batchSize(16).accum(1).steps(3).lr(0.05).warmupEpochs(0.0).build();
