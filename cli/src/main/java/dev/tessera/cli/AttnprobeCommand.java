@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
         description = {"Attentive probe of a frozen encoder (CAE): one cross-attention block with a learned query, BN, linear.",
                 "Example: tessera attnprobe --checkpoint runs/cae1/checkpoint.safetensors --train-limit 10000 --epochs 30"})
 final class AttnprobeCommand extends EvalCommand {
-    @Option(names = "--lr", paramLabel = "LR", description = "Peak SGD lr (default 0.4, CAE's at batch 256).")
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak SGD lr (default 0.05: CAE's 0.4 at 2048 images per step, scaled to batch 256).")
     Double lr;
 
     @Option(names = "--warmup-epochs", paramLabel = "E", description = "Linear warmup before the cosine (default 10).")
