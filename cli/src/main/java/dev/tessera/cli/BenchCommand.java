@@ -4,6 +4,7 @@ import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.eval.ResultFile;
+import dev.tessera.kernels.CudaOptions;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.speed.DataBenchmark;
 import dev.tessera.speed.StepBenchmark;
@@ -79,10 +80,9 @@ final class BenchCommand implements Runnable {
             if (peakTflops != null && !(peakTflops > 0)) throw new ParameterException(spec.commandLine(), "--peak-tflops must be positive, got " + peakTflops);
             ModelSpec ms = modelSpec(model);
             PrintWriter out = spec.commandLine().getOut();
-            // CudaOptions reads the TF32 switch when the backend opens; set before, restored after
-            String before = System.getProperty("tessera.cuda.tf32");
-            if (p.equals("tf32")) System.setProperty("tessera.cuda.tf32", "true");
-            try (Backend backend = deviceOptions.open(out::println)) {
+            CudaOptions props = CudaOptions.fromSystemProperties();
+            CudaOptions cuda = new CudaOptions(props.useCublas(), props.tf32() || p.equals("tf32"), props.syncAfterLaunch());
+            try (Backend backend = deviceOptions.open(cuda, out::println)) {
                 if (p.equals("tf32") && backend instanceof CpuBackend) {
                     throw new ParameterException(spec.commandLine(), "--precision tf32 needs a CUDA device; " + backend.name() + " computes in fp32 only");
                 }
@@ -92,9 +92,6 @@ final class BenchCommand implements Runnable {
                         new StepBenchmark.Settings(batch, warmup, steps, p, peakTflops == null ? Double.NaN : peakTflops, seed));
                 print(out, r);
                 if (json != null) ResultFile.write(json, r.json());
-            } finally {
-                if (before == null) System.clearProperty("tessera.cuda.tf32");
-                else System.setProperty("tessera.cuda.tf32", before);
             }
         }
 

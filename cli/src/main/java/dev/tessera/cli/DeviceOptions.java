@@ -1,6 +1,7 @@
 package dev.tessera.cli;
 
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.kernels.CudaOptions;
 import java.util.function.Consumer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,9 +21,18 @@ final class DeviceOptions {
 
     /** Validates --threads and opens the backend through {@link Devices#open}, which logs its choice. */
     Backend open(Consumer<String> log) {
+        return Devices.open(device, threads(), log);
+    }
+
+    /** The same with the CUDA backend's switches given (e.g. TF32 for {@code bench step --precision tf32}). */
+    Backend open(CudaOptions cuda, Consumer<String> log) {
+        return Devices.open(device, threads(), cuda, log);
+    }
+
+    private int threads() {
         if (threads != null && threads < 1) {
             throw new ParameterException(mixee.commandLine(), "--threads must be a positive integer, got " + threads);
         }
-        return Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log);
+        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
     }
 }

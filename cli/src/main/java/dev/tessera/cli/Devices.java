@@ -3,11 +3,13 @@ package dev.tessera.cli;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.kernels.CudaBackend;
+import dev.tessera.kernels.CudaOptions;
 import dev.tessera.kernels.CudaProbe;
 import dev.tessera.kernels.CudaStatus;
 import dev.tessera.kernels.CudaUnavailableException;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The one place where a {@link Backend} is chosen (STYLE.md anti-pattern 2 and 3): {@code cpu}, {@code cuda}
@@ -28,6 +30,16 @@ public final class Devices {
      * and ignored by CUDA); {@code log} receives one line saying what was chosen and why.
      */
     public static Backend open(String device, int threads, Consumer<String> log) {
+        return open(device, threads, CudaOptions::fromSystemProperties, log);
+    }
+
+    /** As above, with the CUDA backend's switches given rather than read from system properties. */
+    public static Backend open(String device, int threads, CudaOptions cuda, Consumer<String> log) {
+        return open(device, threads, () -> cuda, log);
+    }
+
+    /** {@code cuda} is asked only when a CUDA backend is opened, so the CPU never reads the CUDA switches. */
+    private static Backend open(String device, int threads, Supplier<CudaOptions> cuda, Consumer<String> log) {
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
         switch (d) {
@@ -39,14 +51,14 @@ public final class Devices {
             case "cuda" -> {
                 CudaStatus s = CudaProbe.probe();
                 if (!s.available()) throw new CudaUnavailableException(s.reason());
-                Backend b = new CudaBackend(0);
+                Backend b = new CudaBackend(0, cuda.get());
                 log.accept("device: " + b.name());
                 return b;
             }
             case "auto" -> {
                 CudaStatus s = CudaProbe.probe();
                 if (s.available()) {
-                    Backend b = new CudaBackend(0);
+                    Backend b = new CudaBackend(0, cuda.get());
                     log.accept("device: " + b.name() + " (auto)");
                     return b;
                 }

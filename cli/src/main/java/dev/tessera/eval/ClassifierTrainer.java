@@ -65,7 +65,7 @@ public final class ClassifierTrainer {
                     try (StepScope _ = be.openScope()) {
                         store.zeroGrad();
                         Rng rng = augmentRng.fork((long) epoch * iters + it);           // a function of (seed, batch)
-                        float[] px = b.images().clone();
+                        float[] px = aug.eraseProb() > 0 || aug.mixes() ? b.images().clone() : b.images();   // edited in place
                         RandomErasing.apply(px, b.n(), b.c(), b.h(), b.w(), aug.eraseProb(), rng);
                         Mixup.Mixed mix = Mixup.apply(px, b.labels(), b.n(), b.c(), b.h(), b.w(), aug, rng);
                         Tensor logits = model.forward(Tensor.of(be, px, b.n(), b.c(), b.h(), b.w()));

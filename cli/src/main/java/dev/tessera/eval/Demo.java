@@ -222,10 +222,7 @@ public final class Demo {
     }
 
     private double probe(FeatureSet tr, FeatureSet te, String what) {
-        LinearProbe p = new LinearProbe(backend, tr.dim(), Math.max(tr.numClasses(), te.numClasses()), new Rng(settings.seed()));
-        ProbeRecipe recipe = settings.probe().withBatch(Math.min(settings.probe().batch(), tr.size()));
-        p.fit(tr, recipe, settings.seed(), null);
-        return p.accuracy(te);
+        return LinearProbe.score(backend, tr, te, settings.probe(), settings.seed());
     }
 
     private Map<String, Object> details(Result res, TrainResult r, double forwardRate) {

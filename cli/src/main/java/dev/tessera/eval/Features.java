@@ -47,10 +47,7 @@ public final class Features {
         int d = encoder.config().dim();
         FeatureSet both = run(encoder, data, batch, 2 * d, progress, images -> {
             Tensor x = encoder.forwardFeatures(images);                         // [N, 1+L, D]
-            int n = x.dim(0), l = x.dim(1) - 1;
-            Tensor cls = x.narrow(1, 0, 1).reshape(n, d);                       // [N, D]
-            Tensor avg = x.narrow(1, 1, l).mean(1, false);                      // [N, D]  cls excluded
-            return Tensor.concat(1, cls, avg);                                  // [N, 2D]
+            return Tensor.concat(1, encoder.pool(x, Pool.CLS), encoder.pool(x, Pool.AVG));   // [N, 2D]
         });
         Map<Pool, FeatureSet> out = new EnumMap<>(Pool.class);
         out.put(Pool.CLS, both.columns(0, d));

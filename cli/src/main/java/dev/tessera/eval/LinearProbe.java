@@ -39,6 +39,16 @@ public final class LinearProbe extends FeatureHead {
         return new ProbeRecipe(90, 256, 6.4, 10, ProbeRecipe.Optimizer.LARS);
     }
 
+    /**
+     * Top-1 (%) on {@code test} of a fresh probe fitted on {@code fit} with {@code recipe} (its batch capped at the
+     * fitting set's size), initialised and shuffled from {@code seed}: one baseline or encoder, one number.
+     */
+    public static double score(Backend backend, FeatureSet fit, FeatureSet test, ProbeRecipe recipe, long seed) {
+        LinearProbe p = new LinearProbe(backend, fit.dim(), Math.max(fit.numClasses(), test.numClasses()), new Rng(seed));
+        p.fit(fit, recipe.withBatch(Math.min(recipe.batch(), fit.size())), seed, null);
+        return p.accuracy(test);
+    }
+
     @Override
     public Tensor logits(Tensor x) {
         return head.forward(bn.forward(x));

@@ -4,7 +4,6 @@ import dev.tessera.cae.CaeConfig;
 import dev.tessera.data.Dataset;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.io.TensorData;
-import dev.tessera.engine.random.Rng;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.train.DataSource;
 import dev.tessera.train.ModelSpec;
@@ -284,9 +283,7 @@ public final class MethodComparison {
     }
 
     private double probe(FeatureSet fit, FeatureSet eval) {
-        LinearProbe p = new LinearProbe(backend, fit.dim(), Math.max(fit.numClasses(), eval.numClasses()), new Rng(settings.seed()));
-        p.fit(fit, settings.probe().withBatch(Math.min(settings.probe().batch(), fit.size())), settings.seed(), null);
-        return p.accuracy(eval);
+        return LinearProbe.score(backend, fit, eval, settings.probe(), settings.seed());
     }
 
     // ================================================================ reporting

@@ -117,15 +117,27 @@ public final class VisionTransformer extends Module {
      * CLS on a Pool.AVG model is refused: that model has no trained final norm for the cls token.
      */
     public Tensor features(Tensor images, Pool pool) {
-        if (pool == Pool.CLS && norm == null) {
-            throw new IllegalArgumentException("features(CLS) on a model built with pool AVG: it has fc_norm, not the "
-                    + "final norm the cls feature needs; build it with Pool.CLS");
-        }
-        Tensor x = forwardFeatures(images);                             // [N, 1+L, D]
+        requirePoolable(pool);
+        return pool(forwardFeatures(images), pool);
+    }
+
+    /**
+     * The pooling half of {@link #features}: tokens [N, 1+L, D] as {@link #forwardFeatures} returns them → [N, D].
+     * One encoder pass can so feed both pools.
+     */
+    public Tensor pool(Tensor x, Pool pool) {
+        requirePoolable(pool);
         int n = x.dim(0), l = x.dim(1) - 1, d = config.dim();
         if (pool == Pool.CLS) return x.narrow(1, 0, 1).reshape(n, d);   // [N, D]
         Tensor avg = x.narrow(1, 1, l).mean(1, false);                 // [N, D]  cls excluded
         return fcNorm != null ? fcNorm.forward(avg) : avg;
+    }
+
+    private void requirePoolable(Pool pool) {
+        if (pool == Pool.CLS && norm == null) {
+            throw new IllegalArgumentException("features(CLS) on a model built with pool AVG: it has fc_norm, not the "
+                    + "final norm the cls feature needs; build it with Pool.CLS");
+        }
     }
 
     /** images [N, C, H, W] → logits [N, numClasses] (or the pooled features [N, D] when there is no head). */
