@@ -4,7 +4,6 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.eval.AttentiveProbe;
 import dev.tessera.eval.EncoderSource;
-import dev.tessera.eval.EvalCommand;
 import dev.tessera.eval.EvalData;
 import dev.tessera.eval.ExtractionProgress;
 import dev.tessera.eval.FeatureSet;
@@ -31,10 +30,6 @@ final class AttnprobeCommand extends EvalCommand {
 
     @Option(names = "--warmup-epochs", paramLabel = "E", description = "Linear warmup before the cosine (default 10).")
     Double warmupEpochs;
-
-    AttnprobeCommand() {
-        super(Devices::open);
-    }
 
     @Override
     protected String name() {

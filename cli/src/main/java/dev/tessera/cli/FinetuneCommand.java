@@ -1,6 +1,5 @@
 package dev.tessera.cli;
 
-import dev.tessera.eval.ClassifierCommand;
 import dev.tessera.eval.FinetuneRecipe;
 import picocli.CommandLine.Command;
 
@@ -14,9 +13,6 @@ import picocli.CommandLine.Command;
                 "Defaults: 10 epochs, batch 256, blr 5e-4, warmup 1, weight decay 0.05.",
                 "Example: tessera finetune --checkpoint runs/mae1/checkpoint.safetensors --train-limit 10000 --epochs 5"})
 final class FinetuneCommand extends ClassifierCommand {
-    FinetuneCommand() {
-        super(Devices::open);
-    }
 
     @Override
     protected String name() {

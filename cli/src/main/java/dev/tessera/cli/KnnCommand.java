@@ -2,7 +2,6 @@ package dev.tessera.cli;
 
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.eval.EncoderSource;
-import dev.tessera.eval.EvalCommand;
 import dev.tessera.eval.EvalData;
 import dev.tessera.eval.ExtractionProgress;
 import dev.tessera.eval.FeatureSet;
@@ -33,10 +32,6 @@ final class KnnCommand extends EvalCommand {
     @Option(names = "--pool", paramLabel = "P", defaultValue = "cls",
             description = "cls: the cls token after the final norm; avg: mean of the patch tokens after the final norm (default ${DEFAULT-VALUE}).")
     String pool;
-
-    KnnCommand() {
-        super(Devices::open);
-    }
 
     @Override
     protected String name() {

@@ -3,7 +3,6 @@ package dev.tessera.cli;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.eval.EncoderSource;
-import dev.tessera.eval.EvalCommand;
 import dev.tessera.eval.EvalData;
 import dev.tessera.eval.ExtractionProgress;
 import dev.tessera.eval.FeatureSet;
@@ -40,10 +39,6 @@ final class LinprobeCommand extends EvalCommand {
 
     @Option(names = "--warmup-epochs", paramLabel = "E", description = "Linear warmup before the cosine (default 10).")
     Double warmupEpochs;
-
-    LinprobeCommand() {
-        super(Devices::open);
-    }
 
     @Override
     protected String name() {

@@ -5,6 +5,7 @@ import dev.tessera.train.Checkpoint;
 import dev.tessera.train.DataSource;
 import dev.tessera.train.ModelSpec;
 import dev.tessera.train.Objective;
+import dev.tessera.train.Pictures;
 import dev.tessera.train.RunConfig;
 import dev.tessera.train.RunDirectory;
 import dev.tessera.train.TrainResult;
@@ -71,7 +72,7 @@ abstract class Pretraining implements Callable<Integer> {
             int[] shape = objective.imageShape();
             DataSource.Opened opened = data.open(shape[0], shape[2]);
             if (opened.note() != null) out.println("note: " + opened.note());
-            Trainer trainer = new Trainer(objective, opened.train(), settings).heldOut(opened.heldOut())
+            Trainer trainer = new Trainer(objective, opened.train(), settings).heldOut(opened.heldOut()).listen(new Pictures())
                     .log(out, System.console() != null)
                     .source(data, opened.description(), spec.commandLine().getParseResult().originalArgs());
             if (options.resume != null) trainer.resumeFrom(options.resume);

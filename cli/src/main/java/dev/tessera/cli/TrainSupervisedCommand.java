@@ -1,6 +1,5 @@
 package dev.tessera.cli;
 
-import dev.tessera.eval.ClassifierCommand;
 import dev.tessera.eval.FinetuneRecipe;
 import picocli.CommandLine.Command;
 
@@ -14,9 +13,6 @@ import picocli.CommandLine.Command;
                 "Defaults: 10 epochs, batch 256, blr 1e-3, warmup 1, no layer decay, drop-path 0.1, label smoothing 0.1.",
                 "Example: tessera train-supervised --model mae-tiny --train-limit 10000 --epochs 5"})
 final class TrainSupervisedCommand extends ClassifierCommand {
-    TrainSupervisedCommand() {
-        super(Devices::open);
-    }
 
     @Override
     protected String name() {

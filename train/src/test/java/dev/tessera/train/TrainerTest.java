@@ -3,7 +3,6 @@ package dev.tessera.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +19,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -186,7 +186,7 @@ class TrainerTest {
         MaeObjective mae = MaeObjective.create(tinyMae(), CPU, 5);
         Path dir = tmp.resolve("run");
         TrainResult r = quiet(new Trainer(mae, train, base("mae").steps(6).logEvery(2).checkpointEvery(4).seed(5).build()))
-                .heldOut(held).output(dir).run();
+                .heldOut(held).output(dir).listen(new Pictures()).run();
         assertEquals(dir.toAbsolutePath(), r.runDir());
 
         JsonNode config = Json.parse(Files.readString(dir.resolve(RunDirectory.CONFIG)), "config.json");
@@ -240,7 +240,31 @@ class TrainerTest {
         assertEquals(r.finalLoss(), summary.get("finalLoss").asDouble());
         assertTrue(summary.get("imgPerSec").asDouble() > 0);
         assertEquals(dir.resolve(RunDirectory.CHECKPOINT).toAbsolutePath().toString(), summary.at("/paths/checkpoint").asText());
-        assertNotNull(summary.at("/paths/recon").asText());
+        assertEquals(dir.resolve(RunDirectory.RECON_PNG).toAbsolutePath().toString(), summary.at("/paths/recon").asText());
+        assertEquals(dir.resolve(RunDirectory.LOSS_PNG).toAbsolutePath().toString(), summary.at("/paths/loss").asText());
+    }
+
+    @Test
+    void withoutListenersARunWritesNoPictures() throws IOException {
+        Path dir = tmp.resolve("headless");
+        quiet(new Trainer(MaeObjective.create(tinyMae(), CPU, 5), SyntheticImages.fashionSized(3), base("mae").steps(2).build()))
+                .output(dir).run();
+        assertTrue(Files.isRegularFile(dir.resolve(RunDirectory.CHECKPOINT)));
+        assertFalse(Files.exists(dir.resolve(RunDirectory.LOSS_PNG)));
+        assertFalse(Files.exists(dir.resolve(RunDirectory.RECON_PNG)));
+    }
+
+    @Test
+    void listenersHearEveryMetricsLineCheckpointAndTheEnd() {
+        List<String> heard = new ArrayList<>();
+        RunListener spy = new RunListener() {
+            @Override public void onMetrics(RunEvent run, StepMetrics m) { heard.add("metrics " + m.step()); }
+            @Override public void onCheckpoint(RunEvent run) { heard.add("checkpoint " + run.step() + " " + run.losses().size()); }
+            @Override public void onEnd(RunEvent run, String failure) { heard.add("end " + run.step() + " " + failure); }
+        };
+        quiet(new Trainer(MaeObjective.create(tinyMae(), CPU, 5), SyntheticImages.fashionSized(3),
+                base("mae").steps(4).logEvery(2).checkpointEvery(3).build())).output(tmp.resolve("spy")).listen(spy).run();
+        assertEquals(List.of("metrics 2", "checkpoint 3 3", "metrics 4", "checkpoint 4 4", "end 4 null"), heard);
     }
 
     @Test
@@ -375,7 +399,7 @@ class TrainerTest {
         CaeObjective cae = CaeObjective.create(tinyCae(), CPU, 3, null);
         Path dir = tmp.resolve("cae");
         TrainResult r = quiet(new Trainer(cae, SyntheticImages.fashionSized(6), base("cae").steps(3).build()))
-                .heldOut(new SyntheticImages(8, 1, 28, 28, 9)).output(dir).run();
+                .heldOut(new SyntheticImages(8, 1, 28, 28, 9)).output(dir).listen(new Pictures()).run();
         assertEquals(3, r.steps());
         for (double l : r.losses()) assertTrue(Double.isFinite(l));
         assertTrue(Files.size(dir.resolve(RunDirectory.RECON_PNG)) > 0);

@@ -7,6 +7,7 @@ import dev.tessera.mae.MaeConfig;
 import dev.tessera.mae.MaskedAutoencoder;
 import dev.tessera.train.DataSource;
 import dev.tessera.train.MaeObjective;
+import dev.tessera.train.Pictures;
 import dev.tessera.train.RunDirectory;
 import dev.tessera.train.TrainResult;
 import dev.tessera.train.TrainSettings;
@@ -185,7 +186,7 @@ public final class Demo {
                 settings.pretrainMinutes(), steps, settings.batch());
         MaeObjective objective = MaeObjective.create(settings.model(), backend, settings.seed());
         Path runDir = outDir.resolve("pretrain");
-        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).log(out, terminal);
+        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).listen(new Pictures()).log(out, terminal);
         if (source != null) trainer.source(source, sourceDescription, java.util.List.of("demo"));
         TrainResult r = trainer.run();
         seconds.put("pretrain", since(t));

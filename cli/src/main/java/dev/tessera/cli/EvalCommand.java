@@ -1,6 +1,9 @@
-package dev.tessera.eval;
+package dev.tessera.cli;
 
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.eval.EncoderSource;
+import dev.tessera.eval.EvalData;
+import dev.tessera.eval.ResultFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -25,13 +28,7 @@ import picocli.CommandLine.Spec;
  * {@code <command>.json} (or {@code <command>-random.json} for {@code --random-init}), and without a checkpoint
  * to {@code runs/<command>-<timestamp>/result.json}.
  */
-public abstract class EvalCommand implements Callable<Integer> {
-
-    /** How the CLI opens a device (the cli package's Devices.open), passed in so this package does not depend on it. */
-    @FunctionalInterface
-    public interface DeviceOpener {
-        Backend open(String device, int threads, Consumer<String> log);
-    }
+abstract class EvalCommand implements Callable<Integer> {
 
     @Spec
     protected CommandSpec spec;
@@ -74,12 +71,6 @@ public abstract class EvalCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Where to write the result JSON (default: next to the checkpoint).")
     protected Path out;
 
-    private final DeviceOpener opener;
-
-    protected EvalCommand(DeviceOpener opener) {
-        this.opener = opener;
-    }
-
     /** The command's name, used in the result file's name and in messages. */
     protected abstract String name();
 
@@ -104,7 +95,7 @@ public abstract class EvalCommand implements Callable<Integer> {
         EvalData d = EvalData.open(data, shape.inChans(), shape.imgSize(), augmentTrain()).limit(trainLimit, testLimit, seed);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("command", name());
-        try (Backend backend = opener.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), out::println)) {
+        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), out::println)) {
             out.println("encoder: " + encoder.description());
             out.println("data: " + d.description());
             double top1 = evaluate(backend, encoder, d, result, out);

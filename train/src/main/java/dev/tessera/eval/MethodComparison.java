@@ -8,6 +8,7 @@ import dev.tessera.mae.MaeConfig;
 import dev.tessera.train.DataSource;
 import dev.tessera.train.ModelSpec;
 import dev.tessera.train.Objective;
+import dev.tessera.train.Pictures;
 import dev.tessera.train.RunDirectory;
 import dev.tessera.train.TrainResult;
 import dev.tessera.train.TrainSettings;
@@ -201,7 +202,7 @@ public final class MethodComparison {
         TrainSettings ts = TrainSettings.forMethod(arm.method()).toBuilder().batchSize(settings.batch()).blr(settings.blr()).steps(steps)
                 .seed(settings.seed()).timeLimitMinutes(settings.minutes() * 1.1).checkpointEvery(steps).build();
         say("%s: %d steps of %d images fill %.3g min at the measured %.1f img/s", arm.label(), steps, settings.batch(), settings.minutes(), rate);
-        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).log(out, terminal);
+        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).listen(new Pictures()).log(out, terminal);
         if (source != null) trainer.source(source, sourceDescription, List.of("compare"));
         TrainResult r = trainer.run();
 

@@ -1,6 +1,12 @@
-package dev.tessera.eval;
+package dev.tessera.cli;
 
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.eval.BatchAugmentation;
+import dev.tessera.eval.ClassifierTrainer;
+import dev.tessera.eval.EncoderSource;
+import dev.tessera.eval.EvalData;
+import dev.tessera.eval.Features;
+import dev.tessera.eval.FinetuneRecipe;
 import dev.tessera.vit.VisionTransformer;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -12,7 +18,7 @@ import picocli.CommandLine.Option;
  * on the training split and report top-1 on the test split. They differ only in where the encoder's weights
  * come from (a checkpoint, or none) and in the recipe ({@link FinetuneRecipe#finetune}, {@link FinetuneRecipe#supervised}).
  */
-public abstract class ClassifierCommand extends EvalCommand {
+abstract class ClassifierCommand extends EvalCommand {
     @Option(names = "--blr", paramLabel = "LR", description = "Base lr: lr = blr × batch / 256.")
     protected Double blr;
 
@@ -39,10 +45,6 @@ public abstract class ClassifierCommand extends EvalCommand {
 
     @Option(names = "--reprob", paramLabel = "P", description = "Random-erasing probability per image; 0 = off (default 0.25).")
     protected Double reprob;
-
-    protected ClassifierCommand(DeviceOpener opener) {
-        super(opener);
-    }
 
     /** The recipe before options are applied. */
     protected abstract FinetuneRecipe baseRecipe();

@@ -11,7 +11,6 @@ import dev.tessera.engine.optim.GradClip;
 import dev.tessera.engine.optim.ParameterStore;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
-import dev.tessera.viz.LossPlot;
 import dev.tessera.vit.ModelSummary;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,8 +62,6 @@ import java.util.Properties;
  */
 public final class Trainer {
     private static final long STEP_STREAM = 0x73746570L; // "step"
-    /** Whether the figures can be drawn: they need java.desktop (BufferedImage), which a slim runtime leaves out. */
-    private static final boolean PICTURES_POSSIBLE = ModuleLayer.boot().findModule("java.desktop").isPresent();
 
     private final Objective objective;
     private final Dataset train;
@@ -78,6 +75,7 @@ public final class Trainer {
     private String dataDescription;
     private List<String> command = List.of();
     private StepTimer timer;
+    private final List<RunListener> listeners = new ArrayList<>();
 
     /** A run of {@code objective} on {@code train} with {@code settings}; configure further, then {@link #run}. */
     public Trainer(Objective objective, Dataset train, TrainSettings settings) {
@@ -85,6 +83,15 @@ public final class Trainer {
         this.train = train;
         this.settings = settings;
         this.data = DataSource.custom(train.getClass().getSimpleName() + " (" + train.size() + " images)");
+    }
+
+    /**
+     * Tells {@code listener} about the run's metrics, checkpoints and end (for example {@link Pictures}); only runs
+     * with an {@link #output} or {@link #resumeFrom} directory have events.
+     */
+    public Trainer listen(RunListener listener) {
+        listeners.add(listener);
+        return this;
     }
 
     /** Images for recon.png (a test split); without it the figure shows training images. */
@@ -349,14 +356,19 @@ public final class Trainer {
             } catch (NonFiniteLossException e) {
                 progress.finish();
                 if (dir != null) {
-                    if (PICTURES_POSSIBLE) writeLossPlot();
+                    RunEvent event = event();
+                    for (RunListener l : listeners) l.onEnd(event, e.getMessage());
                     dir.writeSummary(summary("failed: " + e.getMessage()));
                 }
                 throw e;
             }
             progress.finish();
             if (stopReason != null) progress.message("stopped: " + stopReason);
-            if (dir != null) dir.writeSummary(summary(stopReason == null ? "finished" : "stopped: " + stopReason));
+            if (dir != null) {
+                RunEvent event = event();
+                for (RunListener l : listeners) l.onEnd(event, null);
+                dir.writeSummary(summary(stopReason == null ? "finished" : "stopped: " + stopReason));
+            }
             return new TrainResult(objective, objective.backend(), dir == null ? null : dir.path(), step, plan.totalSteps(), losses,
                     minutes(), imagesPerSecond(), stopReason);
         }
@@ -426,14 +438,19 @@ public final class Trainer {
             if (step % settings.logEvery() == 0 || last) {
                 long now = System.nanoTime();
                 double rate = (step - windowStep) * (double) plan.imagesPerStep() / ((now - windowNanos) / 1e9);
-                dir.appendMetrics(new StepMetrics(step, plan.epoch(step - 1), loss, lr, rate, lastParts));
+                StepMetrics m = new StepMetrics(step, plan.epoch(step - 1), loss, lr, rate, lastParts);
+                dir.appendMetrics(m);
+                if (!listeners.isEmpty()) {
+                    RunEvent event = event();
+                    for (RunListener l : listeners) l.onMetrics(event, m);
+                }
                 windowNanos = now;
                 windowStep = step;
             }
             if (step % settings.checkpointEvery() == 0 || last) checkpoint();
         }
 
-        /** Checkpoint, then the pictures (so a failing picture never costs the checkpoint). */
+        /** Checkpoint, then the listeners (so a failing picture never costs the checkpoint). */
         private void checkpoint() {
             float[] history = new float[losses.size()];
             for (int i = 0; i < history.length; i++) history[i] = losses.get(i).floatValue();
@@ -441,30 +458,16 @@ public final class Trainer {
             Checkpoint.write(dir.checkpoint(), objective.model(), opt, step, plan.epochOf(step), plan.firstBatchOf(step, settings.accum()),
                     cursor.state(), draws, history, config);
             lastCheckpoint = step;
-            if (!PICTURES_POSSIBLE) {
-                addNote("loss.png and recon.png skipped: this Java runtime has no java.desktop (a slim jlink'd runtime);"
-                        + " metrics.jsonl has every logged loss and 'tessera reconstruct' draws the figure elsewhere");
-                return;
-            }
-            writeLossPlot();
-            Dataset pictures = heldOut != null ? heldOut : train;
-            boolean drawn = ReconstructionFigure.write(dir.file(RunDirectory.RECON_PNG), objective, pictures, settings.seed());
-            addNote(!drawn ? RunDirectory.RECON_PNG + " skipped: " + objective.spec().describe() + " predicts no pixels"
-                    : heldOut == null ? RunDirectory.RECON_PNG + " shows training images (no held-out set was given)" : null);
+            RunEvent event = event();
+            for (RunListener l : listeners) l.onCheckpoint(event);
+        }
+
+        private RunEvent event() {
+            return new RunEvent(dir, objective, heldOut != null ? heldOut : train, heldOut != null, settings.seed(), step, List.copyOf(losses), this::addNote);
         }
 
         private void addNote(String note) {
             if (note != null && !notes.contains(note)) notes.add(note);
-        }
-
-        private void writeLossPlot() {
-            double[] x = new double[losses.size()], y = new double[losses.size()];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = i + 1;
-                y[i] = losses.get(i);
-            }
-            new LossPlot(800, 500).title(objective.spec().describe() + " pretraining").xLabel("step").yLabel("loss").logScale(true)
-                    .series("train", x, y).write(dir.file(RunDirectory.LOSS_PNG));
         }
 
         private double minutes() {
