@@ -29,6 +29,15 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled float32 buffer owned by the innermost open {@link StepScope}, or persistent if none. */
     Buffer allocate(int length);
 
+    /**
+     * A float32 buffer whose contents are undefined, for outputs an op overwrites completely (a GEMM with
+     * beta = 0, a forward kernel's result): it saves the zero-fill that {@link #allocate} pays. Same ownership
+     * rule. A backend may return zeros; callers must never read an element before writing it.
+     */
+    default Buffer allocateUninitialized(int length) {
+        return allocate(length);
+    }
+
     /** A zero-filled int32 buffer, same ownership rule. */
     Buffer allocateInts(int length);
 
