@@ -79,7 +79,7 @@ public final class MaeStep {
             Tensor p = mae.forwardDecoder(e.latent(), e.idsRestore());
             show(out, "decoder pred", p, "[N, L, p²·C]  mask tokens filled in, un-shuffled, every patch predicted");
             Tensor lossT = mae.forwardLoss(imgs, p, e.mask());
-            show(out, "loss", lossT, String.format("[]            %.4f = mean MSE over the %d removed patches", lossT.item(), n * (l - keep)));
+            show(out, "loss", lossT, String.format("scalar        %.4f = mean MSE over the %d removed patches", lossT.item(), n * (l - keep)));
             lossT.backward();                                         // the tape → the flat gradient store
 
             loss = lossT.item();

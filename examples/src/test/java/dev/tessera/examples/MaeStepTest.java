@@ -23,6 +23,8 @@ class MaeStepTest {
             assertTrue(printed.contains(shape), "prints " + shape + "; it printed:\n" + printed);
         }
 
+        Tour.assertTranscript("MaeStep", printed);
+
         // Masking: the kept patches are the len_keep smallest noise values of each row, smallest first.
         for (int s = 0; s < N; s++) {
             Integer[] order = new Integer[L];

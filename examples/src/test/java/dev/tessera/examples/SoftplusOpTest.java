@@ -31,6 +31,7 @@ class SoftplusOpTest {
         double err = SoftplusOp.run(new PrintStream(text, true, StandardCharsets.UTF_8));
         assertTrue(err < 1e-3, "worst relative error " + err);
         assertTrue(text.toString(StandardCharsets.UTF_8).contains("(pass)"));
+        Tour.assertTranscript("SoftplusOp", text.toString(StandardCharsets.UTF_8));
     }
 
     @Test

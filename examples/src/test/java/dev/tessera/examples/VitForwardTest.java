@@ -24,6 +24,7 @@ class VitForwardTest {
         for (String line : new String[] {"[2, 1, 28, 28]", "patch_embed          [2, 49, 192]", "[2, 50, 192]", "[2, 192]", "head                 [2, 10]"}) {
             assertTrue(printed.contains(line), "the example prints " + line + "; it printed:\n" + printed);
         }
+        Tour.assertTranscript("VitForward", printed);
         float[][] want = naive(r.model().stateDict(), r.images().toArray());
         float[] feature;
         try (var noGrad = GradMode.noGrad()) {
