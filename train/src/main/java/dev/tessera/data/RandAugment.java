@@ -15,7 +15,7 @@ import java.util.random.RandomGenerator;
  * <pre>
  *   AutoContrast, Equalize, Invert                      no magnitude
  *   Rotate           ±30·m degrees about the centre      Posterize      keep 4 − ⌊4m⌋ bits
- *   Solarize         invert levels ≥ 256 − ⌊256m⌋        SolarizeAdd    levels < 128 get +⌊110m⌋
+ *   Solarize         invert levels ≥ 256 − ⌊256m⌋        SolarizeAdd    levels &lt; 128 get +⌊110m⌋
  *   Color, Contrast, Brightness, Sharpness   blend factor 1 ± 0.9·m (PIL's ImageEnhance)
  *   ShearX, ShearY   ±0.3·m                              TranslateX/Y   ±0.45·m of the width / height
  * </pre>

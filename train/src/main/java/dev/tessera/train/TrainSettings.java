@@ -12,6 +12,7 @@ import java.util.Locale;
  *
  * <p>Defaults (SPEC §2.6 for MAE, §3.8 for CAE):
  * <table>
+ *   <caption>Each method's defaults</caption>
  *   <tr><th></th><th>MAE</th><th>CAE</th></tr>
  *   <tr><td>lr</td><td>blr 1.5e-4 × eff. batch / 256</td><td>blr 1.875e-4 × eff. batch / 256 (1.5e-3 at 2048)</td></tr>
  *   <tr><td>min lr</td><td>0</td><td>1e-5</td></tr>

@@ -1,7 +1,7 @@
 package dev.tessera.engine.backend;
 
 /**
- * Hyper-parameters of one fused AdamW update over a flat range of parameters (Loshchilov & Hutter,
+ * Hyper-parameters of one fused AdamW update over a flat range of parameters (Loshchilov and Hutter,
  * decoupled weight decay): p ← p − lr·(m̂/(√v̂ + eps) + wd·p), with bias corrections 1−β^t.
  *
  * @param step 1-based step count t used by the bias corrections

@@ -1,7 +1,7 @@
 package dev.tessera.engine.backend;
 
 /**
- * The error function in double precision (W. J. Cody's rational Chebyshev approximations, |error| < 1e-15),
+ * The error function in double precision (W. J. Cody's rational Chebyshev approximations, |error| &lt; 1e-15),
  * needed by exact GELU. Java's Math has no erf; CUDA has {@code erff}, which agrees to float precision.
  */
 public final class Erf {

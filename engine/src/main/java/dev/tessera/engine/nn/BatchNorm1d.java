@@ -7,7 +7,7 @@ import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
 
 /**
- * Batch norm over the batch axis of [N, C] features (torch.nn.BatchNorm1d, Ioffe & Szegedy 2015). MAE's
+ * Batch norm over the batch axis of [N, C] features (torch.nn.BatchNorm1d, Ioffe and Szegedy 2015). MAE's
  * linear probe puts {@code BatchNorm1d(D, affine=False, eps=1e-6)} before its head and trains in train()
  * mode, so the batch statistics are what matters (SPEC §2.7, mae#54).
  *

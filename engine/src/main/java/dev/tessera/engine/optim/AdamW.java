@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.function.ToDoubleFunction;
 
 /**
- * AdamW (Loshchilov & Hutter 2019) over a {@link ParameterStore}, numerically torch.optim.AdamW:
+ * AdamW (Loshchilov and Hutter 2019) over a {@link ParameterStore}, numerically torch.optim.AdamW:
  * p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + eps).
  *
  * <p>Per-parameter learning-rate scale and weight-decay switch as MAE's param groups set them (SPEC §2.6,

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
- * The engine's one random number generator: xoshiro256** (Blackman & Vigna, "Scrambled linear pseudorandom
+ * The engine's one random number generator: xoshiro256** (Blackman and Vigna, "Scrambled linear pseudorandom
  * number generators", ACM TOMS 2021), seeded by expanding a 64-bit seed with {@link SplitMix64}.
  *
  * <p>Everything is written out here rather than taken from the JDK so that a seed means the same numbers on
@@ -178,7 +178,7 @@ public final class Rng implements RandomGenerator {
     }
 
     /**
-     * A [fanOut, fanIn] weight (torch.nn.init.xavier_uniform_, Glorot & Bengio 2010): U(±√(6/(fanIn+fanOut))).
+     * A [fanOut, fanIn] weight (torch.nn.init.xavier_uniform_, Glorot and Bengio 2010): U(±√(6/(fanIn+fanOut))).
      * MAE and CAE initialise every Linear this way (SPEC §1.4).
      */
     public float[] xavierUniform(int fanOut, int fanIn) {

@@ -3,7 +3,7 @@ package dev.tessera.engine.backend.cpu;
 import dev.tessera.engine.backend.AdamWStep;
 
 /**
- * Fused AdamW over a flat parameter range (Loshchilov & Hutter 2019, Alg. 2; the form of torch.optim.AdamW):
+ * Fused AdamW over a flat parameter range (Loshchilov and Hutter 2019, Alg. 2; the form of torch.optim.AdamW):
  * p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
  * p ← p − lr·(m/(1−β1^t)) / (√(v/(1−β2^t)) + eps).
  * The CPU reference for {@code AdamWCuda}; the order of operations matches PyTorch so goldens agree.
