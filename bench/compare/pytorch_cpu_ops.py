@@ -4,7 +4,7 @@
 Same shapes, same nominal work counts as the JMH benchmarks, so a Tessera/PyTorch ratio of the printed rates is
 a time ratio. Every line prints the median of >= 10 timed repetitions (after warm-up) as ms/call and the rate.
 
-Run it against OpenBLAS-OpenMP with 2 threads (see /work/shared/BASELINES.md; Debian's torch otherwise links the
+Run it against OpenBLAS-OpenMP with 2 threads (see docs/baselines.md; Debian's torch otherwise links the
 reference BLAS):
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/compare/pytorch_cpu_ops.py

@@ -2,7 +2,7 @@
 
   python3 bench/compare/pytorch_mae.py --model mae-vit-base-patch16 --batch 128 --precision tf32 [--compile]
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp python3 bench/compare/pytorch_mae.py \\
-      --model mae-tiny --batch 64 --device cpu --threads 2          # the CPU twin (see BASELINES.md on the BLAS)
+      --model mae-tiny --batch 64 --device cpu --threads 2          # the CPU twin (see docs/baselines.md on the BLAS)
 
 Presets are Tessera's (MaeConfig): encoder, decoder 512×8 with 16 heads (mae-tiny: 128×2, 4 heads), 75% random
 masking, norm-pix loss; AdamW betas (0.9, 0.95). Random images, fresh masking noise every step.

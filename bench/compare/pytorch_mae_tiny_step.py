@@ -1,10 +1,10 @@
-"""PyTorch reference timing for one MAE-tiny training step on the CPU (BASELINES.md "MAE tiny").
+"""PyTorch reference timing for one MAE-tiny training step on the CPU (docs/baselines.md "MAE tiny").
 
 The same step Tessera's StepProfile / MaeStepBench times: 28×28×1 images, patch 4 (49 patches), encoder 192
 wide, 12 deep, 3 heads, MLP 768; decoder 128 wide, 2 deep, 4 heads, MLP 512; 75% random masking (12 visible
 + cls = 13 encoder tokens, 50 decoder tokens); norm-pix MSE on the removed patches; forward + backward +
 AdamW, fp32, batch 256, 2 threads. The model is written out (the layers of timm's Block / the official
-models_mae.py) so no timm is needed. Run it with OpenBLAS-OpenMP, as BASELINES.md says:
+models_mae.py) so no timm is needed. Run it with OpenBLAS-OpenMP, as docs/baselines.md says:
 
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 bench/compare/pytorch_mae_tiny_step.py [steps]
 

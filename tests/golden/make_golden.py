@@ -12,7 +12,7 @@ The models re-implement the official code; nothing is imported from it and no co
   - CAE: Atten4Vis/CAE models/modeling_cae.py + models/modeling_cae_helper.py (a7fd162),
     loss as in furnace/engine_for_pretraining.py.
 Parameter names are exactly the official state_dict keys (see README for the tables).
-SPEC references (§x.y) are to shared/SPEC.md.
+References to docs/… are to this repository's docs/ folder.
 
 Regenerate (from the repository root):
     /usr/bin/python3 tests/golden/make_golden.py
@@ -98,7 +98,7 @@ def read_safetensors(path):
 
 
 # =====================================================================================================
-# Fixed 2-D sin-cos position tables (SPEC §1.2). Both: [1, 1+L, D], cls row (row 0) all zeros.
+# Fixed 2-D sin-cos position tables (docs/vit.md#position-embedding). Both: [1, 1+L, D], cls row (row 0) all zeros.
 # =====================================================================================================
 
 def mae_sincos_table(dim, grid):
@@ -140,7 +140,7 @@ def fixed_table(t):
 
 def patchify(imgs, p):
     """[N, C, H, W] -> [N, L, p*p*C]; patch n = r*G + c, inside a patch index (i*p + j)*C + ch
-    (channel-last, SPEC §2.1; the official code hard-codes C = 3, this is the same layout for any C)."""
+    (channel-last, docs/mae.md#patchify; the official code hard-codes C = 3, this is the same layout for any C)."""
     n, c, h, w = imgs.shape
     g = h // p
     x = imgs.reshape(n, c, g, p, g, p)
@@ -283,7 +283,7 @@ class CrossAttention(nn.Module):
 
 
 class RegressorBlock(nn.Module):
-    """SPEC §3.4, exactly as modeling_cae_helper.RegressorBlock:
+    """docs/cae.md#regressor, exactly as modeling_cae_helper.RegressorBlock:
         x = x_q + gamma_1_cross ⊙ CA(norm1_q(x_q + pos_q), norm1_k(x_kv + pos_kv), norm1_v(x_kv))
         x = norm2_cross(x)                       <- post-norm of the residual stream
         x = x + gamma_2_cross ⊙ mlp_cross(x)"""
@@ -342,7 +342,7 @@ class VisionTransformer(nn.Module):
 
 
 class MaskedAutoencoderViT(nn.Module):
-    """facebookresearch/mae models_mae.py, with the masking noise passed in (SPEC §2.2)."""
+    """facebookresearch/mae models_mae.py, with the masking noise passed in (docs/mae.md#masking)."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -409,7 +409,7 @@ class MaskedAutoencoderViT(nn.Module):
 
 
 class CaeEncoder(nn.Module):
-    """modeling_cae_helper.VisionTransformerEncoder (SPEC §3.3): visible patches only, raster order."""
+    """modeling_cae_helper.VisionTransformerEncoder (docs/cae.md#encoder): visible patches only, raster order."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -541,7 +541,7 @@ def init_weights(model):
 
 
 def param_groups(model):
-    """timm 0.3.2 / CAE optim_factory rule (SPEC §2.6): no decay for ndim == 1 or names ending '.bias'."""
+    """timm 0.3.2 / CAE optim_factory rule (docs/mae.md#pretraining-recipe): no decay for ndim == 1 or names ending '.bias'."""
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if p.requires_grad:
@@ -656,7 +656,7 @@ def verify_file(path, expected=None):
     assert sorted(cfg["optimizer"]["no_weight_decay"] + cfg["optimizer"]["weight_decay_params"]) == sorted(params)
     assert t["steps.losses"].shape == (NUM_STEPS,) and t["steps.losses"][0] == t["out.loss"][0]
     assert all(math.isfinite(x) for x in t["steps.losses"].tolist())
-    if cfg["model"] == "mae":               # masking invariants (SPEC §5)
+    if cfg["model"] == "mae":               # masking invariants (docs/mae.md#checks)
         n_batch, length = t["input.noise"].shape
         ids_shuffle = torch.argsort(t["input.noise"], dim=1)
         for row in t["input.noise"]:                      # no ties, so any correct argsort agrees
@@ -774,7 +774,7 @@ CASES = {  # name -> builder(dtype)
 
 
 # =====================================================================================================
-# Self-checks of the position tables against SPEC §1.2 values
+# Self-checks of the position tables against docs/vit.md#position-embedding values
 # =====================================================================================================
 
 def check_tables():

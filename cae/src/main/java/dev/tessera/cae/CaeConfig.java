@@ -8,13 +8,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Context Autoencoder as data (Chen et al. 2022; official {@code ContextAutoencoderViT} arguments, SPEC §3).
+ * A Context Autoencoder as data (Chen et al. 2022; official {@code ContextAutoencoderViT} arguments, docs/cae.md).
  *
  * <p>Field notes (official argument names in brackets):
  * <ul>
  *   <li>{@code encoder}: the BEiT-style ViT ({@code qvBias}, {@code layerScaleInit} [layer_scale_init_value],
  *       {@code dropPath} [drop_path]). It is normalised to a pretraining encoder (no head, final norm, fixed
- *       position table) in CAE's sin-cos order (SPEC §1.2), so official checkpoints load bit-compatibly.</li>
+ *       position table) in CAE's sin-cos order (docs/vit.md#position-embedding), so official checkpoints load bit-compatibly.</li>
  *   <li>{@code regressorDepth} [regressor_depth], {@code decoderDepth} [decoder_depth]; both necks run at
  *       width {@code decoderDim} [decoder_embed_dim] with {@code decoderHeads} [decoder_num_heads] and the
  *       encoder's MLP ratio, LayerScale {@code decoderLayerScaleInit} [decoder_layer_scale_init_value] and the
@@ -27,7 +27,7 @@ import java.util.Map;
  *   <li>{@code masking}: BLOCK [--mask_generator block] or RANDOM.</li>
  *   <li>{@code fixInitWeight} [--fix_init_weight]: false (the Base scripts) re-initialises every Linear to
  *       xavier_uniform after the BEiT init; true keeps BEiT's truncated normal with the per-block rescale
- *       (SPEC §1.4).</li>
+ *       (docs/cae.md#initialisation).</li>
  * </ul>
  *
  * <p>Small configurations for tests and goldens: {@code CaeConfig.of(ViTConfig.of(28, 4, 1, 32, 2, 2)
@@ -187,16 +187,16 @@ public record CaeConfig(
         // scripts/cae_base_{300,800,1600}e.sh: cae_base_patch16_224_8k_vocab, LayerScale 0.1 (encoder and neck),
         // drop-path 0.1, block masking of 98 patches, regressor 4 + decoder 4 at 768 wide with 12 heads,
         // align_loss_weight 2, DALL-E tokens (8192), xavier re-init (no --fix_init_weight).
-        // Trainable parameters 148,681,472 (SPEC §5).
+        // Trainable parameters 148,681,472 (docs/cae.md#parameter-counts).
         add(new CaeConfig("cae-vit-base-patch16", beitEncoder("vit-base-patch16", "cae-vit-base-patch16-encoder", 0.1, 0.1),
                 4, 4, 768, 12, 0.1, 98, 2.0, CaeTarget.TOKENS, 8192, CaeMaskGenerator.Kind.BLOCK, false));
         // scripts/cae_large_1600e.sh AS INTENDED. The script lacks a line-continuation backslash after
         // "--align_loss_weight 2", so as written its last three flags never reach the trainer and the run gets
-        // the defaults (neck 768 wide, 12 heads, xavier re-init) — SPEC §3.8. We follow the flags the authors
+        // the defaults (neck 768 wide, 12 heads, xavier re-init) — docs/cae.md#pretraining-recipe. We follow the flags the authors
         // wrote: neck width 1024 with 16 heads and --fix_init_weight (BEiT init kept); LayerScale 1e-5.
         add(new CaeConfig("cae-vit-large-patch16", beitEncoder("vit-large-patch16", "cae-vit-large-patch16-encoder", 1e-5, 0.1),
                 4, 4, 1024, 16, 1e-5, 98, 2.0, CaeTarget.TOKENS, 8192, CaeMaskGenerator.Kind.BLOCK, true));
-        // The CPU preset for Fashion-MNIST, BASELINES.md "CAE tiny": the encoder of `mae-tiny` / `vit-tiny-28`
+        // The CPU preset for Fashion-MNIST, docs/baselines.md "CAE tiny": the encoder of `mae-tiny` / `vit-tiny-28`
         // (28×28×1, patch 4 → 7×7 = 49 patches, width 192, 12 blocks, 3 heads) in BEiT style; regressor 4 +
         // decoder 2 at width 192 with 3 heads; M = 24 of 49 (the official 50%, round(24.5) = 24 half-to-even;
         // 25 visible, so the encoder sequence is 26); normalised-pixel target (no tokenizer needed); the official

@@ -13,7 +13,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * CAE's decoder (official {@code Decoder} with decoder_depth &gt; 0, SPEC §3.5): BEiT-style pre-norm
+ * CAE's decoder (official {@code Decoder} with decoder_depth &gt; 0, docs/cae.md#decoder): BEiT-style pre-norm
  * self-attention blocks over the M predicted latents only — no visible tokens, no cls — then LN and the head.
  * <pre>
  *   x = Ẑm + pos_m → decoder_blocks → norm → head       [N, M, Dd] → [N, M, K or p²·C]

@@ -15,7 +15,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * CAE's encoder (official {@code VisionTransformerEncoder}, SPEC §3.3): a BEiT-style ViT that runs on a chosen
+ * CAE's encoder (official {@code VisionTransformerEncoder}, docs/cae.md#encoder): a BEiT-style ViT that runs on a chosen
  * subset of the patches — the visible ones for the student, the masked ones for the alignment teacher. It
  * never sees a mask token.
  * <pre>

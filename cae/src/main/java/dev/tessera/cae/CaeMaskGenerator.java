@@ -5,7 +5,7 @@ import java.util.random.RandomGenerator;
 
 /**
  * Which patches CAE hides: a boolean mask over the G×G patch grid (raster order, {@code true} = masked) with
- * EXACTLY M masked cells, drawn from a seeded {@link RandomGenerator} (SPEC §3.2).
+ * EXACTLY M masked cells, drawn from a seeded {@link RandomGenerator} (docs/cae.md#masking).
  *
  * <ul>
  *   <li>{@link Kind#BLOCK}: BEiT's block-wise algorithm in CAE's exact-count form (loop until exactly M, no

@@ -1,7 +1,7 @@
 package dev.tessera.cae;
 
 /**
- * What CAE's decoder predicts for each masked patch (SPEC §3.5, §3.7).
+ * What CAE's decoder predicts for each masked patch (docs/cae.md#decoder, docs/cae.md#targets).
  * <ul>
  *   <li>{@link #TOKENS}: a discrete token id per patch, learned with cross-entropy over a vocabulary of K ids
  *       — the paper's target. The official tokenizer is OpenAI's DALL-E dVAE (8192 ids), whose weights

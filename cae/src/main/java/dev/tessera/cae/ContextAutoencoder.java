@@ -24,7 +24,7 @@ import java.util.Map;
 
 /**
  * Context Autoencoder (Chen et al., "Context Autoencoder for Self-Supervised Representation Learning", IJCV
- * 2023; arXiv 2202.03026), reading like the paper's pipeline: one method per stage (SPEC §3.1).
+ * 2023; arXiv 2202.03026), reading like the paper's pipeline: one method per stage (docs/cae.md#one-training-step).
  * <pre>
  *   encode            imgs, visible idx           → latent [N, 1+Nv, D]     (visible patches only, cls first)
  *   regress           Zv, masked idx, visible idx → Ẑm [N, M, Dd]           (mask queries cross-attend to Zv)
@@ -45,7 +45,7 @@ import java.util.Map;
  * copy of the encoder under {@code alignment_encoder.*}; here the teacher IS the encoder (Atten4Vis shares the
  * storage; lxtGH copies it every step with momentum 0 — no EMA, lxtGH/CAE#10), so there is no copy to store.
  *
- * <p>Init (SPEC §1.4, CAE default): {@code cls_token}, {@code mask_token} and the patch-embed conv weight from a
+ * <p>Init (docs/cae.md#initialisation, CAE default): {@code cls_token}, {@code mask_token} and the patch-embed conv weight from a
  * truncated normal with std 0.02 cut at ±0.02 (absolute), conv bias 0; then every Linear (the fused qkv as one
  * [3D, D] matrix) xavier_uniform with bias 0, every LN 1/0; LayerScale γ = its init value; q_bias/v_bias 0.
  * With {@code fixInitWeight} the Linears keep BEiT's init instead: truncated normal (std 0.02, ±0.02) and each
@@ -171,7 +171,7 @@ public final class ContextAutoencoder extends Module {
     // ================================================================ encoder
 
     /**
-     * The encoder on the visible patches (SPEC §3.3): patch-embed all L, keep the visible rows in raster order,
+     * The encoder on the visible patches (docs/cae.md#encoder): patch-embed all L, keep the visible rows in raster order,
      * prepend cls, add the CAE-order position rows (cls gets the zero row), blocks, final norm.
      *
      * @param images     [N, C, H, W]
@@ -190,7 +190,7 @@ public final class ContextAutoencoder extends Module {
     // ================================================================ regressor
 
     /**
-     * The latent contextual regressor (SPEC §3.4): M mask queries (all = mask_token) cross-attend to
+     * The latent contextual regressor (docs/cae.md#regressor): M mask queries (all = mask_token) cross-attend to
      * [Zv; queries] block after block; positions on queries and keys only; final LN.
      *
      * @param zv         visible latents [N, Nv, Dd] (encoder output without cls, at the regressor width)
@@ -209,7 +209,7 @@ public final class ContextAutoencoder extends Module {
     // ================================================================ decoder
 
     /**
-     * The decoder (SPEC §3.5): Ẑm + pos_m → self-attention blocks over the masked tokens only → norm → head.
+     * The decoder (docs/cae.md#decoder): Ẑm + pos_m → self-attention blocks over the masked tokens only → norm → head.
      *
      * @param zmHat     [N, M, Dd]
      * @param maskedIdx [N, M] int32
@@ -222,7 +222,7 @@ public final class ContextAutoencoder extends Module {
     // ================================================================ targets
 
     /**
-     * The alignment target Zm (SPEC §3.6): the SAME encoder weights under stop-gradient, run on the masked
+     * The alignment target Zm (docs/cae.md#alignment): the SAME encoder weights under stop-gradient, run on the masked
      * patches only (plus cls and their position rows); final-norm output with cls dropped, at the regressor
      * width. Computed with grad mode off, so it records nothing on the tape and no gradient can reach the
      * encoder through it. Like the official teacher (a submodule in train mode) it uses drop-path in training.
@@ -238,7 +238,7 @@ public final class ContextAutoencoder extends Module {
     }
 
     /**
-     * The pixel target: MAE's normalised pixels (SPEC §2.5) of the masked patches, in raster order. Each
+     * The pixel target: MAE's normalised pixels (docs/mae.md#loss) of the masked patches, in raster order. Each
      * patch vector of patchify(imgs) (channel-last) becomes (x − μ)/√(σ² + 1e-6) with the UNBIASED variance.
      *
      * @return [N, M, p²·C], a constant
@@ -267,7 +267,7 @@ public final class ContextAutoencoder extends Module {
     // ================================================================ forward
 
     /**
-     * One pretraining step's forward (SPEC §3.1).
+     * One pretraining step's forward (docs/cae.md#one-training-step).
      *
      * @param images [N, C, H, W]
      * @param masks  which patches are masked, as index tensors (see {@link MaskIndices})
@@ -309,7 +309,7 @@ public final class ContextAutoencoder extends Module {
 
     // ================================================================ init
 
-    /** SPEC §1.4, CAE default or (fixInitWeight) BEiT's; see the class comment. */
+    /** docs/cae.md#initialisation, CAE default or (fixInitWeight) BEiT's; see the class comment. */
     private void initWeights(Rng rng) {
         int d = config.encoder().dim();
         Parameter convW = encoder.patchEmbed().namedParameters().get("proj.weight");

@@ -9,7 +9,7 @@ import dev.tessera.engine.tensor.Tensor;
 
 /**
  * The regressor's multi-head cross-attention (official {@code CrossAttention} in modeling_cae_helper.py,
- * SPEC §3.4): queries from one sequence, keys and values from another.
+ * docs/cae.md#regressor): queries from one sequence, keys and values from another.
  * <pre>
  *   q = xq·W_qᵀ + q_bias      k = xk·W_kᵀ (no bias)      v = xv·W_vᵀ + v_bias       three separate D×D matrices
  *   o = softmax(q·kᵀ·(D/h)^−½)·v   per head (one fused op; Lq = M queries, Lk = Nv + M keys)

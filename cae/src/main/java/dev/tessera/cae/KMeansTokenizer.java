@@ -16,7 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Tessera's stand-in for CAE's DALL-E tokenizer (SPEC §3.7): a k-means codebook over normalised patches, so the
+ * Tessera's stand-in for CAE's DALL-E tokenizer (docs/cae.md#targets): a k-means codebook over normalised patches, so the
  * {@link CaeTarget#TOKENS} target can be trained without OpenAI's dVAE weights (which cannot ship).
  *
  * <p>Each patch vector (p²·C values, channel-last as {@link Patchify}) is first normalised exactly like MAE's
@@ -39,7 +39,7 @@ import java.util.Map;
 public final class KMeansTokenizer {
     /** The file format tag in the safetensors metadata. */
     public static final String FORMAT = "tessera-kmeans-tokenizer-1";
-    /** The norm-pix epsilon (MAE, SPEC §2.5). */
+    /** The norm-pix epsilon (MAE, docs/mae.md#loss). */
     public static final float EPS = 1e-6f;
     /** Rows per matmul when assigning, to bound the [rows, K] score matrix. */
     private static final int CHUNK = 4096;

@@ -12,7 +12,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * CAE's latent contextual regressor (official {@code LatentRegresser}, SPEC §3.4): predicts the latents of the
+ * CAE's latent contextual regressor (official {@code LatentRegresser}, docs/cae.md#regressor): predicts the latents of the
  * masked patches from the visible latents, without ever updating the visible ones. Each block's keys and
  * values are [Zv; current queries]; after the last block a final LN gives Ẑm.
  *

@@ -12,7 +12,7 @@ import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.vit.ViTConfig;
 
 /**
- * One block of CAE's latent contextual regressor (official {@code RegressorBlock}, SPEC §3.4). Cross-attention
+ * One block of CAE's latent contextual regressor (official {@code RegressorBlock}, docs/cae.md#regressor). Cross-attention
  * only: the mask queries attend to [visible latents; current queries]; positions are added to queries and
  * keys but not to values.
  * <pre>

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class CaeMaskGeneratorTest {
 
     /**
-     * SPEC §5: exactly M for 10⁵ draws at several M, and every masked cell lies in a drawn rectangle whose
+     * docs/cae.md#checks: exactly M for 10⁵ draws at several M, and every masked cell lies in a drawn rectangle whose
      * sides are both at most G − 1. The rectangles are read off the random calls: each placement attempt
      * asks randint(0, G − h) and randint(0, G − w), i.e. an int below G − h + 1, then G − w + 1.
      */

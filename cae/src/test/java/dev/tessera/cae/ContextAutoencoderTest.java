@@ -51,7 +51,7 @@ class ContextAutoencoderTest {
     // ------------------------------------------------------------------ counts and names
 
     /**
-     * SPEC §5, over the real CAE-B module tree (on the shape-only MetaBackend: every constructor and initialiser
+     * docs/cae.md#parameter-counts, over the real CAE-B module tree (on the shape-only MetaBackend: every constructor and initialiser
      * runs, the 600 MB of weights are not kept).
      */
     @Test
@@ -185,7 +185,7 @@ class ContextAutoencoderTest {
 
     // ------------------------------------------------------------------ init
 
-    /** SPEC §1.4, CAE default: truncated normal ±0.02 for tokens and the conv, xavier Linears, LN 1/0, γ, q/v bias 0. */
+    /** docs/cae.md#initialisation, CAE default: truncated normal ±0.02 for tokens and the conv, xavier Linears, LN 1/0, γ, q/v bias 0. */
     @Test
     void initialisationFollowsTheOfficialDefault() {
         ContextAutoencoder cae = new ContextAutoencoder(small().withNeck(1, 1, 32, 2), be, new Rng(5));
@@ -277,7 +277,7 @@ class ContextAutoencoderTest {
         assertThrows(IllegalArgumentException.class, () -> MaskIndices.of(be, new boolean[][] {{false, false}}));
     }
 
-    /** Stage shapes (SPEC §3.1) and the teacher = the encoder on the masked patches, cls dropped. */
+    /** Stage shapes (docs/cae.md#one-training-step) and the teacher = the encoder on the masked patches, cls dropped. */
     @Test
     void stagesHaveThePipelineShapesAndTheTeacherIsTheEncoder() {
         CaeConfig c = small();
@@ -349,7 +349,7 @@ class ContextAutoencoderTest {
     // ------------------------------------------------------------------ losses and stop-gradient
 
     /**
-     * Stop-gradient (SPEC §3.6): the encoder's gradients from the full loss equal those from a loss in which the
+     * Stop-gradient (docs/cae.md#alignment): the encoder's gradients from the full loss equal those from a loss in which the
      * alignment target is a constant made from its values. If any gradient flowed through the teacher pass, the
      * encoder would receive extra terms in the first case.
      */

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tessera attnprobe}: CAE's attentive probe (SPEC §3.9) — a learned query token cross-attends to the
+ * {@code tessera attnprobe}: CAE's attentive probe (docs/cae.md#evaluation) — a learned query token cross-attends to the
  * frozen encoder's tokens, then BatchNorm without affine and a linear head, trained with SGD (momentum 0.9).
  * The tokens are computed once: (1+L)·D floats per image (10k Fashion-MNIST images with mae-tiny: 384 MB).
  */

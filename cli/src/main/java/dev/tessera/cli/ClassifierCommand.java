@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /**
  * What {@code tessera finetune} and {@code tessera train-supervised} share: train a whole ViT classifier
- * (average pooling + fc_norm + head, drop-path, layer decay, label smoothing, AdamW β (0.9, 0.999); SPEC §2.8)
+ * (average pooling + fc_norm + head, drop-path, layer decay, label smoothing, AdamW β (0.9, 0.999); docs/mae.md#fine-tuning)
  * on the training split and report top-1 on the test split. They differ only in where the encoder's weights
  * come from (a checkpoint, or none) and in the recipe ({@link FinetuneRecipe#finetune}, {@link FinetuneRecipe#supervised}).
  */

@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The one place where a {@link Backend} is chosen (STYLE.md anti-pattern 2 and 3): {@code cpu}, {@code cuda}
+ * The one place where a {@link Backend} is chosen (nothing is discovered on the class path, and nothing falls back silently): {@code cpu}, {@code cuda}
  * (device 0) or {@code auto} (CUDA when {@link CudaProbe} says it can start, else the CPU). The choice is
  * reported once, with the reason when {@code auto} fell back to the CPU. Asking for {@code cuda} where it
  * cannot start is an error naming the missing piece, never a silent fallback.

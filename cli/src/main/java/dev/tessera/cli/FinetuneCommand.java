@@ -4,7 +4,7 @@ import dev.tessera.eval.FinetuneRecipe;
 import picocli.CommandLine.Command;
 
 /**
- * {@code tessera finetune}: end-to-end fine-tuning of a pretrained encoder (SPEC §2.8): average pooling +
+ * {@code tessera finetune}: end-to-end fine-tuning of a pretrained encoder (docs/mae.md#fine-tuning): average pooling +
  * fc_norm + head, layer-wise lr decay, drop-path, label smoothing, AdamW β (0.9, 0.999). Defaults are
  * {@link FinetuneRecipe#finetune()}.
  */

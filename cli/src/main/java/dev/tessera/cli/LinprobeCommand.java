@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tessera linprobe}: MAE's linear probe (SPEC §2.7) on a frozen encoder — features computed once, then
+ * {@code tessera linprobe}: MAE's linear probe (docs/mae.md#linear-probe) on a frozen encoder — features computed once, then
  * BatchNorm without affine (eps 1e-6) and a linear layer trained with LARS; see {@link LinearProbe} for the
  * recipe and why it is scaled the way it is. {@code --pixels} probes the flattened normalised pixels instead.
  */

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code tessera model NAME}: a preset's configuration and its parameter table per part (vit's
  * {@link ModelSummary}), then the totals of its main sections — for MAE-B the encoder's 85,647,360 and the
- * decoder's 26,008,320 trainable parameters of SPEC §5. {@code tessera model --list} lists every MAE, CAE and
+ * decoder's 26,008,320 trainable parameters of docs/mae.md#parameter-counts. {@code tessera model --list} lists every MAE, CAE and
  * ViT preset. The model is built on the CPU to count its tensors (MAE-H needs about 2.7 GB of heap).
  */
 @Command(name = "model", mixinStandardHelpOptions = true,

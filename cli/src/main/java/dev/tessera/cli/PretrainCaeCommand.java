@@ -11,10 +11,10 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tessera pretrain cae}: Context Autoencoder pretraining (Chen et al. 2022; SPEC §3). */
+/** {@code tessera pretrain cae}: Context Autoencoder pretraining (Chen et al. 2022; docs/cae.md). */
 @Command(name = "cae", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Pre-train a Context Autoencoder: encode the visible patches, regress the masked patches' latents, decode",
-                "their targets, and align the predicted latents with the encoder's own (SPEC §3).",
+                "their targets, and align the predicted latents with the encoder's own (docs/cae.md).",
                 "Recipe: AdamW (0.9, 0.999), wd 0.05, clip 3.0, lr 1.5e-3 at batch 2048 (scaled with the batch), min lr 1e-5.",
                 "Targets: normalised pixels (default, no tokenizer) or k-means tokens (tessera tokenizer fit, then --target tokens"
                         + " --tokenizer FILE)."})

@@ -8,9 +8,9 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code tessera pretrain mae}: Masked Autoencoder pretraining (He et al. 2022; SPEC §2). */
+/** {@code tessera pretrain mae}: Masked Autoencoder pretraining (He et al. 2022; docs/mae.md). */
 @Command(name = "mae", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Pre-train a Masked Autoencoder: hide most patches, reconstruct their pixels (SPEC §2).",
+        description = {"Pre-train a Masked Autoencoder: hide most patches, reconstruct their pixels (docs/mae.md).",
                 "Recipe: AdamW (0.9, 0.95), wd 0.05, lr = blr × batch × accum / 256, warmup + half cosine per iteration.",
                 "Example: tessera pretrain mae --model mae-tiny --epochs 1 --out runs/mae1"})
 final class PretrainMaeCommand extends Pretraining {

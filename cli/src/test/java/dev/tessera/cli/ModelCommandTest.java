@@ -12,8 +12,8 @@ class ModelCommandTest {
         Cli.Result r = Cli.tessera("model", "mae-vit-base-patch16");
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().startsWith("mae-vit-base-patch16\n"), r.out());
-        assertTrue(r.out().contains("85,647,360"), r.out());      // SPEC §5: MAE-B encoder, trainable
-        assertTrue(r.out().contains("26,008,320"), r.out());      // SPEC §5: MAE decoder on B
+        assertTrue(r.out().contains("85,647,360"), r.out());      // docs/mae.md#parameter-counts: MAE-B encoder, trainable
+        assertTrue(r.out().contains("26,008,320"), r.out());      // docs/mae.md#parameter-counts: MAE decoder on B
         assertTrue(r.out().contains("111,655,680"), r.out());     // total
         assertTrue(r.out().contains("151,296 fixed"), r.out());   // the encoder's position table
     }

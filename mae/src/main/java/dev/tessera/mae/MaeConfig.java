@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An MAE as data (SPEC §2): the ViT encoder, the lightweight decoder (width, depth, heads; its MLP ratio is
+ * An MAE as data (docs/mae.md): the ViT encoder, the lightweight decoder (width, depth, heads; its MLP ratio is
  * the encoder's, as in {@code models_mae.py}), the mask ratio, the loss target and the masking strategy.
  *
  * <p>The encoder is used as a pretraining encoder whatever {@code encoder} says about heads and pooling: no
@@ -48,7 +48,7 @@ public record MaeConfig(
         return encoder.numPatches();
     }
 
-    /** len_keep = int(L·(1 − ratio)), truncating in double as Python's int() does (SPEC §2.2: 49 of 196). */
+    /** len_keep = int(L·(1 − ratio)), truncating in double as Python's int() does (docs/mae.md#masking: 49 of 196). */
     public static int lenKeep(int numPatches, double maskRatio) {
         return (int) (numPatches * (1 - maskRatio));
     }
@@ -103,7 +103,7 @@ public record MaeConfig(
         // The CPU default for Fashion-MNIST (28×28×1, patch 4 → 49 patches, 12 visible at 75%). Encoder = DeiT-Ti
         // width (192, 12 blocks, 3 heads) so it loads into `vit-tiny-28` for fine-tuning and probes; decoder
         // 128 wide, 2 deep, 4 heads (the paper's Table 1a/b show depth and width matter little for fine-tuning).
-        // Sized for a 2-core CPU: it is the "MAE tiny" row of BASELINES.md, which PyTorch trains at about
+        // Sized for a 2-core CPU: it is the "MAE tiny" row of docs/baselines.md, which PyTorch trains at about
         // 130 img/s at batch 256, so one epoch of the 60k training images takes about 8–10 minutes.
         add("mae-tiny", "vit-tiny-28", 128, 2, 4);
     }

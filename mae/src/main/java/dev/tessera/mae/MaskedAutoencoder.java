@@ -23,7 +23,7 @@ import java.util.List;
 
 /**
  * Masked Autoencoder (He et al., "Masked Autoencoders Are Scalable Vision Learners", CVPR 2022), reading like
- * the official {@code models_mae.py}: one method per stage of the paper's pipeline (SPEC §2).
+ * the official {@code models_mae.py}: one method per stage of the paper's pipeline (docs/mae.md).
  * <pre>
  *   patchify        imgs [N, C, H, W]          → target patches [N, L, p²·C]
  *   forwardEncoder  imgs                       → latent [N, 1+len_keep, D], mask [N, L], ids_restore [N, L]
@@ -40,7 +40,7 @@ import java.util.List;
  * {@code decoder_norm.*}, {@code decoder_pred.*}; the fixed sin-cos tables {@code pos_embed} and
  * {@code decoder_pos_embed} are buffers (saved and loaded, never trained).
  *
- * <p>Init ({@code initialize_weights}, SPEC §1.4): position tables = MAE-order sin-cos; every Linear (the
+ * <p>Init ({@code initialize_weights}, docs/vit.md#initialisation): position tables = MAE-order sin-cos; every Linear (the
  * fused qkv as ONE matrix) xavier_uniform with zero bias; patch-embed weight xavier on its [D, C·p²] view and
  * bias U(±1/√(C·p²)); {@code cls_token} and {@code mask_token} N(0, 0.02) (the official code notes timm's
  * ±2-cut truncated normal is effectively that); LayerNorms 1/0.
@@ -106,7 +106,7 @@ public final class MaskedAutoencoder extends Module {
 
     // ================================================================ patches
 
-    /** imgs [N, C, H, W] → x [N, L, p²·C], channel-last inside a patch (SPEC §2.1). */
+    /** imgs [N, C, H, W] → x [N, L, p²·C], channel-last inside a patch (docs/mae.md#patchify). */
     public Tensor patchify(Tensor imgs) {
         return Patchify.patchify(imgs, config.encoder().patchSize());
     }
@@ -127,7 +127,7 @@ public final class MaskedAutoencoder extends Module {
             Tensor idsShuffle) {}
 
     /**
-     * Per-sample random masking by per-sample shuffling (SPEC §2.2). For each sample:
+     * Per-sample random masking by per-sample shuffling (docs/mae.md#masking). For each sample:
      * <pre>
      *   ids_shuffle = argsort(noise)        ascending: SMALL noise is kept, large is removed
      *   ids_restore = argsort(ids_shuffle)  the inverse permutation
@@ -195,7 +195,7 @@ public final class MaskedAutoencoder extends Module {
             Tensor idsKeep) {}   // [N, len_keep] int
 
     /**
-     * The encoder runs on the visible patches only (SPEC §2.3): embed all L patches and add pos[1:]; mask down
+     * The encoder runs on the visible patches only (docs/mae.md#encoder): embed all L patches and add pos[1:]; mask down
      * to len_keep; prepend cls + pos[0] (pos[0] is zero); blocks; norm. It never sees a mask token.
      */
     public Encoded forwardEncoder(Tensor imgs, double maskRatio, Tensor noise) {
@@ -221,7 +221,7 @@ public final class MaskedAutoencoder extends Module {
     // ================================================================ decoder
 
     /**
-     * Decoder (SPEC §2.4): embed every encoder token (cls included) to Dd, restore the full sequence with
+     * Decoder (docs/mae.md#decoder): embed every encoder token (cls included) to Dd, restore the full sequence with
      * mask tokens, add the decoder's position table, blocks, norm, predict p²·C values per patch, drop cls.
      *
      * @param latent     [N, 1+len_keep, D]
@@ -269,7 +269,7 @@ public final class MaskedAutoencoder extends Module {
 
     /**
      * loss = Σ_{n,i} l[n,i]·mask[n,i] / Σ mask, with l[n,i] = mean over the p²·C values of (pred − target)²:
-     * the per-patch MSE averaged over REMOVED patches of the whole batch (SPEC §2.5).
+     * the per-patch MSE averaged over REMOVED patches of the whole batch (docs/mae.md#loss).
      *
      * @param pred [N, L, p²·C]
      * @param mask [N, L], 0 keep, 1 remove
@@ -310,7 +310,7 @@ public final class MaskedAutoencoder extends Module {
      * <p>With norm_pix_loss the decoder predicts normalised patches; to draw them, each predicted patch is
      * de-normalised with the mean and (unbiased) variance of the ORIGINAL patch at that position. Note that
      * this leaks per-patch statistics of the removed patches into the picture (pengzhiliang/MAE-pytorch#40,
-     * SPEC §4): the pictures look better than what the model alone knows. Train without norm-pix for honest
+     * docs/mae.md#pitfalls): the pictures look better than what the model alone knows. Train without norm-pix for honest
      * reconstructions.
      *
      * @param imgs [N, C, H, W]

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The MAE pipeline on the golden-sized configs (SPEC §2.3–2.5, §5 "Numerical checks"). */
+/** The MAE pipeline on the golden-sized configs (docs/mae.md#encoder, docs/mae.md#decoder, docs/mae.md#loss, docs/mae.md#checks). */
 class MaeForwardTest {
     private final Backend be = Backends.cpu();
     private static final MaeConfig PIX = MaeConfig.of(ViTConfig.of(28, 4, 1, 32, 2, 2), 16, 1, 2);

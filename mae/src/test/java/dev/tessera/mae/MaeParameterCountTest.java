@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * SPEC §5 parameter counts, over real module trees. MAE-B is built on the CPU backend (111.7 M floats);
+ * The parameter counts of docs/mae.md#parameter-counts, over real module trees. MAE-B is built on the CPU backend (111.7 M floats);
  * L and H on the shape-only MetaBackend so the suite stays fast and small.
  */
 class MaeParameterCountTest {
@@ -86,7 +86,7 @@ class MaeParameterCountTest {
     void smallViTSEncoderWithTheStandardDecoder() {
         MaskedAutoencoder mae = new MaskedAutoencoder(MaeConfig.preset("mae-vit-small-patch16"), new MetaBackend(), new Rng(1));
         long[] c = counts(mae);
-        // ViT-S/16 classifier 22,050,664 − head 385,000 − learnable pos 75,648 (SPEC §1.5)
+        // ViT-S/16 classifier 22,050,664 − head 385,000 − learnable pos 75,648 (docs/vit.md#presets)
         assertEquals(22_050_664L - 385_000 - 197 * 384, c[0]);
         // decoder: embed 384→512 differs from B's 768→512 by 384·512
         assertEquals(26_008_320L - 384 * 512, c[2]);

@@ -14,7 +14,7 @@ import dev.tessera.vit.ViTConfig;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-/** SPEC §2.2 invariants of random_masking and the Table 1f strategies expressed as noise. */
+/** docs/mae.md#masking invariants of random_masking and the Table 1f strategies expressed as noise. */
 class MaskingTest {
     private final Backend be = Backends.cpu();
     private static final MaeConfig SMALL = MaeConfig.of(ViTConfig.of(28, 4, 1, 32, 2, 2), 16, 1, 2);

@@ -4,7 +4,7 @@ import java.util.random.RandomGenerator;
 
 /**
  * RandAugment (Cubuk et al. 2020) as timm's {@code rand-m9-mstd0.5-inc1}, the policy of MAE's fine-tuning
- * (SPEC §2.8): for each image, {@code layers} operations drawn uniformly with replacement from the 15 below, each
+ * (docs/mae.md#fine-tuning): for each image, {@code layers} operations drawn uniformly with replacement from the 15 below, each
  * applied with probability {@code prob} at a magnitude drawn from N(magnitude, magnitudeStd²) clipped to [0, 10].
  * "inc1" is timm's increasing variant: for every operation a higher magnitude means a stronger change.
  *

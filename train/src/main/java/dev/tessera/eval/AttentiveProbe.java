@@ -11,7 +11,7 @@ import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.vit.ViTConfig;
 
 /**
- * CAE's attentive probe (SPEC §3.9; Atten4Vis/CAE {@code modeling_finetune.py}, {@code linear_type='attentive'}):
+ * CAE's attentive probe (docs/cae.md#evaluation; Atten4Vis/CAE {@code modeling_finetune.py}, {@code linear_type='attentive'}):
  * a single learnable query token reads the frozen encoder's tokens (cls and patches, after the final norm)
  * through one cross-attention block, and its output goes through BatchNorm without affine and a linear head.
  * <pre>

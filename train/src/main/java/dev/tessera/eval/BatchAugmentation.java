@@ -1,7 +1,7 @@
 package dev.tessera.eval;
 
 /**
- * The batch-level regularisers of MAE's fine-tuning recipe (SPEC §2.8; the official main_finetune.py builds
+ * The batch-level regularisers of MAE's fine-tuning recipe (docs/mae.md#fine-tuning; the official main_finetune.py builds
  * them with timm 0.3.2): random erasing of one box per image, then mixup or cutmix of the batch with its
  * reverse. The recipe's RandAugment is per image, in the data pipeline ({@code ImageTransform.finetune}).
  *

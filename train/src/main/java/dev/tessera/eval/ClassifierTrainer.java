@@ -20,14 +20,14 @@ import java.util.function.Consumer;
 
 /**
  * Trains a whole {@link VisionTransformer} classifier on images with a {@link FinetuneRecipe} (MAE's
- * {@code engine_finetune.train_one_epoch}, SPEC §2.8): shuffled batches, the short last batch dropped, lr set
+ * {@code engine_finetune.train_one_epoch}, docs/mae.md#fine-tuning): shuffled batches, the short last batch dropped, lr set
  * per iteration from the cosine schedule, random erasing and mixup/cutmix of each batch ({@link BatchAugmentation},
  * drawn from (seed, batch index)), one AdamW step per batch with per-layer lr scales, then top-1 on a
  * held-out set in eval mode (no drop-path). Used by {@code tessera finetune} (pretrained encoder) and
  * {@code tessera train-supervised} (random init, layer decay 1).
  */
 public final class ClassifierTrainer {
-    /** timm 0.3.2's {@code no_weight_decay()} of the ViT: on top of 1-D parameters and biases (SPEC §2.8). */
+    /** timm 0.3.2's {@code no_weight_decay()} of the ViT: on top of 1-D parameters and biases (docs/mae.md#fine-tuning). */
     static final Set<String> NO_DECAY = Set.of("pos_embed", "cls_token");
     private static final long AUGMENT_STREAM = 0x6d6978L; // "mix"
 

@@ -49,7 +49,7 @@ public final class ClsAttention {
         } finally {
             vit.train(was);
         }
-        // qkv row of token j of image i: [q | k | v], each D split head-major into h × dh (SPEC §1.3)
+        // qkv row of token j of image i: [q | k | v], each D split head-major into h × dh (docs/vit.md#block)
         float[] out = new float[n * heads * t];
         double[] s = new double[t];
         for (int i = 0; i < n; i++) {

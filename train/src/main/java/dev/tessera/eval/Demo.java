@@ -37,11 +37,11 @@ import java.util.Map;
  * "linprobe": {"pretrained", "random"}, "pixels_linprobe", "minutes"}} — accuracies are top-1 percentages on the
  * test images, minutes the whole demo's wall time. The masked MSE of the model is in its target space (norm-pix
  * for the presets) while the visible-mean baseline is in the dataset-normalised image space (the definition that
- * reproduces BASELINES.md's 0.935; see {@link MaskedPatchMse}); demo.json adds the norm-pix constant baseline,
+ * reproduces docs/baselines.md's 0.935; see {@link MaskedPatchMse}); demo.json adds the norm-pix constant baseline,
  * the like-for-like reference.
  *
  * <p>Nothing here is tuned to make pre-training look good: a few minutes of MAE is not expected to beat a random
- * encoder on kNN or linear probing of Fashion-MNIST (BASELINES.md: it does not after one epoch), and the table
+ * encoder on kNN or linear probing of Fashion-MNIST (docs/baselines.md: it does not after one epoch), and the table
  * prints whatever comes out.
  */
 public final class Demo {
@@ -271,7 +271,7 @@ public final class Demo {
         out.println();
         out.println(String.format(Locale.ROOT, "  masked-patch MSE, %.0f%% fixed masks:  pre-trained MAE %.4f (%s)",
                 100 * settings.model().maskRatio(), res.maskedMsePretrained(), settings.model().normPixLoss() ? "norm-pix space" : "pixel space"));
-        out.println(String.format(Locale.ROOT, "      baselines: visible-mean fill %.4f (normalised-pixel space, BASELINES.md's 0.935);"
+        out.println(String.format(Locale.ROOT, "      baselines: visible-mean fill %.4f (normalised-pixel space, docs/baselines.md's 0.935);"
                 + " any constant patch in norm-pix space %.4f", res.visibleMeanBaseline(), res.normPixConstantBaseline()));
         out.println();
         out.println("  reconstructions: " + r.runDir().resolve(RunDirectory.RECON_PNG));

@@ -22,12 +22,12 @@ import java.util.function.Predicate;
  *
  * <p>Names: an MAE checkpoint keeps the encoder at the top level ({@code patch_embed.*}, {@code cls_token},
  * {@code pos_embed}, {@code blocks.i.*}, {@code norm.*}) next to {@code decoder_*} and {@code mask_token}; a CAE
- * checkpoint under {@code encoder.}. Both are exactly {@link VisionTransformer}'s names (SPEC §1), so the
+ * checkpoint under {@code encoder.}. Both are exactly {@link VisionTransformer}'s names (docs/vit.md), so the
  * encoder loads into a probe encoder or a fine-tuning classifier without renaming. The encoder's shape comes
  * from the checkpoint's {@code model_spec} (a plain state dict without one needs the preset named instead).
  *
  * @param encoder     the encoder configuration (no head, cls pooling, the method's position-table order)
- * @param method      "mae" or "cae": CAE fine-tuning keeps the position table fixed (SPEC §3.9)
+ * @param method      "mae" or "cae": CAE fine-tuning keeps the position table fixed (docs/cae.md#evaluation)
  * @param weights     the encoder tensors by VisionTransformer name, or null for a random encoder
  * @param description one line for logs and result files
  */
@@ -99,8 +99,8 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
     }
 
     /**
-     * The fine-tuning classifier (SPEC §2.8): average pooling + {@code fc_norm}, a {@code classes}-way head
-     * (std 2e-5), drop-path {@code dropPath}; MAE fine-tunes the position table, CAE keeps it fixed (§3.9).
+     * The fine-tuning classifier (docs/mae.md#fine-tuning): average pooling + {@code fc_norm}, a {@code classes}-way head
+     * (std 2e-5), drop-path {@code dropPath}; MAE fine-tunes the position table, CAE keeps it fixed (docs/cae.md#evaluation).
      * The encoder's blocks, patch embedding, cls token and position table are loaded; {@code fc_norm} and the
      * head start fresh; the pretrained final {@code norm} has no place in an average-pooled model.
      */

@@ -5,7 +5,7 @@ import java.util.Arrays;
 /**
  * Fixed feature vectors with their labels: what a frozen encoder (or the raw pixels) gives for a set of
  * images, the input of the kNN classifier and of the probes. Precomputing them once is exact because the
- * encoder is frozen and has no stochastic layer in evaluation (no dropout, no drop-path; SPEC §2.7 notes that
+ * encoder is frozen and has no stochastic layer in evaluation (no dropout, no drop-path; docs/mae.md#linear-probe notes that
  * the probe's train() mode changes only the BatchNorm statistics).
  *
  * @param features   [n, dim] row-major (for token sets, dim = tokens·width)

@@ -15,7 +15,7 @@ import java.util.function.IntConsumer;
 
 /**
  * Runs a frozen encoder once over a dataset and keeps what the evaluations read, so kNN and every probe epoch
- * cost no encoder pass (SPEC §2.7: the frozen encoder has no stochastic layers, so one pass is exact).
+ * cost no encoder pass (docs/mae.md#linear-probe: the frozen encoder has no stochastic layers, so one pass is exact).
  * The encoder runs in eval mode under no-grad, one {@link StepScope} per batch (and one nested scope per block inside
  * VisionTransformer#forwardTokens, so memory stays at one block's activations), in dataset order without augmentation.
  *
@@ -23,7 +23,7 @@ import java.util.function.IntConsumer;
  *   <li>{@link #pooled}: one vector per image. CLS = the cls token after the encoder's final LayerNorm (the
  *       MAE linear-probe feature); AVG = the mean of the patch tokens, each after that same final LayerNorm
  *       (cls excluded; there is no fc_norm in a pretrained encoder). The probe's BatchNorm comes after.</li>
- *   <li>{@link #tokens}: every token [1+L, D] after the final LayerNorm (CAE's attentive probe, SPEC §3.9).</li>
+ *   <li>{@link #tokens}: every token [1+L, D] after the final LayerNorm (CAE's attentive probe, docs/cae.md#evaluation).</li>
  *   <li>{@link #pixels}: the flattened normalised image (the raw-pixel baseline).</li>
  * </ul>
  */

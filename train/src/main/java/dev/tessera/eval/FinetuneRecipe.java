@@ -1,7 +1,7 @@
 package dev.tessera.eval;
 
 /**
- * How a whole ViT classifier is trained on images: MAE's end-to-end fine-tuning (SPEC §2.8) and, with layer
+ * How a whole ViT classifier is trained on images: MAE's end-to-end fine-tuning (docs/mae.md#fine-tuning) and, with layer
  * decay 1, the from-scratch supervised baseline. AdamW β (0.9, 0.999), eps 1e-8, weight decay on every matrix
  * (not on 1-D parameters, biases, {@code pos_embed} and {@code cls_token}); lr = blr × batch / 256, linear
  * warmup then half-cosine to {@code minLr}, per iteration; cross-entropy with label smoothing; drop-path

@@ -7,11 +7,11 @@ import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 
 /**
- * MAE's linear probe head (SPEC §2.7, {@code main_linprobe.py}): {@code BatchNorm1d(D, affine=False, eps=1e-6)}
+ * MAE's linear probe head (docs/mae.md#linear-probe, {@code main_linprobe.py}): {@code BatchNorm1d(D, affine=False, eps=1e-6)}
  * then {@code Linear(D → classes)}, named {@code head.0} and {@code head.1} as MAE's
  * {@code nn.Sequential(BatchNorm1d, head)}. The BN without affine only re-standardises each feature (it could be
  * folded into the linear layer after training) so LARS sees well-scaled inputs; only the Linear is trained.
- * The head weight starts truncated-normal with std 0.01, bias 0 (SPEC §1.4).
+ * The head weight starts truncated-normal with std 0.01, bias 0 (docs/vit.md#initialisation).
  *
  * <p>Default recipe ({@link #recipe}): MAE probes with LARS at lr 6.4 (blr 0.1 × 16384/256), batch 16384,
  * 90 epochs, 10 warmup. Fashion-MNIST-sized data (10k samples) gives only 0.6 of such a batch, so Tessera keeps

@@ -15,17 +15,17 @@ import dev.tessera.mae.MaskingStrategy;
 /**
  * How well masked patches are predicted, on held-out images with fixed masks: every image i gets the same
  * random 75% mask in every run (noise drawn in dataset order from {@code new Rng(maskSeed)}, removed = the
- * L − len_keep patches with the largest noise, SPEC §2.2), so numbers from different runs and models compare.
+ * L − len_keep patches with the largest noise, docs/mae.md#masking), so numbers from different runs and models compare.
  *
  * <p>Three numbers, in two spaces:
  * <ul>
- *   <li>{@link #model}: the MAE's own loss on the removed patches (SPEC §2.5), averaged over images — in the
+ *   <li>{@link #model}: the MAE's own loss on the removed patches (docs/mae.md#loss), averaged over images — in the
  *       space of its target: per-patch normalised pixels for a norm-pix model (the presets), else the
  *       dataset-normalised image.</li>
  *   <li>{@link #visibleMeanBaseline}: fill every removed pixel with the mean of the image's visible pixels and
  *       take the squared error per removed pixel, in the dataset-normalised image space (Fashion-MNIST: mean
  *       0.2860, std 0.3530), averaged over all removed pixels of all images. This is the definition that
- *       reproduces BASELINES.md's 0.935 on the 10k Fashion-MNIST test images at 75% (0.9338 with these masks,
+ *       reproduces docs/baselines.md's 0.935 on the 10k Fashion-MNIST test images at 75% (0.9338 with these masks,
  *       0.9350 with numpy's in a cross-check). Note it is NOT in norm-pix space: there, any constant fill
  *       normalises to an all-zero patch, which is {@link #normPixConstantBaseline} instead.</li>
  *   <li>{@link #normPixConstantBaseline}: predict 0 for every norm-pix target (= any constant patch), i.e. the
@@ -144,7 +144,7 @@ public final class MaskedPatchMse {
 
     /**
      * One image: the mean over removed patches of mean(t²), t the patch's norm-pix target (x − μ)/√(σ²+1e-6)
-     * with the unbiased variance (SPEC §2.5) — the loss of predicting 0 for every normalised value.
+     * with the unbiased variance (docs/mae.md#loss) — the loss of predicting 0 for every normalised value.
      */
     static double normPixZeroMse(float[] img, int off, int c, int h, int w, int patch, boolean[] removed) {
         int g = w / patch, n = patch * patch * c;

@@ -3,7 +3,7 @@ package dev.tessera.eval;
 /**
  * How a head on frozen features is trained: epochs, batch, peak learning rate, linear warmup then half-cosine
  * to 0 per iteration (MAE's {@code lr_sched}, {@link dev.tessera.engine.optim.CosineSchedule}), and the
- * optimizer — LARS for the linear probe (SPEC §2.7) or SGD with momentum for the attentive probe (SPEC §3.9),
+ * optimizer — LARS for the linear probe (docs/mae.md#linear-probe) or SGD with momentum for the attentive probe (docs/cae.md#evaluation),
  * both with momentum 0.9 and no weight decay. Training batches are shuffled per epoch and the last short
  * batch is dropped (BatchNorm needs more than one sample; MAE's loaders drop it too).
  *

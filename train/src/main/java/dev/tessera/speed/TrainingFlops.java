@@ -6,9 +6,9 @@ import dev.tessera.vit.ViTConfig;
 
 /**
  * How much arithmetic one image costs, counted from the configuration alone: the matrix multiply-accumulates
- * (MACs) of the forward pass, with the convention of SPEC §5 — every Linear and the patch-embedding convolution,
- * plus the two attention products (Q·Kᵀ and A·V); LayerNorm, softmax, GELU and the loss are ignored. SPEC §5's
- * figures are the checks: a full ViT-B/16 is 17.56 G MACs, an MAE-B pre-training forward about 9.8 G
+ * (MACs) of the forward pass, with the convention of docs/vit.md#compute — every Linear and the patch-embedding convolution,
+ * plus the two attention products (Q·Kᵀ and A·V); LayerNorm, softmax, GELU and the loss are ignored. The checks (docs/vit.md#compute):
+ * a full ViT-B/16 is 17.56 G MACs, an MAE-B pre-training forward about 9.8 G
  * (patch embedding 0.12 + encoder on 50 tokens 4.29 + decoder 5.37).
  *
  * <p>A training step costs about three forward passes of whatever is trained (backward = one product for the
@@ -40,7 +40,7 @@ public record TrainingFlops(long patchEmbed, long encoder, long neck, long decod
         return 2.0 * (3.0 * gradedMacs() + teacher);
     }
 
-    /** MAE pre-training (SPEC §2.3–2.4): encoder on cls + len_keep tokens, decoder on cls + L tokens. */
+    /** MAE pre-training (docs/mae.md#encoder, docs/mae.md#decoder): encoder on cls + len_keep tokens, decoder on cls + L tokens. */
     public static TrainingFlops mae(MaeConfig c) {
         ViTConfig e = c.encoder();
         int l = c.numPatches(), te = 1 + c.lenKeep(), td = 1 + l, dd = c.decoderDim();
@@ -51,7 +51,7 @@ public record TrainingFlops(long patchEmbed, long encoder, long neck, long decod
     }
 
     /**
-     * CAE pre-training (SPEC §3.1): encoder on cls + Nv visible tokens; regressor blocks whose M queries attend to
+     * CAE pre-training (docs/cae.md#one-training-step): encoder on cls + Nv visible tokens; regressor blocks whose M queries attend to
      * [Zv; queries] (Nv + M keys); decoder on the M predicted latents; the teacher is the encoder on cls + M. Both
      * encoder passes embed all L patches and then pick theirs, as the official code does.
      */

@@ -19,9 +19,9 @@ import java.util.Optional;
 import java.util.random.RandomGenerator;
 
 /**
- * CAE pretraining as an {@link Objective}: loss = target loss + λ·alignment (SPEC §3.1), with the block-wise
+ * CAE pretraining as an {@link Objective}: loss = target loss + λ·alignment (docs/cae.md#one-training-step), with the block-wise
  * masks drawn from the trainer's per-step generator. For the token target each batch is tokenized on the
- * fly by a k-means codebook ({@link KMeansTokenizer}, Tessera's stand-in for DALL-E's tokenizer, §3.7).
+ * fly by a k-means codebook ({@link KMeansTokenizer}, Tessera's stand-in for DALL-E's tokenizer, docs/cae.md#targets).
  * Drop-path (0.1 in CAE's recipe) draws from {@link #modelRng()}, which the trainer checkpoints.
  */
 public final class CaeObjective implements Objective {
@@ -129,7 +129,7 @@ public final class CaeObjective implements Objective {
     /**
      * CAE predicts only the masked patches, as normalised pixels (per-patch mean 0, unbiased variance 1). To
      * draw them each is de-normalised with the ORIGINAL patch's mean and variance — the same leak of the
-     * removed patches' statistics as MAE's norm-pix pictures (SPEC §4) — and placed at its position.
+     * removed patches' statistics as MAE's norm-pix pictures (docs/mae.md#pitfalls) — and placed at its position.
      */
     private Reconstructor.Prediction predict(float[] images, int n, RandomGenerator rng) {
         CaeConfig c = model.config();

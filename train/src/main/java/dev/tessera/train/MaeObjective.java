@@ -83,7 +83,7 @@ public final class MaeObjective implements Objective {
         float[] noise = c.masking().noise(n, c.encoder().gridSize(), keep, rng);
         float[] mask = new float[n * l];
         for (int i = 0; i < n; i++) {
-            // rank of each patch's noise within its row; ranks >= len_keep are removed (SPEC §2.2)
+            // rank of each patch's noise within its row; ranks >= len_keep are removed (docs/mae.md#masking)
             Integer[] order = new Integer[l];
             for (int j = 0; j < l; j++) order[j] = j;
             final int row = i * l;

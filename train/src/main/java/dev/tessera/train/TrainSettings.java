@@ -10,7 +10,7 @@ import java.util.Locale;
  *   TrainSettings s = TrainSettings.forMethod("mae").toBuilder().batchSize(64).steps(200).build();
  * }</pre>
  *
- * <p>Defaults (SPEC §2.6 for MAE, §3.8 for CAE):
+ * <p>Defaults (docs/mae.md#pretraining-recipe for MAE, docs/cae.md#pretraining-recipe for CAE):
  * <table>
  *   <caption>Each method's defaults</caption>
  *   <tr><th></th><th>MAE</th><th>CAE</th></tr>

@@ -29,8 +29,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The pretraining loop, the same for every model (MAE {@code engine_pretrain.py}, SPEC §2.6; STYLE.md
- * rule 12): it sees an {@link Objective}, never a model class.
+ * The pretraining loop, the same for every model (MAE {@code engine_pretrain.py}, docs/mae.md#pretraining-recipe; kept apart from the
+ * models and the command line): it sees an {@link Objective}, never a model class.
  *
  * <pre>
  *   for each optimizer step s (0-based):

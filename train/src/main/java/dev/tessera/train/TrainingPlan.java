@@ -6,7 +6,7 @@ import dev.tessera.engine.optim.CosineSchedule;
 
 /**
  * How long a run is and what learning rate each optimizer step gets, resolved from {@link TrainSettings} and
- * the dataset size. MAE's loop (SPEC §2.6, {@code util/lr_sched.py}) sets the lr before every iteration at the
+ * the dataset size. MAE's loop (docs/mae.md#pretraining-recipe, {@code util/lr_sched.py}) sets the lr before every iteration at the
  * fractional epoch e = it/iters_per_epoch + epoch: linear warmup from 0, then a half cosine to min_lr.
  *
  * <p>Every epoch drops its short last batch (MAE's {@code drop_last=True}), so an epoch is

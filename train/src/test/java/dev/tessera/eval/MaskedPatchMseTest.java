@@ -38,7 +38,7 @@ class MaskedPatchMseTest {
 
     @Test
     void normPixZeroPredictionCostsNMinusOneOverNOnAVariedPatch() {
-        // Patch (0, 0, 0, 4): μ = 1, Σ(x−μ)² = 12, unbiased σ² = 4, mean t² = (12/4)/(4 + 1e-6) ≈ 3/4 = (n−1)/n (SPEC §5).
+        // Patch (0, 0, 0, 4): μ = 1, Σ(x−μ)² = 12, unbiased σ² = 4, mean t² = (12/4)/(4 + 1e-6) ≈ 3/4 = (n−1)/n (docs/mae.md#checks).
         float[] img = {0, 0, 0, 4};
         assertEquals(0.75 * 4 / (4 + 1e-6), MaskedPatchMse.normPixZeroMse(img, 0, 1, 2, 2, 2, new boolean[] {true}), 1e-9);
     }
@@ -83,7 +83,7 @@ class MaskedPatchMseTest {
         var dir = FashionMnistLocator.DEBIAN_DIR;
         assumeTrue(Files.isRegularFile(dir.resolve("t10k-images-idx3-ubyte.gz")), "Fashion-MNIST not installed at " + dir);
         FashionMnist test = FashionMnist.read(dir, FashionMnist.Split.TEST);
-        // BASELINES.md: 0.935 for filling each masked patch with the image's visible mean (75% random masks).
+        // docs/baselines.md: 0.935 for filling each masked patch with the image's visible mean (75% random masks).
         assertEquals(0.935, MaskedPatchMse.visibleMeanBaseline(test, 4, 0.75, MaskedPatchMse.MASK_SEED), 0.005);
         // The norm-pix constant prediction, for comparison: 30% of the 4×4 patches are constant background.
         assertEquals(0.65, MaskedPatchMse.normPixConstantBaseline(test, 4, 0.75, MaskedPatchMse.MASK_SEED), 0.01);

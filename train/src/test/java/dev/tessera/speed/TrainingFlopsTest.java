@@ -16,14 +16,14 @@ class TrainingFlopsTest {
     @Test
     void fullVitBaseIsSpecsSeventeenPointFiveSixGiga() {
         TrainingFlops f = TrainingFlops.vit(ViTConfig.preset("vit-base-patch16"));
-        assertEquals(17.56, giga(f.forwardMacs()));                                   // SPEC §5
+        assertEquals(17.56, giga(f.forwardMacs()));                                   // docs/vit.md#compute
         assertEquals(3 * 2.0 * f.forwardMacs(), f.trainingFlops());
     }
 
     @Test
     void maeBasePretrainingForwardSplitsAsSpecSays() {
         TrainingFlops f = TrainingFlops.mae(MaeConfig.preset("mae-vit-base-patch16"));
-        assertEquals(0.12, giga(f.patchEmbed()));                                     // SPEC §5: 0.12 + 4.29 + 5.37 ≈ 9.8
+        assertEquals(0.12, giga(f.patchEmbed()));                                     // docs/vit.md#compute: 0.12 + 4.29 + 5.37 ≈ 9.8
         assertEquals(4.29, giga(f.encoder()));
         assertEquals(5.37, giga(f.neck() + f.decoder()));
         assertEquals(9.78, giga(f.forwardMacs()));
@@ -34,8 +34,8 @@ class TrainingFlopsTest {
     void maeLargeAgainstMaskTokensInTheEncoderIsAboutThreePointTwo() {
         MaeConfig large = MaeConfig.preset("mae-vit-large-patch16");
         TrainingFlops mae = TrainingFlops.mae(large);
-        assertEquals(20.8, Math.round(mae.forwardMacs() / 1e8) / 10.0);               // SPEC §5: about 20.8 G
-        // SPEC §5's 67.0 G: the same encoder run on all 197 tokens with the same decoder
+        assertEquals(20.8, Math.round(mae.forwardMacs() / 1e8) / 10.0);               // docs/vit.md#compute: about 20.8 G
+        // 67.0 G (docs/vit.md#compute): the same encoder run on all 197 tokens with the same decoder
         long withMaskTokens = TrainingFlops.vit(large.encoder().withNumClasses(0)).forwardMacs() + mae.neck() * 197 / 50 + mae.decoder();
         assertEquals(67.0, Math.round(withMaskTokens / 1e8) / 10.0);
     }

@@ -8,7 +8,7 @@ import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 
 /**
- * Multi-head self-attention as timm's {@code Attention} (MAE) or BEiT's (CAE), SPEC §1.3.
+ * Multi-head self-attention as timm's {@code Attention} (MAE) or BEiT's (CAE), docs/vit.md#block.
  * <pre>
  *   qkv = x·W_qkvᵀ + b        W_qkv [3D, D]; rows [q | k | v], each split into h heads of D/h (head-major)
  *   o   = softmax(q·kᵀ·(D/h)^−½)·v     per head (one fused op)

@@ -10,7 +10,7 @@ import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 
 /**
- * One pre-norm transformer block, timm's {@code Block} (MAE) or BEiT's (CAE), SPEC §1.3:
+ * One pre-norm transformer block, timm's {@code Block} (MAE) or BEiT's (CAE), docs/vit.md#block:
  * <pre>
  *   y   = x + DropPath(γ1 ⊙ Attn(LN1(x)))
  *   out = y + DropPath(γ2 ⊙ MLP(LN2(y)))          MLP = fc1 → exact GELU → fc2

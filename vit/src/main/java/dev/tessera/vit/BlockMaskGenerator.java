@@ -3,7 +3,7 @@ package dev.tessera.vit;
 import java.util.random.RandomGenerator;
 
 /**
- * Block-wise masking (BEiT, Bao et al. 2022, Algorithm 1) in CAE's exact-count form, SPEC §3.2. Used by CAE
+ * Block-wise masking (BEiT, Bao et al. 2022, Algorithm 1) in CAE's exact-count form, docs/cae.md#masking. Used by CAE
  * for its masks and by MAE's "block" sampling ablation (MAE paper Table 1f).
  *
  * <p>Rectangles of random area (in patches) and log-uniform aspect ratio are dropped on the G_h×G_w grid

@@ -11,7 +11,7 @@ import java.util.Arrays;
 
 /**
  * timm's {@code PatchEmbed}: a stride-p, kernel-p convolution C→D with bias, computed as one matmul on the
- * flattened patches (SPEC §1.1). Parameter names and shapes are the checkpoint's: {@code proj.weight}
+ * flattened patches (docs/vit.md#patch-embedding). Parameter names and shapes are the checkpoint's: {@code proj.weight}
  * [D, C, p, p], {@code proj.bias} [D].
  *
  * <p>A conv with kernel = stride = p sees each patch once, so conv(x)[n, d, r, c] = Σ W[d, ch, i, j] ·
@@ -20,7 +20,7 @@ import java.util.Arrays;
  * the two orders only meet when loading official weights, which is why we keep the conv's.)
  *
  * <p>Init (MAE {@code initialize_weights}): the weight is xavier_uniform on its [D, C·p²] view; the bias keeps
- * PyTorch's Conv2d default U(±1/√(C·p²)) because MAE's init never touches it (SPEC §1.4).
+ * PyTorch's Conv2d default U(±1/√(C·p²)) because MAE's init never touches it (docs/vit.md#initialisation).
  */
 public final class PatchEmbed extends Module {
     private final int patchSize, inChans, imgSize, dim;

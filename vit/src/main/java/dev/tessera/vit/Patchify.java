@@ -5,7 +5,7 @@ import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
 
 /**
- * MAE's {@code patchify} / {@code unpatchify} (SPEC §2.1): images [N, C, H, W] ⇄ patch vectors [N, L, p²·C].
+ * MAE's {@code patchify} / {@code unpatchify} (docs/mae.md#patchify): images [N, C, H, W] ⇄ patch vectors [N, L, p²·C].
  *
  * <p>Patch n = r·G + c (raster order). Inside a patch the vector index is {@code (i·p + j)·C + ch}: row-major
  * over the p×p pixels, channel LAST. This is the order of MAE's loss target and of {@code decoder_pred}'s

@@ -1,7 +1,7 @@
 package dev.tessera.vit;
 
 /**
- * How a ViT turns its tokens into one feature vector (MAE {@code models_vit.py}, SPEC §2.7–2.8).
+ * How a ViT turns its tokens into one feature vector (MAE {@code models_vit.py}, docs/mae.md#linear-probe, docs/mae.md#fine-tuning).
  * <ul>
  *   <li>{@link #CLS}: the cls token after the encoder's final {@code norm} — the linear-probe feature.</li>
  *   <li>{@link #AVG}: the mean of the L patch tokens (cls excluded), then {@code fc_norm} — MAE fine-tuning's

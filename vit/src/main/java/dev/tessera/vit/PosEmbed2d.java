@@ -5,7 +5,7 @@ import dev.tessera.engine.tensor.Tensor;
 
 /**
  * The fixed 2-D sin-cos position table of MAE ({@code util/pos_embed.py}) and CAE
- * ({@code build_2d_sincos_position_embedding}), SPEC §1.2.
+ * ({@code build_2d_sincos_position_embedding}), docs/vit.md#position-embedding.
  *
  * <p>With Q = D/4 and ω_k = 10000^(−k/Q), k = 0..Q−1, patch (row r, column c) gets
  * <pre>

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * Everything that fixes the shape of a Vision Transformer (Dosovitskiy et al. 2021), as data: MAE's
- * {@code models_vit.py} and CAE's BEiT-style encoder are both points in this record (SPEC §1).
+ * {@code models_vit.py} and CAE's BEiT-style encoder are both points in this record (docs/vit.md).
  *
  * <p>Field notes:
  * <ul>
@@ -23,7 +23,7 @@ import java.util.Map;
  *       fixed buffer (MAE/CAE pretraining, CAE fine-tuning). Either way it starts as the sin-cos table in
  *       {@code posOrder}.</li>
  *   <li>{@code headInitStd}: the classifier head's weight is truncated-normal with this std (2e-5 for MAE
- *       fine-tuning, 0.01 for the linear probe; SPEC §1.4); its bias is 0.</li>
+ *       fine-tuning, 0.01 for the linear probe; docs/vit.md#initialisation); its bias is 0.</li>
  * </ul>
  *
  * <p>Presets are named after the models ({@link #preset}); small configurations for tests and goldens are
@@ -215,7 +215,7 @@ public record ViTConfig(
 
     static {
         // ImageNet classifiers as timm / DeiT / MAE define them: 224×224×3, 1000 classes, cls pooling, learnable
-        // position table. Parameter counts are SPEC §1.5 (5,717,416 / 22,050,664 / 86,567,656 / 304,326,632 /
+        // position table. Parameter counts are docs/vit.md#presets (5,717,416 / 22,050,664 / 86,567,656 / 304,326,632 /
         // 632,045,800).
         add(classifier("vit-tiny-patch16", 224, 16, 3, 192, 12, 3, 1000));
         add(classifier("vit-small-patch16", 224, 16, 3, 384, 12, 6, 1000));

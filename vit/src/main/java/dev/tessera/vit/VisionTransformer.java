@@ -13,7 +13,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The ViT classifier as MAE's {@code models_vit.py} builds it on timm (SPEC §1, §2.8): patch embedding, cls
+ * The ViT classifier as MAE's {@code models_vit.py} builds it on timm (docs/vit.md, docs/mae.md#fine-tuning): patch embedding, cls
  * token, position table, {@code depth} pre-norm blocks, then either the final {@code norm} and the cls token
  * (Pool.CLS) or the mean of the patch tokens and {@code fc_norm} (Pool.AVG, MAE's {@code global_pool}, where
  * {@code norm} does not exist), then the {@code head}.
@@ -109,7 +109,7 @@ public final class VisionTransformer extends Module {
     /**
      * One feature vector per image, [N, D] — what probes and the head read.
      * <ul>
-     *   <li>CLS: the cls token after the final {@code norm} (the linear-probe feature, SPEC §2.7).</li>
+     *   <li>CLS: the cls token after the final {@code norm} (the linear-probe feature, docs/mae.md#linear-probe).</li>
      *   <li>AVG on a Pool.AVG model: mean of the L patch tokens, then {@code fc_norm} (MAE global_pool).</li>
      *   <li>AVG on a Pool.CLS model (no {@code fc_norm}): mean of the L patch tokens after the final
      *       {@code norm} — the natural average-pooled probe of a pretrained MAE encoder.</li>

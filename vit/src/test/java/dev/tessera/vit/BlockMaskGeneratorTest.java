@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.random.Rng;
 import org.junit.jupiter.api.Test;
 
-/** SPEC §3.2 / §5: exactly M masked every time (CAE's variant), blocks never span a full side. */
+/** docs/cae.md#masking, docs/cae.md#checks: exactly M masked every time (CAE's variant), blocks never span a full side. */
 class BlockMaskGeneratorTest {
 
     private static int count(boolean[] m) {

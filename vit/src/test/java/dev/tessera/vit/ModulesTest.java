@@ -18,7 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * PatchEmbed, Attention and Block against plain loops written from SPEC §1.1/§1.3 (float32 model vs double
+ * PatchEmbed, Attention and Block against plain loops written from docs/vit.md#patch-embedding, docs/vit.md#block (float32 model vs double
  * oracle; tolerance 1e-4 abs + 1e-4 rel covers float32 rounding over sums of ≤ 200 terms of size ~1).
  */
 class ModulesTest {

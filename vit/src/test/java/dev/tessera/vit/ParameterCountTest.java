@@ -12,7 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * SPEC §1.5: encoder + 1000-class head, position table included (learnable in the timm classifier), counted
+ * docs/vit.md#presets: encoder + 1000-class head, position table included (learnable in the timm classifier), counted
  * over a real module tree — not from the formula — so a missing or extra parameter anywhere shows up.
  * The small models are built on the CPU backend; B/L/H on the shape-only {@link MetaBackend} (every
  * constructor and initialiser still runs, but 0.3–2.5 GB of weights are not kept).
@@ -33,7 +33,7 @@ class ParameterCountTest {
         VisionTransformer vit = new VisionTransformer(cfg, be, new Rng(1));
         assertEquals(expected, vit.parameterCount(true), preset + " trainable parameters");
         assertEquals(0, vit.namedBuffers().size(), "learnable position table is a parameter, not a buffer");
-        // Per block 12D² + 13D (SPEC §1.5), checked on the tree's own block 0.
+        // Per block 12D² + 13D (docs/vit.md#presets), checked on the tree's own block 0.
         long d = cfg.dim(), block0 = vit.namedParameters().entrySet().stream()
                 .filter(e -> e.getKey().startsWith("blocks.0.")).mapToLong(e -> e.getValue().numel()).sum();
         assertEquals(12 * d * d + 13 * d, block0, preset + " block 0");
@@ -58,7 +58,7 @@ class ParameterCountTest {
 
     @Test
     void beitStyleEncoderMatchesCaeBaseCount() {
-        // SPEC §5: CAE-B encoder (q/v bias, LayerScale) 85,656,576 = MAE-B encoder − 12·768 (no k bias) + 12·1536 (γ).
+        // docs/cae.md#parameter-counts: CAE-B encoder (q/v bias, LayerScale) 85,656,576 = MAE-B encoder − 12·768 (no k bias) + 12·1536 (γ).
         ViTConfig cfg = ViTConfig.preset("vit-base-patch16").asEncoder().withQvBias(true).withLayerScale(0.1);
         VisionTransformer vit = new VisionTransformer(cfg, new MetaBackend(), new Rng(1));
         assertEquals(85_656_576L, vit.parameterCount(true));

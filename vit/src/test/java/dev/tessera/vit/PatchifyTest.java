@@ -10,7 +10,7 @@ import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Backends;
 import org.junit.jupiter.api.Test;
 
-/** SPEC §2.1: patch n = r·G + c, vector index (i·p + j)·C + ch (channel last); unpatchify is the inverse. */
+/** docs/mae.md#patchify: patch n = r·G + c, vector index (i·p + j)·C + ch (channel last); unpatchify is the inverse. */
 class PatchifyTest {
     private final Backend be = Backends.cpu();
 

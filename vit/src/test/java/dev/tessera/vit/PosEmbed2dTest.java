@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-/** SPEC §1.2 check values for D = 768 (Q = 192) on the 14×14 grid. */
+/** docs/vit.md#position-embedding check values for D = 768 (Q = 192) on the 14×14 grid. */
 class PosEmbed2dTest {
     private static final int D = 768, Q = 192, G = 14;
     private static final float[] MAE = PosEmbed2d.table(D, G, true, PosEmbed2d.Order.MAE);

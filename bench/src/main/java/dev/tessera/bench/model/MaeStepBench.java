@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One MAE pretraining step on the CPU, the "MAE tiny" row of BASELINES.md: preset {@code mae-tiny} (28×28×1,
+ * One MAE pretraining step on the CPU, the "MAE tiny" row of docs/baselines.md: preset {@code mae-tiny} (28×28×1,
  * patch 4 → 49 patches, encoder 192/12/3, decoder 128/2/4, 75% masking → 13 encoder tokens with cls, 50 decoder
  * tokens, norm-pix loss), batch 256, forward + backward + AdamW, in a step scope as the trainer runs it. Each
  * invocation is one step (single-shot: a step takes about a second); the first steps are warm-up (JIT, pool).

@@ -3,7 +3,7 @@ package dev.tessera.engine.backend;
 /** Elementwise functions of one float (and an optional scalar parameter {@code p}). */
 public enum UnaryOp {
     NEG, EXP, LOG, SQRT, RSQRT, TANH, RELU,
-    /** GELU, exact erf form: x·Φ(x) = ½x(1 + erf(x/√2)) (SPEC §1.3). */
+    /** GELU, exact erf form: x·Φ(x) = ½x(1 + erf(x/√2)) (docs/vit.md#block). */
     GELU,
     RECIPROCAL, SQUARE,
     /** x^p. */

@@ -34,8 +34,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Reader and writer of the safetensors format (huggingface/safetensors README and {@code tensor.rs};
- * JAVA-GPU.md §3.3): an 8-byte little-endian u64 header length N, N bytes of UTF-8 JSON mapping each tensor
+ * Reader and writer of the safetensors format (huggingface/safetensors README and {@code tensor.rs}):
+ * an 8-byte little-endian u64 header length N, N bytes of UTF-8 JSON mapping each tensor
  * name to {@code {"dtype", "shape", "data_offsets": [begin, end)}} (offsets relative to the data section)
  * plus an optional {@code "__metadata__"} string→string map, then the raw little-endian row-major bytes.
  *

@@ -9,7 +9,7 @@ import dev.tessera.engine.tensor.Tensor;
 /**
  * Batch norm over the batch axis of [N, C] features (torch.nn.BatchNorm1d, Ioffe and Szegedy 2015). MAE's
  * linear probe puts {@code BatchNorm1d(D, affine=False, eps=1e-6)} before its head and trains in train()
- * mode, so the batch statistics are what matters (SPEC §2.7, mae#54).
+ * mode, so the batch statistics are what matters (docs/mae.md#linear-probe, mae#54).
  *
  * <p>Training: normalise with the batch mean and the <i>biased</i> batch variance, then update
  * {@code running_mean ← (1−m)·running_mean + m·mean} and {@code running_var ← (1−m)·running_var +

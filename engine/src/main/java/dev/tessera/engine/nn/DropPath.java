@@ -6,7 +6,7 @@ import java.util.random.RandomGenerator;
 /**
  * Stochastic depth (Huang et al. 2016; timm {@code DropPath}): in training, drop a residual branch for a
  * whole sample with probability p and scale kept samples by 1/(1−p); the identity in evaluation. Fine-tuning
- * uses rates rising linearly over the blocks up to 0.1–0.3 (SPEC §2.8); pre-training uses none.
+ * uses rates rising linearly over the blocks up to 0.1–0.3 (docs/mae.md#fine-tuning); pre-training uses none.
  */
 public final class DropPath extends Module {
     private final float p;

@@ -5,7 +5,7 @@ import dev.tessera.engine.tensor.Tensor;
 
 /**
  * Layer norm over the last axis (torch.nn.LayerNorm(dim, eps)): weight initialised to ones and bias to
- * zeros (SPEC §1.4). ViT blocks use eps 1e-6 (timm's {@code partial(nn.LayerNorm, eps=1e-6)}), not torch's
+ * zeros (docs/vit.md#initialisation). ViT blocks use eps 1e-6 (timm's {@code partial(nn.LayerNorm, eps=1e-6)}), not torch's
  * default 1e-5, so eps is always given explicitly.
  */
 public final class LayerNorm extends Module {

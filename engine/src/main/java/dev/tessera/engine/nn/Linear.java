@@ -8,7 +8,7 @@ import dev.tessera.engine.tensor.Tensor;
  * y = x·Wᵀ + b (torch.nn.Linear) with timm's names: {@code weight} [out, in], {@code bias} [out].
  *
  * <p>Initialisation: xavier_uniform weight, zero bias — what MAE and CAE re-initialise every Linear to
- * (SPEC §1.4: MAE's {@code _init_weights}, CAE's top-level re-init). This differs from torch's own default
+ * (docs/vit.md#initialisation: MAE's {@code _init_weights}, CAE's top-level re-init). This differs from torch's own default
  * (kaiming_uniform with a = √5, i.e. U(±1/√in) for both weight and bias); code that needs another init
  * (heads: truncated normal) overwrites {@link #weight()} after construction.
  */

@@ -7,7 +7,7 @@ import dev.tessera.engine.tensor.Tensor;
 /**
  * The transformer feed-forward block (timm {@code Mlp}): fc1 → exact GELU → fc2, with timm's names
  * {@code fc1}, {@code fc2} so checkpoint keys read {@code blocks.i.mlp.fc1.weight}. ViTs use hidden = 4·dim
- * (SPEC §1.3, §1.5). timm's dropout inside the Mlp is 0 in every MAE/CAE config, so it is not modelled.
+ * (docs/vit.md#block, docs/vit.md#presets). timm's dropout inside the Mlp is 0 in every MAE/CAE config, so it is not modelled.
  */
 public final class Mlp extends Module {
     private final Linear fc1;

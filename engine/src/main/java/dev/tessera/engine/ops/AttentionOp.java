@@ -13,7 +13,7 @@ import dev.tessera.engine.tensor.Tensor;
  * kernels and their gradient formulas are in {@code backend.cpu.AttentionCpu}.
  *
  * <p>Self-attention passes q, k, v of one length; CAE's regressor is cross-attention (queries for the masked
- * patches, keys/values over all patches), so Lq may differ from Lk. The usual scale is dh^-0.5 (SPEC §1.3).
+ * patches, keys/values over all patches), so Lq may differ from Lk. The usual scale is dh^-0.5 (docs/vit.md#block).
  */
 public final class AttentionOp {
     private AttentionOp() {}

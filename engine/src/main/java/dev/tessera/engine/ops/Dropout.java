@@ -5,7 +5,7 @@ import java.util.random.RandomGenerator;
 
 /**
  * Dropout (Srivastava et al. 2014) and drop-path / stochastic depth (Huang et al. 2016, as timm's drop_path;
- * SPEC §1.3), both "inverted": kept values are scaled by 1/(1−p) during training so evaluation is the
+ * docs/vit.md#block), both "inverted": kept values are scaled by 1/(1−p) during training so evaluation is the
  * identity. Masks are drawn on the host from the caller's generator and uploaded, so every backend produces
  * the same result for one seed (the CPU↔CUDA parity tests rely on it). The backward rule is the product
  * rule of the mask multiply: the gradient is the mask itself.

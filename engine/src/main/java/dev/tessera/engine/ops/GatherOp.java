@@ -10,7 +10,7 @@ import java.util.Arrays;
 /**
  * Index selection along one axis and its adjoint, on the backend's row gather/scatter. This is
  * torch.gather(x, axis, index.expand(...)) where the index is shared by every position after the axis —
- * MAE's {@code x_masked = gather(x, 1, ids_keep)} and its un-shuffle with ids_restore (SPEC §2.2).
+ * MAE's {@code x_masked = gather(x, 1, ids_keep)} and its un-shuffle with ids_restore (docs/mae.md#masking).
  * <pre>
  *   gather:     out[p.., j, s..] = x[p.., index[p.., j], s..]     x [P.., n, S..], index [P.., K] → [P.., K, S..]
  *   scatterAdd: out[p.., index[p.., j], s..] += x[p.., j, s..]    x [P.., K, S..], index [P.., K] → [P.., size, S..]

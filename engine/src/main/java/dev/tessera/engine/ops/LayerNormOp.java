@@ -11,7 +11,7 @@ import java.util.Arrays;
  * Layer norm over the last axis (Ba et al. 2016; torch.nn.functional.layer_norm, biased variance), one fused
  * backend op. Forward saves each row's mean and rstd = 1/√(σ² + eps), so backward reads x once more and
  * never recomputes statistics (llm.c's layernorm_forward/backward split). ViT, MAE and CAE use eps = 1e-6
- * (SPEC §1.3). The backward formula is written out in {@code backend.cpu.LayerNormCpu}.
+ * (docs/vit.md#block). The backward formula is written out in {@code backend.cpu.LayerNormCpu}.
  */
 public final class LayerNormOp {
     private LayerNormOp() {}

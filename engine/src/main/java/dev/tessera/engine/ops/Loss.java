@@ -9,11 +9,11 @@ import java.util.Arrays;
  * Training losses, each a scalar mean composed from differentiable ops (log-softmax, gather, reductions),
  * so none needs a backward rule of its own. Semantics follow PyTorch so goldens agree:
  * <ul>
- *   <li>{@link #crossEntropy}: torch.nn.functional.cross_entropy with label_smoothing (fine-tuning, SPEC §2.8;
- *       CAE's token prediction, §3.5);</li>
- *   <li>{@link #softCrossEntropy}: timm's SoftTargetCrossEntropy (mixup/cutmix targets, SPEC §2.8);</li>
- *   <li>{@link #mse}: mean squared error (CAE's alignment loss, SPEC §3.6); {@link #weightedMse}: MAE's
- *       loss on removed patches only (SPEC §2.5).</li>
+ *   <li>{@link #crossEntropy}: torch.nn.functional.cross_entropy with label_smoothing (fine-tuning, docs/mae.md#fine-tuning;
+ *       CAE's token prediction, docs/cae.md#decoder);</li>
+ *   <li>{@link #softCrossEntropy}: timm's SoftTargetCrossEntropy (mixup/cutmix targets, docs/mae.md#fine-tuning);</li>
+ *   <li>{@link #mse}: mean squared error (CAE's alignment loss, docs/cae.md#alignment); {@link #weightedMse}: MAE's
+ *       loss on removed patches only (docs/mae.md#loss).</li>
  * </ul>
  */
 public final class Loss {
@@ -67,7 +67,7 @@ public final class Loss {
     /**
      * Σ w·(pred − target)² / Σ w, where {@code weight} broadcasts to pred's shape and both sums run over
      * every element of that shape. With MAE's mask [N, L] reshaped to [N, L, 1] over pred [N, L, P] this is
-     * Σ_{n,l} mask·mean_P((p−t)²) / Σ mask: the mean loss per removed patch (SPEC §2.5). The broadcast sum of
+     * Σ_{n,l} mask·mean_P((p−t)²) / Σ mask: the mean loss per removed patch (docs/mae.md#loss). The broadcast sum of
      * w is w.sum() times the number of times broadcasting repeats each weight, numel(pred)/numel(w).
      */
     public static Tensor weightedMse(Tensor pred, Tensor target, Tensor weight) {

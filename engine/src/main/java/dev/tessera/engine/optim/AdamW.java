@@ -14,8 +14,8 @@ import java.util.function.ToDoubleFunction;
  * AdamW (Loshchilov and Hutter 2019) over a {@link ParameterStore}, numerically torch.optim.AdamW:
  * p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + eps).
  *
- * <p>Per-parameter learning-rate scale and weight-decay switch as MAE's param groups set them (SPEC §2.6,
- * §2.8): the effective lr of a parameter is {@code lr · lrScale(name)}, and its weight decay is
+ * <p>Per-parameter learning-rate scale and weight-decay switch as MAE's param groups set them (docs/mae.md#pretraining-recipe,
+ * docs/mae.md#fine-tuning): the effective lr of a parameter is {@code lr · lrScale(name)}, and its weight decay is
  * {@code weightDecay} or 0 by {@link ParamGroup#decays}. Neighbours with equal settings are merged into one
  * {@link Backend#adamW} call over their contiguous range. The moments m, v are flat persistent buffers laid
  * out like the store.
@@ -36,7 +36,7 @@ public final class AdamW {
             extraNoDecay = Set.copyOf(extraNoDecay);
         }
 
-        /** MAE pre-training (SPEC §2.6): betas (0.9, 0.95), eps 1e-8, no extra exemptions, scale 1. */
+        /** MAE pre-training (docs/mae.md#pretraining-recipe): betas (0.9, 0.95), eps 1e-8, no extra exemptions, scale 1. */
         public static Config pretrain(float weightDecay) {
             return new Config(0.9f, 0.95f, 1e-8f, weightDecay, Set.of(), name -> 1.0);
         }

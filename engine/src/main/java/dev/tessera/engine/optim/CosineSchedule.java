@@ -1,7 +1,7 @@
 package dev.tessera.engine.optim;
 
 /**
- * MAE's learning-rate schedule ({@code util/lr_sched.adjust_learning_rate}, SPEC §2.6), evaluated per
+ * MAE's learning-rate schedule ({@code util/lr_sched.adjust_learning_rate}, docs/mae.md#pretraining-recipe), evaluated per
  * iteration at the fractional epoch e = it/itersPerEpoch + epoch:
  * <pre>
  *   e &lt; warmup:  lr·e/warmup                                                  (linear warmup from 0)

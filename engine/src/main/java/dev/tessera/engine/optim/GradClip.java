@@ -5,7 +5,7 @@ import dev.tessera.engine.backend.UnaryOp;
 /**
  * Global gradient-norm clipping, torch.nn.utils.clip_grad_norm_(params, maxNorm) over the whole flat
  * gradient buffer: total = ‖all gradients‖₂; if maxNorm/(total + 1e-6) &lt; 1, every gradient is multiplied by
- * that coefficient. MAE pre-training does not clip (SPEC §2.6); fine-tuning and CAE may.
+ * that coefficient. MAE pre-training does not clip (docs/mae.md#pretraining-recipe); fine-tuning and CAE may.
  *
  * <p>Unlike torch, a non-finite total leaves the gradients untouched (torch would multiply them by NaN or
  * 0); the returned norm tells the trainer to stop or skip the step, as MAE's loop does for a non-finite loss.

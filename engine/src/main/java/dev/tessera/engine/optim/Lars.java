@@ -7,7 +7,7 @@ import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.UnaryOp;
 
 /**
- * LARS (You et al. 2017) exactly as MAE's linear probe uses it ({@code util/lars.py}, SPEC §2.7), per
+ * LARS (You et al. 2017) exactly as MAE's linear probe uses it ({@code util/lars.py}, docs/mae.md#linear-probe), per
  * parameter:
  * <pre>
  *   rank &gt; 1:  d = g + wd·w;  q = η·‖w‖/‖d‖ (q = 1 if either norm is 0);  d = q·d

@@ -1,7 +1,7 @@
 package dev.tessera.engine.optim;
 
 /**
- * Layer-wise learning-rate decay for ViT fine-tuning (BEiT; MAE {@code util/lr_decay.py}, SPEC §2.8).
+ * Layer-wise learning-rate decay for ViT fine-tuning (BEiT; MAE {@code util/lr_decay.py}, docs/mae.md#fine-tuning).
  * With n = depth + 1, layer ids are: 0 for {@code patch_embed.*}, {@code cls_token} and {@code pos_embed};
  * i + 1 for {@code blocks.i.*}; n for everything else (fc_norm, head). A parameter's lr multiplier is
  * decay^(n − id), so the head trains at the full rate and the patch embedding at decay^n.

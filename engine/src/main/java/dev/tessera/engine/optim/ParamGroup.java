@@ -13,7 +13,7 @@ import java.util.function.ToDoubleFunction;
  *
  * @param offset  first element in {@link ParameterStore#values()}
  * @param length  number of elements
- * @param lrScale multiplier on the scheduled lr (layer decay, SPEC §2.8); 1 otherwise
+ * @param lrScale multiplier on the scheduled lr (layer decay, docs/mae.md#fine-tuning); 1 otherwise
  * @param decay   whether weight decay applies
  * @param names   the parameters covered, in order
  */
@@ -23,10 +23,10 @@ public record ParamGroup(int offset, int length, double lrScale, boolean decay, 
     }
 
     /**
-     * timm 0.3.2's rule as MAE uses it (SPEC §2.6): no weight decay for 1-D parameters (norm weights,
+     * timm 0.3.2's rule as MAE uses it (docs/mae.md#pretraining-recipe): no weight decay for 1-D parameters (norm weights,
      * biases) and for names ending in ".bias"; everything else — including the 3-D cls_token and
      * mask_token — is decayed. {@code extraNoDecay} adds exact names (fine-tuning exempts pos_embed and
-     * cls_token, SPEC §2.8).
+     * cls_token, docs/mae.md#fine-tuning).
      */
     public static boolean decays(String name, int rank, Set<String> extraNoDecay) {
         return rank != 1 && !name.endsWith(".bias") && !extraNoDecay.contains(name);

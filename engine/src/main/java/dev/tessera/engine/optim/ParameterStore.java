@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * All trainable parameters of a model in ONE flat value buffer and ONE flat gradient buffer (llm.c's
- * {@code malloc_and_point_parameters}; STYLE.md rule 14). After packing, each parameter tensor's storage
+ * {@code malloc_and_point_parameters}; one flat buffer holds every parameter, so an optimizer step is one pass). After packing, each parameter tensor's storage
  * is a slice of {@link #values()} and its gradient a slice of {@link #grads()}, so the fused AdamW kernel
  * covers many parameters per launch, zeroing gradients is one fill and "all gradients" is one buffer to
  * compare or clip.

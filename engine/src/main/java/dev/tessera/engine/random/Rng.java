@@ -150,7 +150,7 @@ public final class Rng implements RandomGenerator {
     /**
      * {@code n} values from N(0, std²) restricted to [lo, hi], by rejection. The cut-offs are absolute values,
      * as in timm's {@code trunc_normal_(t, std, a, b)}: CAE cuts std 0.02 at ±0.02 (one std, 68% accepted),
-     * MAE's heads use std 2e-5 / 0.01 with the default ±2 (effectively a plain normal) — SPEC §1.4.
+     * MAE's heads use std 2e-5 / 0.01 with the default ±2 (effectively a plain normal) — docs/vit.md#initialisation.
      * Intervals holding less than 1e-4 of the mass are refused rather than looping for a long time.
      */
     public float[] truncatedNormal(int n, float std, float lo, float hi) {
@@ -179,7 +179,7 @@ public final class Rng implements RandomGenerator {
 
     /**
      * A [fanOut, fanIn] weight (torch.nn.init.xavier_uniform_, Glorot and Bengio 2010): U(±√(6/(fanIn+fanOut))).
-     * MAE and CAE initialise every Linear this way (SPEC §1.4).
+     * MAE and CAE initialise every Linear this way (docs/vit.md#initialisation).
      */
     public float[] xavierUniform(int fanOut, int fanIn) {
         if (fanOut <= 0 || fanIn <= 0) {

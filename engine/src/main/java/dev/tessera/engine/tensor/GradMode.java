@@ -3,7 +3,7 @@ package dev.tessera.engine.tensor;
 /**
  * Whether ops record themselves on the autograd tape. Evaluation, the optimizer step and CAE's alignment
  * target run inside {@code try (var off = GradMode.noGrad()) { ... }}: nothing they compute keeps a
- * backward rule, so nothing flows back into the weights they read (stop-gradient, CAE §3.6).
+ * backward rule, so nothing flows back into the weights they read (stop-gradient, docs/cae.md#alignment).
  * The flag is per thread, as in PyTorch.
  */
 public final class GradMode {

@@ -290,7 +290,7 @@ public final class Tensor {
     public Tensor square() { return Elementwise.square(this); }
     public Tensor tanh() { return Elementwise.tanh(this); }
     public Tensor relu() { return Elementwise.relu(this); }
-    /** Exact GELU, x·Φ(x) (SPEC §1.3). */
+    /** Exact GELU, x·Φ(x) (docs/vit.md#block). */
     public Tensor gelu() { return Elementwise.gelu(this); }
 
     // ------------------------------------------------------------------ movement (ops.Movement)

@@ -26,7 +26,7 @@ class LinearTest {
         assertArrayEquals(new int[] {24, 8}, l.weight().shape());
         assertArrayEquals(new int[] {24}, l.bias().shape());
         assertArrayEquals(new float[24], l.bias().tensor().toArray());
-        // xavier_uniform bound sqrt(6/(in+out)) = sqrt(6/32) (SPEC §1.4), and the draws are the Rng's.
+        // xavier_uniform bound sqrt(6/(in+out)) = sqrt(6/32) (docs/vit.md#initialisation), and the draws are the Rng's.
         float bound = (float) Math.sqrt(6.0 / 32);
         for (float w : l.weight().tensor().toArray()) assertTrue(Math.abs(w) <= bound, "weight " + w);
         assertArrayEquals(new Rng(1).xavierUniform(24, 8), l.weight().tensor().toArray());

@@ -98,10 +98,10 @@ class LossTest {
     void weightedMseIsMaesLossOnRemovedPatches() {
         int n = 2, l = 3, p = 4;
         Tensor pred = GradCheck.random(be, 5, -1f, 1f, n, l, p), target = GradCheck.random(be, 6, -1f, 1f, n, l, p);
-        float[] mask = {1, 0, 1, 0, 1, 1}; // 1 = removed (SPEC §2.2)
+        float[] mask = {1, 0, 1, 0, 1, 1}; // 1 = removed (docs/mae.md#masking)
         Tensor m = Tensor.of(be, mask, n, l);
         float[] pv = pred.toArray(), tv = target.toArray();
-        // SPEC §2.5: l[n, i] = mean over P of (pred − target)²; loss = Σ l·mask / Σ mask.
+        // docs/mae.md#loss: l[n, i] = mean over P of (pred − target)²; loss = Σ l·mask / Σ mask.
         double num = 0, den = 0;
         for (int s = 0; s < n * l; s++) {
             double per = 0;

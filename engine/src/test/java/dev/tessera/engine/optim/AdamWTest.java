@@ -21,12 +21,12 @@ class AdamWTest {
     /** Parameters covering every grouping rule, in store order. */
     TinyModel model() {
         return new TinyModel(be,
-                "cls_token", new int[] {1, 1, 2},      // 3-D: decayed (SPEC §2.6)
+                "cls_token", new int[] {1, 1, 2},      // 3-D: decayed (docs/mae.md#pretraining-recipe)
                 "w", new int[] {2, 2},                 // decayed, merges with cls_token
                 "norm.weight", new int[] {2},          // 1-D: no decay
                 "blk.bias", new int[] {1, 2},          // 2-D but ".bias": no decay; scale 0.5 (differs from norm.weight)
                 "blk.weight", new int[] {2, 2},        // decayed, scale 0.5
-                "pos_embed", new int[] {1, 2, 2});     // extra no-decay name (fine-tuning, SPEC §2.8)
+                "pos_embed", new int[] {1, 2, 2});     // extra no-decay name (fine-tuning, docs/mae.md#fine-tuning)
     }
 
     AdamW.Config config() {

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** SPEC §5 "LR schedule" checks for {@link CosineSchedule} and {@link LayerDecay}. */
+/** The learning-rate checks (docs/mae.md#checks) for {@link CosineSchedule} and {@link LayerDecay}. */
 class ScheduleTest {
 
     @Test
     void warmupIsLinearAndHalfwayIsHalfThePeak() {
-        // MAE pre-training: lr 2.4e-3, 40 warmup epochs of 800 (SPEC §2.6).
+        // MAE pre-training: lr 2.4e-3, 40 warmup epochs of 800 (docs/mae.md#pretraining-recipe).
         CosineSchedule s = new CosineSchedule(2.4e-3, 0, 40, 800);
         assertEquals(0.0, s.lr(0, 0, 1000), 0);
         assertEquals(1.2e-3, s.lr(20.0), 1e-15);
@@ -39,7 +39,7 @@ class ScheduleTest {
 
     @Test
     void layerDecayForVitBase() {
-        // ViT-B, depth 12, decay 0.65 (SPEC §2.8, §5): n = 13.
+        // ViT-B, depth 12, decay 0.65 (docs/mae.md#fine-tuning, docs/mae.md#checks): n = 13.
         LayerDecay ld = new LayerDecay(12, 0.65);
         assertEquals(1.0, ld.scale("head.weight"), 0);
         assertEquals(1.0, ld.scale("fc_norm.bias"), 0);
@@ -48,7 +48,7 @@ class ScheduleTest {
         assertEquals(Math.pow(0.65, 13), ld.scale("pos_embed"), 1e-18);
         assertEquals(Math.pow(0.65, 12), ld.scale("blocks.0.attn.qkv.weight"), 1e-18);
         assertEquals(0.65, ld.scale("blocks.11.mlp.fc2.bias"), 1e-15);
-        // The SPEC's rounded figures: block 0 ×0.0057, patch embed ×0.0037.
+        // The rounded figures of docs/mae.md#fine-tuning: block 0 ×0.0057, patch embed ×0.0037.
         assertEquals(0.0057, ld.scale("blocks.0.norm1.weight"), 5e-5);
         assertEquals(0.0037, ld.scale("patch_embed.proj.bias"), 5e-5);
         assertEquals(7, ld.layerId("blocks.6.attn.proj.weight"));

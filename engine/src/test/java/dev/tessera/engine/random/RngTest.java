@@ -124,7 +124,7 @@ class RngTest {
 
     @Test
     void xavierUniformUsesTheGlorotBound() {
-        // qkv of width 8 is one [24, 8] matrix: bound sqrt(6/32) (SPEC §1.4).
+        // qkv of width 8 is one [24, 8] matrix: bound sqrt(6/32) (docs/vit.md#initialisation).
         float bound = (float) Math.sqrt(6.0 / 32);
         float[] w = new Rng(8).xavierUniform(24, 8);
         assertEquals(24 * 8, w.length);

@@ -14,7 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Memory stays flat over a thousand training steps (STYLE.md anti-pattern 5): parameters, their gradients
+ * Memory stays flat over a thousand training steps (every buffer has one owner: its step scope or the persistent parameter store): parameters, their gradients
  * and optimizer moments are allocated once, outside any scope; everything a step allocates (inputs,
  * activations, the tape's gradients) belongs to the step's scope and goes back to the pool when it closes.
  * After the first step every allocation is a pool hit, so neither the system allocation count nor the

@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 
 /**
  * The golden files' optimizer check: 5 AdamW steps (lr 1e-3 constant, β (0.9, 0.95), eps 1e-8, wd 0.05 with
- * no decay for rank-1 parameters and ".bias" names — SPEC §2.6) on the same inputs, comparing the loss before
+ * no decay for rank-1 parameters and ".bias" names — docs/mae.md#pretraining-recipe) on the same inputs, comparing the loss before
  * each step and a few parameters after the last.
  */
 final class Steps {

@@ -3,7 +3,7 @@ package dev.tessera.vit.testing;
 import dev.tessera.engine.backend.Erf;
 
 /**
- * Plain double-precision loops for the ViT pieces, written from the formulas of SPEC §1.3 and not from the
+ * Plain double-precision loops for the ViT pieces, written from the formulas of docs/vit.md#block and not from the
  * model code: the oracle the module tests compare against. Arrays are row-major; x is [rows, cols].
  */
 public final class Naive {

@@ -30,7 +30,7 @@ import jdk.incubator.vector.VectorSpecies;
  * vector registers, the classic Haswell 6×16 shape (BLIS {@code bli_sgemm_haswell_asm_6x16}), scaled to the
  * vector width. The accumulators are twelve separate locals on purpose: C2 keeps Vector API values in
  * registers only while they never escape; putting them in an array made an earlier kernel ~20× slower
- * (JAVA-GPU.md §4.2).
+ * (measured while this kernel was developed).
  *
  * <p>Numerics: each C element is a plain FMA chain over p in increasing order within a k-slab, and slabs are
  * applied in increasing order ({@code C = β·C + α·acc} for the first, {@code C = C + α·acc} after). The slab
@@ -43,7 +43,7 @@ final class SgemmVector {
     /**
      * The vector shape. {@code SPECIES_PREFERRED} is the widest the CPU supports (512 bits with AVX-512, 256
      * with AVX2, 128 on NEON); {@code -Dtessera.cpu.vectorBits=256} pins a narrower one, which may help on
-     * CPUs whose 512-bit FMA is split into two 256-bit halves (e.g. Zen 4, JAVA-GPU.md §3.7). On the Zen 5
+     * CPUs whose 512-bit FMA is split into two 256-bit halves (e.g. Zen 4). On the Zen 5
      * development machine 512 bits run at ≈ 2× the 256-bit kernel (bench/RESULTS.md).
      */
     static final VectorSpecies<Float> SPECIES = species(Integer.getInteger("tessera.cpu.vectorBits", 0));
