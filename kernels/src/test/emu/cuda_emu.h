@@ -100,7 +100,7 @@ struct EmuFiber {
 struct EmuWarpSlots {
     float f[2][32];
     int i[2][32];
-    uint32_t u[2][32][8];
+    uint32_t u[2][32][16];
     const void* p[2][32];
 };
 
@@ -196,6 +196,8 @@ inline int atomicCAS(int* p, int expected, int desired) {
     return old;
 }
 inline float __int_as_float(int v) { float f; std::memcpy(&f, &v, 4); return f; }
+inline float __uint_as_float(uint32_t v) { float f; std::memcpy(&f, &v, 4); return f; }
+inline uint32_t __float_as_uint(float f) { uint32_t v; std::memcpy(&v, &f, 4); return v; }
 inline float __fmul_rn(float a, float b) { return a * b; }
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fsub_rn(float a, float b) { return a - b; }
