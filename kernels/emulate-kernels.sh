@@ -14,4 +14,4 @@ for f in "$here"/src/main/cuda/*.cu "$here"/src/main/cuda/*.cuh; do
 done
 g++ -std=c++20 -O2 -pthread -ffp-contract=off -w -I"$work" -I"$here/src/test/emu" \
     -o "$work/emu_test" "$here/src/test/emu/emu_test.cpp"
-"$work/emu_test"
+"$work/emu_test" "$@"

@@ -18,6 +18,7 @@
 #include "strided.cu"
 #include "reduce.cu"
 #include "gemm.cu"
+#include "gemm_mma.cu"
 #include "layernorm.cu"
 #include "softmax.cu"
 #include "attention.cu"
