@@ -22,5 +22,6 @@
 #include "layernorm.cu"
 #include "softmax.cu"
 #include "attention.cu"
+#include "attention_flash.cu"
 #include "gather.cu"
 #include "adamw.cu"

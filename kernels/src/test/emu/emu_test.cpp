@@ -10,6 +10,7 @@
 #include "emu_check.h"
 #include "emu_tc_checks.h"
 #include "emu_gemm_mma_checks.h"
+#include "emu_flash_checks.h"
 
 static Dims8 dims(std::initializer_list<int> l) { Dims8 d{}; int i = 0; for (int x : l) d.v[i++] = x; return d; }
 
@@ -390,6 +391,7 @@ int main(int argc, char** argv) {
     bool full = argc > 1 && std::string(argv[1]) == "--full";
     checkTensorCoreInstructions();
     checkGemmMma(full);
+    checkFlash(full);
     testStrided();
     testReduce();
     testGemm();
