@@ -65,8 +65,9 @@ __device__ __forceinline__ int mma_valid(const MmaMatrix<T>& g, int r, int c, in
 }
 
 // Issues this thread's cp.async copies of the tile at (r0, c0) of an fp32 matrix into an unswizzled fp32
-// ROWS × COLS staging tile (see FP32 STORAGE above); zero outside the matrix.
-template <int ROWS, int COLS, int THREADS>
+// ROWS × COLS tile with row stride LD (a staging tile, see FP32 STORAGE above, or a padded tf32 tile);
+// zero outside the matrix.
+template <int ROWS, int COLS, int THREADS, int LD = COLS>
 __device__ __forceinline__ void mma_stage_f32(float* staging, const MmaMatrix<float>& g, int r0, int c0, bool vec) {
     constexpr int CPR = COLS / 4, CHUNKS = ROWS * CPR;
     static_assert(COLS % 4 == 0 && CHUNKS % THREADS == 0, "whole chunks per thread");
@@ -74,7 +75,7 @@ __device__ __forceinline__ void mma_stage_f32(float* staging, const MmaMatrix<fl
     for (int i = 0; i < CHUNKS / THREADS; i++) {
         int e = threadIdx.x + i * THREADS, r = e / CPR, c = (e % CPR) * 4;
         int gr = r0 + r, gc = c0 + c, valid = mma_valid(g, gr, gc, 4);
-        float* dst = staging + r * COLS + c;
+        float* dst = staging + r * LD + c;
         const float* src = g.base + (size_t)gr * g.ld + gc;
         if (vec) {
             tc_cp_async_16(dst, valid > 0 ? src : g.base, 4 * valid);

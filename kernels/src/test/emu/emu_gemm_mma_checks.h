@@ -1,4 +1,5 @@
-// emu_gemm_mma_checks.h — gemm_mma.cu (both storages, all four layouts) against double-precision loops.
+// emu_gemm_mma_checks.h — gemm_mma.cu (bf16 with both storages, tf32; all four layouts) against
+// double-precision loops (the tf32 rung: the same two references with tf32 rounding, 16 → 8 per mma step).
 // Two references per product:
 //   tight: the product of the bf16-ROUNDED inputs in double; the kernel differs only by fp32 accumulation,
 //          so each output may be off by (k/16 + 2)·2⁻²³ of its sum of |terms| (one fp32 rounding per 16-deep
@@ -22,13 +23,18 @@ static std::vector<bf16_t> toBf16(const std::vector<float>& v) {
 }
 
 // e = alpha·op(A)·op(B) + beta·C0 in double (A, B rounded to bf16 when `rounded`), and the allowance.
+// `rounded`: 0 = fp32 inputs as they are, 1 = rounded to bf16, 2 = rounded to tf32 (cvt.rna). The allowance
+// per |term|: fp32 accumulation over k/16 (bf16) or k/8 (tf32) mma steps; against unrounded inputs also the
+// bf16 input error 2⁻⁷ (or, for tf32 with unit roundoff 2⁻¹¹, 2⁻¹⁰; `tf32Loose`).
 static void gemmReference(const GemmCase& s, int ta, int tb, const std::vector<float>& A, const std::vector<float>& B,
-                          const std::vector<float>& C0, bool rounded, std::vector<double>& e, std::vector<double>& allow) {
+                          const std::vector<float>& C0, int rounded, std::vector<double>& e, std::vector<double>& allow,
+                          bool tf32Loose = false) {
     int aStride = s.m * s.k, bStride = s.sharedB ? 0 : s.k * s.n;
     e.assign(C0.size(), 0.0);
     allow.assign(C0.size(), 0.0);
-    auto r = [&](float x) { return rounded ? (double)roundBf16(x) : (double)x; };
-    double perTerm = rounded ? (s.k / 16 + 2) * std::ldexp(1.0, -23) : std::ldexp(1.0, -7) + (s.k / 16 + 2) * std::ldexp(1.0, -23);
+    auto r = [&](float x) { return rounded == 1 ? (double)roundBf16(x) : rounded == 2 ? (double)roundTf32(x) : (double)x; };
+    int steps = rounded == 2 || tf32Loose ? s.k / 8 + 2 : s.k / 16 + 2;
+    double perTerm = steps * std::ldexp(1.0, -23) + (rounded ? 0 : std::ldexp(1.0, tf32Loose ? -10 : -7));
     for (int b = 0; b < s.batch; b++)
         for (int i = 0; i < s.m; i++)
             for (int j = 0; j < s.n; j++) {
@@ -59,6 +65,10 @@ typedef void (*GemmF32)(int, int, int, int, float, const float*, int, const floa
 typedef void (*GemmB16)(int, int, int, int, float, const bf16_t*, int, const bf16_t*, int, float, float*);
 static const GemmF32 gemmMmaF32[4] = {gemm_mma_bf16_nn, gemm_mma_bf16_nt, gemm_mma_bf16_tn, gemm_mma_bf16_tt};
 static const GemmB16 gemmMmaB16[4] = {gemm_mma_bf16in_nn, gemm_mma_bf16in_nt, gemm_mma_bf16in_tn, gemm_mma_bf16in_tt};
+static const GemmF32 gemmMmaTf32[4] = {gemm_mma_tf32_nn, gemm_mma_tf32_nt, gemm_mma_tf32_tn, gemm_mma_tf32_tt};
+static const size_t GEMM_MMA_SMEM_TF32[4] = {
+    GemmMma<float, 16, 4, false, false, true>::SHARED_BYTES, GemmMma<float, 16, 4, false, true, true>::SHARED_BYTES,
+    GemmMma<float, 16, 4, true, false, true>::SHARED_BYTES, GemmMma<float, 16, 4, true, true, true>::SHARED_BYTES};
 static const size_t GEMM_MMA_SMEM_F32 = GemmMma<float, 16, 4, false, false>::SHARED_BYTES;
 static const size_t GEMM_MMA_SMEM_B16 = GemmMma<bf16_t, 32, 4, false, false>::SHARED_BYTES;
 
@@ -70,8 +80,8 @@ static void checkGemmMmaCase(const GemmCase& s, bool loose) {
             auto C0 = uniform(22, (size_t)s.batch * s.m * s.n, -1, 1);
             if (s.beta == 0) for (auto& c : C0) c = NAN;
             std::vector<double> e, allow, eu, allowU;
-            gemmReference(s, ta, tb, A, B, C0, true, e, allow);
-            if (loose) gemmReference(s, ta, tb, A, B, C0, false, eu, allowU);
+            gemmReference(s, ta, tb, A, B, C0, 1, e, allow);
+            if (loose) gemmReference(s, ta, tb, A, B, C0, 0, eu, allowU);
             std::string tag = std::string(" ") + (ta ? "t" : "n") + (tb ? "t" : "n") + " [" + std::to_string(s.batch) + "," +
                               std::to_string(s.m) + "," + std::to_string(s.n) + "," + std::to_string(s.k) + "]" +
                               (s.sharedB ? " sharedB" : "");
@@ -83,6 +93,15 @@ static void checkGemmMmaCase(const GemmCase& s, bool loose) {
             C = C0;
             runGemmMma(gemmMmaB16[2 * ta + tb], s, Ab.data(), Bb.data(), C, 0, GEMM_MMA_SMEM_B16);
             expectWithin("gemm_mma_bf16in vs bf16-rounded" + tag, e, C, allow);
+            std::vector<double> et, allowT;
+            gemmReference(s, ta, tb, A, B, C0, 2, et, allowT);
+            C = C0;
+            runGemmMma(gemmMmaTf32[2 * ta + tb], s, A.data(), B.data(), C, 0, GEMM_MMA_SMEM_TF32[2 * ta + tb]);
+            expectWithin("gemm_mma_tf32 vs tf32-rounded" + tag, et, C, allowT);
+            if (loose) {
+                gemmReference(s, ta, tb, A, B, C0, 0, eu, allowU, true);
+                expectWithin("gemm_mma_tf32 vs fp32 inputs (tf32 error)" + tag, eu, C, allowU);
+            }
         }
 }
 

@@ -142,6 +142,7 @@ class KernelAbiTest {
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
                 mma.gemm(ta, tb, 2, 8, 9, 10, 1f, b.f(160), 80, b.f(90), 0, 0f, b.f(144));
+                mma.gemmTf32(ta, tb, 2, 8, 9, 10, 1f, b.f(160), 80, b.f(90), 0, 0f, b.f(144));
                 mma.gemmBf16(ta, tb, 2, 8, 9, 10, 1f, b.i(80), 80, b.f(45), 0, 0f, b.f(144));
             }
         }

@@ -18,15 +18,28 @@ class TensorCoreGeometryTest {
 
     @Test
     void gemmGridCoversTheProductAndLoopsLargeBatches() {
-        LaunchConfig c = GemmMmaCuda.geometry(GemmMmaCuda.Storage.FP32, 1, 50432, 3072);
+        LaunchConfig c = GemmMmaCuda.geometry(GemmMmaCuda.Variant.BF16, false, false, 1, 50432, 3072);
         assertEquals(new LaunchConfig(24, 394, 1, 256, 1, 1, 81920), c);
         assertTrue(c.needsSharedOptIn());
-        assertEquals(65535, GemmMmaCuda.geometry(GemmMmaCuda.Storage.BF16, 100_000, 8, 8).gridZ());
-        assertEquals(65536, GemmMmaCuda.sharedBytes(GemmMmaCuda.Storage.BF16));
-        assertThrows(IllegalArgumentException.class, () -> GemmMmaCuda.geometry(GemmMmaCuda.Storage.FP32, 1, 65535 * 128 + 1, 8));
-        assertTrue(GemmMmaCuda.geometry(GemmMmaCuda.Storage.FP32, 1, 0, 5).isEmpty());
-        assertEquals("gemm_mma_bf16_tn", GemmMmaCuda.kernelName(GemmMmaCuda.Storage.FP32, true, false));
-        assertEquals("gemm_mma_bf16in_nt", GemmMmaCuda.kernelName(GemmMmaCuda.Storage.BF16, false, true));
+        assertEquals(65535, GemmMmaCuda.geometry(GemmMmaCuda.Variant.BF16_STORED, false, false, 100_000, 8, 8).gridZ());
+        assertEquals(65536, GemmMmaCuda.sharedBytes(GemmMmaCuda.Variant.BF16_STORED, false, true));
+        // tf32: padded rows, [128][20] floats when k is contiguous, [16][136] otherwise; 4 stages of A and B
+        assertEquals(4 * 4 * (128 * 20 + 16 * 136), GemmMmaCuda.sharedBytes(GemmMmaCuda.Variant.TF32, false, false));
+        assertEquals(4 * 4 * (2 * 128 * 20), GemmMmaCuda.sharedBytes(GemmMmaCuda.Variant.TF32, false, true));
+        assertEquals(4 * 4 * (2 * 16 * 136), GemmMmaCuda.sharedBytes(GemmMmaCuda.Variant.TF32, true, false));
+        for (GemmMmaCuda.Variant v : GemmMmaCuda.Variant.values()) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    assertTrue(GemmMmaCuda.sharedBytes(v, ta, tb) <= LaunchConfig.MAX_SHARED_OPT_IN, v + " " + ta + tb);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> GemmMmaCuda.geometry(GemmMmaCuda.Variant.BF16, false, false, 1, 65535 * 128 + 1, 8));
+        assertTrue(GemmMmaCuda.geometry(GemmMmaCuda.Variant.TF32, true, true, 1, 0, 5).isEmpty());
+        assertEquals("gemm_mma_bf16_tn", GemmMmaCuda.kernelName(GemmMmaCuda.Variant.BF16, true, false));
+        assertEquals("gemm_mma_bf16in_nt", GemmMmaCuda.kernelName(GemmMmaCuda.Variant.BF16_STORED, false, true));
+        assertEquals("gemm_mma_tf32_tt", GemmMmaCuda.kernelName(GemmMmaCuda.Variant.TF32, true, true));
     }
 
     @Test
