@@ -33,12 +33,12 @@
 //                       ring (BK 32, 4 stages). 64 KiB smem, half the global bytes.
 //   gemm_mma_tf32_xx    fp32 in global memory, TF32 tensor cores (mma.sync.m16n8k8.tf32, 10-bit mantissas:
 //                       relative error ≤ 2⁻¹¹ per input, what cuBLAS's TF32 mode does): cp.async straight into
-//                       PADDED fp32 tiles (BK 16, 4 stages, 80 KiB), each fragment element read with one
+//                       PADDED fp32 tiles (BK 16, 4 stages, 68–80 KiB), each fragment element read with one
 //                       32-bit lds and rounded by cvt.rna.tf32. ldmatrix moves 16-bit elements, so it cannot
 //                       transpose 32-bit ones; padding the rows (k-major rows of 16 + 4 floats, m/n-major rows
 //                       of 128 + 8) puts the 32 lanes of every fragment load in 32 different banks instead.
-// C is fp32 in all three. Accumulation per output: fp32 across 16-deep mma steps (inside one step the tensor
-// core's own order), deterministic run to run.
+// C is fp32 in all three. Accumulation per output: fp32 across 16-deep (tf32: 8-deep) mma steps (inside one step
+// the tensor core's own order), deterministic run to run.
 //
 // Build: part of tessera_kernels.cu; sm_80+ (mma.sync bf16, ldmatrix, cp.async). Shared memory above 48 KiB
 // is opted into by the launcher (cuFuncSetAttribute); every configuration fits the 99 KiB of sm_86/sm_89.
@@ -56,7 +56,7 @@ struct GemmMma {
     static constexpr int A_ROWS = KA ? GEMM_MMA_TILE : BK, A_COLS = KA ? BK : GEMM_MMA_TILE;
     static constexpr int B_ROWS = KB ? GEMM_MMA_TILE : BK, B_COLS = KB ? BK : GEMM_MMA_TILE;
     static constexpr int TILE = GEMM_MMA_TILE * BK;          // elements of one operand tile
-    static constexpr bool F32 = sizeof(T) == 4 && !TF32;
+    static constexpr bool CONVERT = sizeof(T) == 4 && !TF32;  // bf16 from fp32: staged, then converted
     // tf32: padded fp32 tiles, rows of COLS + 4 (k-major, COLS = BK) or COLS + 8 (m/n-major, COLS = 128)
     static constexpr int A_LD = A_COLS + (KA ? 4 : 8), B_LD = B_COLS + (KB ? 4 : 8);
     static constexpr int TF32_STAGE = A_ROWS * A_LD + B_ROWS * B_LD;
@@ -64,13 +64,13 @@ struct GemmMma {
     // bf16 storage: STAGES × (A, B) bf16 tiles. fp32 storage: STAGES × (A, B) fp32 staging + 2 × (A, B) bf16.
     // tf32: STAGES × padded (A, B) fp32 tiles.
     static constexpr int SHARED_BYTES = TF32 ? STAGES * TF32_STAGE * 4
-                                        : F32 ? STAGES * 2 * TILE * 4 + 2 * 2 * TILE * 2 : STAGES * 2 * TILE * 2;
+                                        : CONVERT ? STAGES * 2 * TILE * 4 + 2 * 2 * TILE * 2 : STAGES * 2 * TILE * 2;
 
     MmaMatrix<T> a, b;
     bool vecA, vecB;
     unsigned char* smem;
 
-    __device__ bf16_t* tileA(int buf) const { return reinterpret_cast<bf16_t*>(smem + (F32 ? STAGES * 2 * TILE * 4 : 0)) + 2 * buf * TILE; }
+    __device__ bf16_t* tileA(int buf) const { return reinterpret_cast<bf16_t*>(smem + (CONVERT ? STAGES * 2 * TILE * 4 : 0)) + 2 * buf * TILE; }
     __device__ bf16_t* tileB(int buf) const { return tileA(buf) + TILE; }
     __device__ float* stageA(int s) const { return reinterpret_cast<float*>(smem) + 2 * s * TILE; }
     __device__ float* stageB(int s) const { return stageA(s) + TILE; }
@@ -83,7 +83,7 @@ struct GemmMma {
         if constexpr (TF32) {
             mma_stage_f32<A_ROWS, A_COLS, GEMM_MMA_THREADS, A_LD>(tf32A(s), a, KA ? i0 : k0, KA ? k0 : i0, vecA);
             mma_stage_f32<B_ROWS, B_COLS, GEMM_MMA_THREADS, B_LD>(tf32B(s), b, KB ? j0 : k0, KB ? k0 : j0, vecB);
-        } else if constexpr (F32) {
+        } else if constexpr (CONVERT) {
             mma_stage_f32<A_ROWS, A_COLS, GEMM_MMA_THREADS>(stageA(s), a, KA ? i0 : k0, KA ? k0 : i0, vecA);
             mma_stage_f32<B_ROWS, B_COLS, GEMM_MMA_THREADS>(stageB(s), b, KB ? j0 : k0, KB ? k0 : j0, vecB);
         } else {
@@ -184,7 +184,7 @@ __device__ __forceinline__ void gemm_mma(int batch, int m, int n, int k, float a
         }
         for (int kt = 0; kt < kTiles; kt++) {
             tc_cp_async_wait<STAGES - 2>();                  // slice kt has landed (this thread's copies)
-            if constexpr (G::F32) {
+            if constexpr (G::CONVERT) {
                 mma_convert_own<G::A_ROWS, G::A_COLS, GEMM_MMA_THREADS>(g.tileA(kt & 1), g.stageA(kt % STAGES));
                 mma_convert_own<G::B_ROWS, G::B_COLS, GEMM_MMA_THREADS>(g.tileB(kt & 1), g.stageB(kt % STAGES));
             }
@@ -197,7 +197,7 @@ __device__ __forceinline__ void gemm_mma(int batch, int m, int n, int k, float a
             if constexpr (TF32) {
                 g.multiplyTf32(acc, kt % STAGES, wm, wn);
             } else {
-                const int buf = G::F32 ? (kt & 1) : kt % STAGES;
+                const int buf = G::CONVERT ? (kt & 1) : kt % STAGES;
                 g.multiply(acc, g.tileA(buf), g.tileB(buf), wm, wn);
             }
         }
