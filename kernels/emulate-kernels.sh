@@ -9,8 +9,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # Dynamic shared memory is the one construct the header cannot express with macros.
 for f in "$here"/src/main/cuda/*.cu "$here"/src/main/cuda/*.cuh; do
-  sed -E 's/extern __shared__ float ([A-Za-z_]+)\[\];/float* \1 = emu_dynamic_shared();/' "$f" > "$work/$(basename "$f")"
+  sed -E 's/extern __shared__ (__align__\([0-9]+\) )?([A-Za-z_0-9]+( [A-Za-z_0-9]+)*) ([A-Za-z_]+)\[\];/\2* \4 = (\2*)emu_dynamic_shared();/' \
+    "$f" > "$work/$(basename "$f")"
 done
 g++ -std=c++20 -O2 -pthread -ffp-contract=off -w -I"$work" -I"$here/src/test/emu" \
     -o "$work/emu_test" "$here/src/test/emu/emu_test.cpp"
-"$work/emu_test"
+"$work/emu_test" "$@"

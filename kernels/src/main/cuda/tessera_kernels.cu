@@ -7,19 +7,20 @@
 //
 // Release build (what kernels/build-fatbin.sh runs; about the same as `make kernels`):
 //   nvcc -fatbin -O3 -std=c++17 --threads 0 -lineinfo \
-//        -gencode arch=compute_80,code=sm_80 -gencode arch=compute_86,code=sm_86 \
-//        -gencode arch=compute_89,code=sm_89 -gencode arch=compute_90,code=sm_90 \
+//        -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
 //        -gencode arch=compute_90,code=compute_90 \
 //        -o target/classes/dev/tessera/kernels/tessera_kernels.fatbin src/main/cuda/tessera_kernels.cu
-// SASS for Ampere (A100 sm_80, RTX 30 sm_86), Ada (sm_89) and Hopper (sm_90) loads without JIT; the
+// SASS for Ampere (A100 sm_80; it also runs on RTX 30 sm_86 and Ada sm_89) and Hopper (sm_90) loads without JIT; the
 // compute_90 PTX lets newer GPUs JIT-compile. Built with nvcc 13, the fatbin needs an R580+ driver.
 // No --use_fast_math: parity with the CPU reference relies on IEEE division/sqrt and full-precision
 // expf/erff.
 #include "strided.cu"
 #include "reduce.cu"
 #include "gemm.cu"
+#include "gemm_mma.cu"
 #include "layernorm.cu"
 #include "softmax.cu"
 #include "attention.cu"
+#include "attention_flash.cu"
 #include "gather.cu"
 #include "adamw.cu"

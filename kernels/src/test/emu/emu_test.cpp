@@ -7,44 +7,11 @@
 #include "cuda_emu.h"
 #include "tessera_kernels.cu"
 
-#include <random>
-#include <string>
+#include "emu_check.h"
+#include "emu_tc_checks.h"
+#include "emu_gemm_mma_checks.h"
+#include "emu_flash_checks.h"
 
-static int failures = 0, checks = 0;
-
-static std::vector<float> uniform(unsigned seed, size_t n, float lo, float hi) {
-    std::mt19937 g(seed);
-    std::uniform_real_distribution<float> d(lo, hi);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(g);
-    return v;
-}
-
-static void expectClose(const std::string& name, const std::vector<double>& e, const std::vector<float>& a,
-                        double atol, double rtol) {
-    checks++;
-    size_t bad = 0, worst = 0;
-    double worstX = 0;
-    for (size_t i = 0; i < e.size(); i++) {
-        double err = std::fabs(a[i] - e[i]), allow = atol + rtol * std::fabs(e[i]);
-        bool ok = err <= allow || (std::isnan(e[i]) && std::isnan(a[i])) || (std::isinf(e[i]) && e[i] == a[i]);
-        if (!ok) {
-            bad++;
-            double x = std::isnan(err) ? 1e300 : err / allow;
-            if (x > worstX) { worstX = x; worst = i; }
-        }
-    }
-    if (bad) {
-        failures++;
-        std::printf("FAIL %s: %zu of %zu off; worst [%zu] expected %.8g got %.8g\n", name.c_str(), bad, e.size(), worst,
-                    e[worst], (double)a[worst]);
-    } else {
-        std::printf("ok   %s\n", name.c_str());
-    }
-}
-
-static std::vector<double> toD(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
-static unsigned ceilDiv(long a, long b) { return (unsigned)((a + b - 1) / b); }
 static Dims8 dims(std::initializer_list<int> l) { Dims8 d{}; int i = 0; for (int x : l) d.v[i++] = x; return d; }
 
 // ------------------------------------------------------------------------------------------------ strided
@@ -420,7 +387,11 @@ static void testGatherAndAdamW() {
     expectClose("adamw v", toD(ve), v, 0, 0);
 }
 
-int main() {
+int main(int argc, char** argv) {
+    bool full = argc > 1 && std::string(argv[1]) == "--full";
+    checkTensorCoreInstructions();
+    checkGemmMma(full);
+    checkFlash(full);
     testStrided();
     testReduce();
     testGemm();

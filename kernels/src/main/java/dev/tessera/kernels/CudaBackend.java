@@ -108,6 +108,8 @@ public final class CudaBackend implements Backend {
     public LayerNormCuda layerNorm() { return layerNorm; }
     public SoftmaxCuda softmax() { return softmax; }
     public AttentionCuda attention() { return attention; }
+    /** For the launchers not yet wired into the Backend methods (GemmMmaCuda, FlashAttentionCuda) and their tests. */
+    LaunchContext launchContext() { return lc; }
     public GatherCuda gatherKernels() { return gather; }
     public AdamWCuda adamWKernels() { return adamW; }
 

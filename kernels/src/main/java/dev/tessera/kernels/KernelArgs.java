@@ -12,7 +12,7 @@ import jcuda.driver.CUdeviceptr;
  *
  * <p>The trap this class exists for: the Java type must have the C parameter's width. {@link #i} is a C
  * {@code int}, {@link #f} a {@code float}, {@link #ptr} an 8-byte device pointer, {@link #dims} a
- * {@code Dims8} struct of 8 ints passed by value. A null buffer becomes the pointer value 0, which the
+ * {@code Dims8} struct of 8 ints passed by value, {@link #bf16} a pointer to bf16 data. A null buffer becomes the pointer value 0, which the
  * kernels test for ("gradient not needed").
  */
 final class KernelArgs {
@@ -23,6 +23,16 @@ final class KernelArgs {
     KernelArgs ptr(CudaBuffer b) {
         params.add(b == null ? Pointer.to(new long[] {0L}) : Pointer.to(b.pointer()));
         kinds.add(b == null ? "ptr" : b.isInt() ? "int*" : "float*");
+        return this;
+    }
+
+    /**
+     * A buffer whose bytes the kernel reads as bf16 ({@code const bf16_t*}): two values per 32-bit element,
+     * element 2i in the low half (see {@link Bf16#pack}).
+     */
+    KernelArgs bf16(CudaBuffer b) {
+        params.add(Pointer.to(b.pointer()));
+        kinds.add("bf16_t*");
         return this;
     }
 

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import jcuda.CudaException;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
@@ -32,6 +33,8 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
     private final boolean syncAfterLaunch;
     private final CUmodule module = new CUmodule();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    /** Per kernel, the dynamic shared memory it has been allowed so far (set only above 48 KiB). */
+    private final Map<String, Integer> sharedAllowed = new HashMap<>();
     private boolean closed;
 
     /** The SASS targets the fatbin was built for, from the stamp build-fatbin.sh writes beside it ("80,86,89,90"). */
@@ -106,6 +109,12 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
         if (c.isEmpty()) return;
         CUfunction f = function(name);
         try {
+            if (c.needsSharedOptIn() && sharedAllowed.getOrDefault(name, LaunchConfig.DEFAULT_SHARED_LIMIT) < c.sharedBytes()) {
+                // kernels asking for more than 48 KiB of dynamic shared memory must opt in, once per size
+                JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                        c.sharedBytes());
+                sharedAllowed.put(name, c.sharedBytes());
+            }
             JCudaDriver.cuLaunchKernel(f, c.gridX(), c.gridY(), c.gridZ(), c.blockX(), c.blockY(), c.blockZ(),
                     c.sharedBytes(), ctx.stream(), args.toPointer(), null);
             if (syncAfterLaunch) JCudaDriver.cuStreamSynchronize(ctx.stream());

@@ -13,14 +13,21 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int blockX, int bloc
     /** Dynamic shared memory a kernel may use without opting in via cuFuncSetAttribute. */
     public static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
+    /**
+     * The most any of our kernels asks for after opting in ({@link KernelModule#launch} sets
+     * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES above {@link #DEFAULT_SHARED_LIMIT}): the 99 KiB per block
+     * of sm_86/sm_89, the smallest opt-in limit of the GPUs we build for (sm_80 163 KiB, sm_90 227 KiB).
+     */
+    public static final int MAX_SHARED_OPT_IN = 99 * 1024;
+
     public LaunchConfig {
         if (gridX < 0 || gridY < 0 || gridZ < 0) throw bad("negative grid dimension");
         if (gridY > 65535 || gridZ > 65535) throw bad("grid.y and grid.z are limited to 65535");
         if (blockX < 1 || blockY < 1 || blockZ < 1) throw bad("block dimensions must be >= 1");
         if (blockZ > 64) throw bad("block.z is limited to 64");
         if ((long) blockX * blockY * blockZ > 1024) throw bad("a block has at most 1024 threads");
-        if (sharedBytes < 0 || sharedBytes > DEFAULT_SHARED_LIMIT) {
-            throw bad("dynamic shared memory must be in [0, " + DEFAULT_SHARED_LIMIT + "] bytes");
+        if (sharedBytes < 0 || sharedBytes > MAX_SHARED_OPT_IN) {
+            throw bad("dynamic shared memory must be in [0, " + MAX_SHARED_OPT_IN + "] bytes");
         }
     }
 
@@ -44,6 +51,11 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int blockX, int bloc
     /** The same geometry with dynamic shared memory. */
     public LaunchConfig withShared(int bytes) {
         return new LaunchConfig(gridX, gridY, gridZ, blockX, blockY, blockZ, bytes);
+    }
+
+    /** Whether the kernel must be allowed more than the default 48 KiB of dynamic shared memory first. */
+    public boolean needsSharedOptIn() {
+        return sharedBytes > DEFAULT_SHARED_LIMIT;
     }
 
     public boolean isEmpty() {

@@ -39,7 +39,7 @@ class KernelAbiTest {
         Pattern p = Pattern.compile("extern \"C\" __global__ void\\s+(?:__launch_bounds__\\([^)]*\\)\\s*)?(\\w+)\\s*\\(([^)]*)\\)");
         try (Stream<Path> files = Files.list(CudaSources.dir())) {
             for (Path f : files.filter(x -> x.toString().endsWith(".cu")).toList()) {
-                Matcher m = p.matcher(Files.readString(f));
+                Matcher m = p.matcher(expandKernelMacros(Files.readString(f)));
                 while (m.find()) {
                     List<String> types = new ArrayList<>();
                     for (String param : m.group(2).split(",")) {
@@ -54,9 +54,38 @@ class KernelAbiTest {
         return sigs;
     }
 
+    /**
+     * The source with every {@code #define NAME(params) … extern "C" __global__ …} macro removed and each of its
+     * invocations {@code NAME(args)} at the start of a line replaced by the body with the arguments substituted
+     * (and {@code ##} pasted), so kernels stamped out per layout or head dimension are parsed like written ones.
+     */
+    static String expandKernelMacros(String source) {
+        String text = source.replace("\\\n", " ");
+        Pattern def = Pattern.compile("(?m)^#define (\\w+)\\(([^)]*)\\)(.*extern \"C\" __global__.*)$");
+        Matcher d = def.matcher(text);
+        List<String[]> macros = new ArrayList<>();
+        while (d.find()) macros.add(new String[] {d.group(1), d.group(2), d.group(3)});
+        text = d.replaceAll("");
+        StringBuilder expanded = new StringBuilder(text);
+        for (String[] macro : macros) {
+            String[] params = macro[1].split(",");
+            Matcher call = Pattern.compile("(?m)^" + macro[0] + "\\(([^)]*)\\)").matcher(text);
+            while (call.find()) {
+                String[] args = call.group(1).split(",");
+                String body = macro[2];
+                for (int i = 0; i < params.length; i++) {
+                    body = body.replaceAll("\\b" + Pattern.quote(params[i].trim()) + "\\b", Matcher.quoteReplacement(args[i].trim()));
+                }
+                expanded.append('\n').append(body.replaceAll("\\s*##\\s*", ""));
+            }
+        }
+        return expanded.toString();
+    }
+
     static boolean compatible(String passed, String declared) {
         return switch (passed) {
             case "ptr" -> declared.endsWith("*");
+            case "bf16_t*" -> declared.equals("bf16_t*");
             default -> passed.equals(declared);
         };
     }
@@ -107,6 +136,22 @@ class KernelAbiTest {
             at.forward(v, 64, b.f(2 * 5 * 8), b.f(2 * 7 * 8), b.f(2 * 7 * 8), b.f(2 * 5 * 8), b.f(10), 2, 5, 7, 8, 0.3f);
             at.backward(v, 64, b.f(80), b.f(112), b.f(112), b.f(80), b.f(10), b.f(80), b.f(80), b.f(112), null,
                     2, 5, 7, 8, 0.3f);
+        }
+
+        GemmMmaCuda mma = new GemmMmaCuda(lc);
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                mma.gemm(ta, tb, 2, 8, 9, 10, 1f, b.f(160), 80, b.f(90), 0, 0f, b.f(144));
+                mma.gemmTf32(ta, tb, 2, 8, 9, 10, 1f, b.f(160), 80, b.f(90), 0, 0f, b.f(144));
+                mma.gemmBf16(ta, tb, 2, 8, 9, 10, 1f, b.i(80), 80, b.f(45), 0, 0f, b.f(144));
+            }
+        }
+
+        FlashAttentionCuda fa = new FlashAttentionCuda(lc);
+        for (int d : new int[] {32, 64, 128}) {
+            fa.forward(b.f(2 * 5 * d), b.f(2 * 7 * d), b.f(2 * 7 * d), b.f(2 * 5 * d), b.f(10), 2, 5, 7, d, 0.3f);
+            fa.backward(b.f(10 * d), b.f(14 * d), b.f(14 * d), b.f(10 * d), b.f(10), b.f(10 * d), b.f(10 * d), b.f(14 * d),
+                    null, 2, 5, 7, d, 0.3f);
         }
 
         GatherCuda ga = new GatherCuda(null, lc);

@@ -18,7 +18,9 @@ class LaunchGeometryTest {
     void launchConfigEnforcesCudaLimits() {
         assertThrows(IllegalArgumentException.class, () -> new LaunchConfig(1, 1, 1, 2048, 1, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> new LaunchConfig(1, 70000, 1, 32, 1, 1, 0));
-        assertThrows(IllegalArgumentException.class, () -> new LaunchConfig(1, 1, 1, 32, 1, 1, 64 * 1024));
+        assertThrows(IllegalArgumentException.class, () -> new LaunchConfig(1, 1, 1, 32, 1, 1, 100 * 1024));
+        assertTrue(new LaunchConfig(1, 1, 1, 32, 1, 1, 64 * 1024).needsSharedOptIn());
+        assertTrue(!new LaunchConfig(1, 1, 1, 32, 1, 1, 48 * 1024).needsSharedOptIn());
         assertThrows(IllegalArgumentException.class, () -> LaunchConfig.checkWarpMultiple("k", 48));
         assertTrue(LaunchConfig.linear(0, 256).isEmpty());
         assertEquals(4, LaunchConfig.linear(1000, 256).gridX());
