@@ -5,11 +5,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
-import jcuda.CudaException;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The kernels: {@code tessera_kernels.fatbin} (all of src/main/cuda compiled by nvcc into one file, packaged
@@ -29,8 +27,9 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
     static final String RESOURCE = "/dev/tessera/kernels/" + FATBIN_NAME;
 
     private final CudaContext ctx;
+    private final CudaDriver driver;
     private final boolean syncAfterLaunch;
-    private final CUmodule module = new CUmodule();
+    private final CUmodule module;
     private final Map<String, CUfunction> functions = new HashMap<>();
     private boolean closed;
 
@@ -62,15 +61,14 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
 
     KernelModule(CudaContext ctx, boolean syncAfterLaunch) {
         this.ctx = ctx;
+        this.driver = ctx.driver();
         this.syncAfterLaunch = syncAfterLaunch;
-        byte[] image = readFatbin();
         ctx.makeCurrent();
         try {
-            JCudaDriver.cuModuleLoadData(module, image);
-        } catch (CudaException e) {
-            int code = CudaCallException.codeOf(e);
+            module = driver.loadModule(KernelModule::readFatbin);
+        } catch (CudaCallException e) {
             CudaStatus s = ctx.status();
-            String why = switch (code) {
+            String why = switch (e.code()) {
                 case CUresult.CUDA_ERROR_NO_BINARY_FOR_GPU -> "the fatbin has no code for compute capability "
                         + s.computeCapability() + " (it was built for sm " + builtArchs()
                         + " plus PTX of the highest; rebuild with -Dtessera.cudaArchs including this GPU)";
@@ -78,8 +76,7 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
                         + ") is older than the nvcc 13 that built the kernels; install an R580+ driver";
                 default -> "the fatbin could not be loaded";
             };
-            throw new CudaCallException("cuModuleLoadData(" + FATBIN_NAME + ", " + image.length + " bytes): " + why,
-                    code, e);
+            throw new CudaCallException("cuModuleLoadData(" + FATBIN_NAME + "): " + why, e.code(), e);
         }
     }
 
@@ -87,15 +84,13 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
     CUfunction function(String name) {
         CUfunction f = functions.get(name);
         if (f == null) {
-            CUfunction nf = new CUfunction();
             try {
-                JCudaDriver.cuModuleGetFunction(nf, module, name);
-            } catch (CudaException e) {
+                f = driver.function(module, name);
+            } catch (CudaCallException e) {
                 throw new IllegalStateException("kernel '" + name + "' is not in " + FATBIN_NAME
                         + " (a stale build? rebuild the kernels module)", e);
             }
-            functions.put(name, nf);
-            f = nf;
+            functions.put(name, f);
         }
         return f;
     }
@@ -106,12 +101,11 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
         if (c.isEmpty()) return;
         CUfunction f = function(name);
         try {
-            JCudaDriver.cuLaunchKernel(f, c.gridX(), c.gridY(), c.gridZ(), c.blockX(), c.blockY(), c.blockZ(),
-                    c.sharedBytes(), ctx.stream(), args.toPointer(), null);
-            if (syncAfterLaunch) JCudaDriver.cuStreamSynchronize(ctx.stream());
-        } catch (CudaException e) {
-            throw new KernelLaunchException(name + (syncAfterLaunch ? " (or the synchronize after it)" : ""), c,
-                    CudaCallException.codeOf(e), e);
+            driver.launch(name, f, c, ctx.stream(), args);
+            if (syncAfterLaunch) driver.synchronize(ctx.stream());
+        } catch (CudaCallException e) {
+            if (e.isSticky()) ctx.poison();
+            throw new KernelLaunchException(name + (syncAfterLaunch ? " (or the synchronize after it)" : ""), c, e.code(), e);
         }
     }
 
@@ -120,6 +114,6 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
         if (closed) return;
         closed = true;
         ctx.makeCurrent();
-        CudaCallException.check("cuModuleUnload", () -> JCudaDriver.cuModuleUnload(module));
+        driver.unloadModule(module);
     }
 }
