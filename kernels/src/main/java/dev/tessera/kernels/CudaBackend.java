@@ -120,6 +120,10 @@ public final class CudaBackend implements Backend {
         return gemm.gemm().tf32();
     }
 
+    /** The context and launch context, for tests and timings that drive a binding directly (cuBLASLt). */
+    CudaContext context() { return ctx; }
+    LaunchContext launchContext() { return lc; }
+
     // The launchers, for parity tests and kernel benchmarks that pick variants and block sizes.
     public StridedCuda strided() { return strided; }
     public ReduceCuda reduceKernels() { return reduce; }
