@@ -101,14 +101,16 @@ public final class CudaProbe {
     }
 
     /**
-     * Which GEMM a backend started now would try first, from what is installed (files only: nothing is loaded or
-     * started, so a cuBLAS that is found can still fail at start, and the backend then says so).
+     * Which GEMM a backend started now would use, from what is installed: cuBLAS 13 is loaded (no handle is created,
+     * so it needs no device) to learn its version and that it loads at all; a handle can still fail at start, and
+     * the backend then says so.
      */
     static String expectedGemm(CublasLocator locator) {
         String cublas13;
         try {
-            return "cuBLAS 13 via FFM, " + locator.find().describe();
-        } catch (RuntimeException e) {
+            Cublas13 lib = locator.locate(Cublas13::load).library();
+            return "cuBLAS " + lib.version() + " via FFM (" + lib.found().describe() + ")";
+        } catch (RuntimeException | LinkageError e) {
             cublas13 = CudaProbe.oneLine(e);
         }
         String jcublas = JCublas2Gemm.libraryProblem();
