@@ -120,6 +120,11 @@ public final class CudaBackend implements Backend {
         return gemm.gemm().tf32();
     }
 
+    /** True after a kernel fault (a sticky error): every later call fails until the backend is closed and reopened. */
+    boolean faulted() {
+        return ctx.poisoned();
+    }
+
     /** The context and launch context, for tests and timings that drive a binding directly (cuBLASLt). */
     CudaContext context() { return ctx; }
     LaunchContext launchContext() { return lc; }
