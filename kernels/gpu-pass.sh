@@ -3,12 +3,12 @@
 # (the `device` tool: at most 10 minutes a call, about 15 minutes of device time in all, 64 MiB carried, no JDK
 # there, results under $OUT: at most 8 files of 16 MiB, two folders deep).
 #
-# Build here, then carry the checkout plus dist/tessera (measured 2026-12-06: see kernels/README.md, "Carry"):
+# Build here (nvcc on PATH), then carry the checkout plus dist/tessera (measured 2026-12-06: the dist is 50 MiB,
+# the tracked tree 5.7 MiB: 56 MiB of the 64 MiB carry; kernels/README.md, "Carrying it to a GPU machine"):
 #
-#   ./mvnw -q -DskipTests -pl cli -am package                      # cli/target/tessera.jar (with the fatbin)
-#   ./mvnw -q -DskipTests -pl kernels,tests -am test-compile        # test classes, engine test-jar
-#   ./mvnw -q -DskipTests -pl engine package                       # engine test-jar (tessera-engine-*-tests.jar)
-#   kernels/make-dist.sh --gpu-pass                                # dist/tessera: runtime + jar + tests, ≈ 39 MiB
+#   ./mvnw -q -DskipTests -pl cli,tests -am package    # tessera.jar with the fatbin, test classes, engine test-jar
+#   kernels/make-dist.sh --gpu-pass                    # dist/tessera: jlink'd runtime, jar, tests, JUnit console
+#   git status --short                                 # nothing large untracked: untracked files are carried too
 #   # device: run  kernels/gpu-pass.sh all     carry: ["dist"]     timeout_s: 540
 #
 # Phases, most important first; each under its own `timeout`, none stops the others; `all` skips a phase (with
@@ -66,13 +66,13 @@ skip() { printf '%-10s skipped: %s\n' "$1" "$2" >> "$SUMMARY"; }
 
 java_cmd() { echo "$DIST/runtime/bin/java $(cat "$DIST/lib/jvm.flags") ${TESSERA_JAVA_OPTS:--Xmx24g}"; }
 
-# JUnit console counts of one log: "passed failed" (tests successful, tests failed + aborted)
+# JUnit console counts of one log: "passed failed skipped" (skipped: JUnit's "aborted", a failed assumption)
 junit_counts() {
   local ok bad aborted
   ok=$(grep -Eo '[0-9]+ tests successful' "$1" | awk '{s += $1} END {print s + 0}')
   bad=$(grep -Eo '[0-9]+ tests failed' "$1" | awk '{s += $1} END {print s + 0}')
   aborted=$(grep -Eo '[0-9]+ tests aborted' "$1" | awk '{s += $1} END {print s + 0}')
-  echo "$ok $((bad + aborted))"
+  echo "$ok $bad $aborted"
 }
 
 # the first failure message of a JUnit tree log, one line
@@ -133,15 +133,15 @@ gpu_test_classes() {
 }
 
 phase_kernels() {
-  local log=$WORK/kernels.log c one ok bad tok=0 tbad=0 failed=() notrun=()
+  local log=$WORK/kernels.log c one ok bad skipped tok=0 tbad=0 tskip=0 failed=() notrun=()
   for c in $(gpu_test_classes); do
     if (( $(left) < 10 )); then notrun+=("${c##*.}"); continue; fi
     one=$WORK/one.log
-    TESSERA_JAVA_OPTS="-Xmx24g -Dtessera.cuda.sync=true" timeout "$(cap 60)" "$DIST/bin/test-gpu" --select-class "$c" > "$one" 2>&1
+    TESSERA_JAVA_OPTS="-Xmx24g -Dtessera.cuda.sync=true" timeout "$(cap 60)" "$DIST/bin/test-gpu" --disable-ansi-colors --select-class "$c" > "$one" 2>&1
     local rc=$?
     { echo "===== $c (sync pass, exit $rc)"; cat "$one"; } >> "$log"
-    read -r ok bad < <(junit_counts "$one")
-    tok=$((tok + ok)); tbad=$((tbad + bad))
+    read -r ok bad skipped < <(junit_counts "$one")
+    tok=$((tok + ok)); tbad=$((tbad + bad)); tskip=$((tskip + skipped))
     if (( rc != 0 || bad > 0 )); then
       (( rc == 124 )) && failed+=("${c##*.} (timed out)") || failed+=("${c##*.} ($bad failed: $(first_failure "$one"))")
     fi
@@ -151,15 +151,15 @@ phase_kernels() {
   if (( $(left) > 20 )); then
     local sel=() x
     for x in $(gpu_test_classes); do sel+=(--select-class "$x"); done
-    timeout "$(cap 60)" "$DIST/bin/test-gpu" "${sel[@]}" > "$WORK/async.log" 2>&1
+    timeout "$(cap 60)" "$DIST/bin/test-gpu" --disable-ansi-colors "${sel[@]}" > "$WORK/async.log" 2>&1
     local arc=$?
     { echo "===== async pass (exit $arc)"; cat "$WORK/async.log"; } >> "$log"
-    read -r ok bad < <(junit_counts "$WORK/async.log")
-    async="async pass: $ok passed, $bad failed$( ((arc == 124)) && echo ', timed out')"
+    read -r ok bad skipped < <(junit_counts "$WORK/async.log")
+    async="async pass: $ok passed, $bad failed, $skipped skipped$( ((arc == 124)) && echo ', timed out')"
   fi
-  local detail="sync pass: $tok tests passed, $tbad failed"
+  local detail="sync pass: $tok tests passed, $tbad failed, $tskip skipped"
   (( ${#notrun[@]} )) && detail+="; not run (time): ${notrun[*]}"
-  if (( ${#failed[@]} == 0 && ${#notrun[@]} == 0 )); then
+  if (( ${#failed[@]} == 0 && ${#notrun[@]} == 0 && tok > 0 )); then
     result passed "$detail; $async"
   else
     result failed "$detail; failing: ${failed[*]:-none}; $async (kernels.log.gz)"
@@ -168,17 +168,17 @@ phase_kernels() {
 
 # one JUnit class as a phase; $1: class, $2: budget
 junit_phase() {
-  local log=$WORK/golden-memory.log one=$WORK/one.log ok bad
-  timeout "$(cap "$2")" "$DIST/bin/test-gpu" --select-class "$1" > "$one" 2>&1
+  local log=$WORK/golden-memory.log one=$WORK/one.log ok bad skipped
+  timeout "$(cap "$2")" "$DIST/bin/test-gpu" --disable-ansi-colors --select-class "$1" > "$one" 2>&1
   local rc=$?
   { echo "===== $1 (exit $rc)"; cat "$one"; } >> "$log"
-  read -r ok bad < <(junit_counts "$one")
+  read -r ok bad skipped < <(junit_counts "$one")
   if (( rc == 0 && bad == 0 && ok > 0 )); then
-    result passed "$ok tests passed"
+    result passed "$ok tests passed, $skipped skipped"
   elif (( rc == 124 )); then
     result failed "timed out after $ok passed (golden-memory.log.gz)"
   else
-    result failed "$ok passed, $bad failed: $(first_failure "$one") (golden-memory.log.gz)"
+    result failed "$ok passed, $bad failed, $skipped skipped: $(first_failure "$one") (golden-memory.log.gz)"
   fi
 }
 
@@ -194,6 +194,7 @@ phase_bench() {
     timeout "$(cap 120)" bench/compare/run.sh > "$WORK/bench.log" 2>&1
   local rc=$?
   local table ratios
+  (( rc == 124 )) && python3 bench/compare/step_table.py "$WORK/bench" >> "$WORK/bench.log" 2>&1   # what finished
   table=$(grep '^|' "$WORK/bench.log")
   ratios=$(echo "$table" | awk -F'|' 'NR > 2 {gsub(/ /, "", $2); gsub(/ /, "", $4); gsub(/ /, "", $11); printf "%s %s %s; ", $2, $4, $11}')
   { echo; echo "## bench (batch $BENCH_BATCH, Tessera img/s ÷ PyTorch img/s)"; echo "$table"; [[ -n $note ]] && echo "$note"; } >> "$WORK/tables"
@@ -214,13 +215,14 @@ phase_timings() {
   local prc=$?
   # join on the name: ratio = PyTorch ms ÷ Tessera ms (> 1: Tessera faster); our own GEMM against cuBLAS fp32
   python3 - "$t" "$p" > "$OUT/timings.txt" <<'PY'
+import re
 import sys
 def read(f):
     d = {}
     for line in open(f, errors="replace"):
-        if "\t" in line and not line.startswith("#"):
-            name, ms = line.rstrip("\n").split("\t")
-            d[name] = float(ms)
+        m = re.match(r"^([a-z][^\t]*)\t([0-9.]+)$", line.rstrip("\n"))
+        if m:
+            d[m.group(1)] = float(m.group(2))
     return d
 t, p = read(sys.argv[1]), read(sys.argv[2])
 print("| kernel | Tessera ms | PyTorch ms | ratio (PyTorch ÷ Tessera) |")
@@ -235,7 +237,7 @@ PY
   { echo; echo "## kernel timings (timings.txt)"; cat "$OUT/timings.txt"; } >> "$WORK/tables"
   { echo "== Tessera (exit $trc)"; cat "$t"; echo "== PyTorch (exit $prc)"; cat "$p"; } >> "$OUT/timings.txt"
   local n
-  n=$(grep -c $'\t' "$t")
+  n=$(grep -cE $'^[a-z][^\t]*\t[0-9.]+$' "$t")
   if (( trc == 0 && prc == 0 )); then result passed "$n Tessera timings joined with PyTorch (timings.txt)"
   else result failed "KernelTimings exit $trc, pytorch_kernels.py exit $prc; $n Tessera timings (timings.txt)"; fi
 }
