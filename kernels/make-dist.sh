@@ -9,6 +9,8 @@
 #                      tessera_kernels.fatbin, JCuda and its natives.
 #   --with-gpu-tests   also carry the kernels test classes, the engine test-jar and the JUnit console
 #                      launcher, plus bin/test-gpu to run them (the GPU parity suite needs no Maven).
+#   --gpu-pass         the folder kernels/gpu-pass.sh needs: --with-gpu-tests with the headless module list
+#                      below (no java.desktop: no pictures, which a GPU pass does not draw).
 #   --out DIR          default dist/tessera (dist/ is git-ignored).
 #   --modules LIST     runtime modules (default below). A GPU-test-only folder can drop java.desktop etc.:
 #                      --modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector
@@ -43,9 +45,10 @@ while [[ $# -gt 0 ]]; do
     --jar) jar="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --with-gpu-tests) with_tests=true; shift ;;
+    --gpu-pass) with_tests=true; modules=java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector; shift ;;
     --modules) modules="$2"; shift 2 ;;
     --max-mib) max_mib="$2"; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "make-dist: unknown argument $1" >&2; exit 2 ;;
   esac
 done

@@ -10,7 +10,9 @@
 # (default bench/compare/out-<date>) as JSON, and step_table.py prints the table for bench/RESULTS.md.
 # Precisions: fp32 and tf32, the ones both sides have (Tessera has no bf16 GEMM path yet; PyTorch's bf16 can
 # be run alone with --precision bf16).
-set -euo pipefail
+# A failing case (an out-of-memory, a missing precision) is recorded in $OUT/failures.txt and the other cases still
+# run; the exit status is non-zero when any failed.
+set -uo pipefail
 cd "$(dirname "$0")/../.."
 TESSERA=${TESSERA:-./tessera}
 PYTHON=${PYTHON:-python3}
@@ -22,6 +24,16 @@ WARMUP=${WARMUP:-5}
 THREADS=${THREADS:-0}
 OUT=${OUT:-bench/compare/out-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
+failures=0
+run() {   # run TAG COMMAND...: runs it, and records a failure instead of stopping
+  local tag=$1; shift
+  "$@"
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "FAILED (exit $rc): $tag" | tee -a "$OUT/failures.txt" >&2
+    failures=$((failures + 1))
+  fi
+}
 threads_t=(); threads_p=()
 if [ "$THREADS" != 0 ]; then threads_t=(--threads "$THREADS"); threads_p=(--threads "$THREADS"); fi
 
@@ -32,14 +44,18 @@ for case in $CASES; do
   for precision in $PRECISIONS; do
     tag="$model-b$batch-$precision"
     echo "== $tag"
-    "$TESSERA" bench step --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
+    run "$tag tessera" "$TESSERA" bench step --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
         --steps "$STEPS" --warmup "$WARMUP" "${threads_t[@]}" --json "$OUT/$tag.tessera.json"
-    "$PYTHON" "$script" --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
+    run "$tag pytorch" "$PYTHON" "$script" --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
         --steps "$STEPS" --warmup "$WARMUP" "${threads_p[@]}" --json "$OUT/$tag.pytorch.json"
     if [ "${COMPILE:-0}" = 1 ]; then
-      "$PYTHON" "$script" --model "$model" --batch "$batch" --precision "$precision" --device "$DEVICE" \
-          --steps "$STEPS" --warmup "$WARMUP" "${threads_p[@]}" --compile --json "$OUT/$tag.pytorch-compiled.json"
+      run "$tag pytorch-compiled" "$PYTHON" "$script" --model "$model" --batch "$batch" --precision "$precision" \
+          --device "$DEVICE" --steps "$STEPS" --warmup "$WARMUP" "${threads_p[@]}" --compile --json "$OUT/$tag.pytorch-compiled.json"
     fi
   done
 done
-"$PYTHON" bench/compare/step_table.py "$OUT"
+run "step table" "$PYTHON" bench/compare/step_table.py "$OUT"
+if [ "$failures" -ne 0 ]; then
+  echo "run.sh: $failures command(s) failed, listed in $OUT/failures.txt" >&2
+  exit 1
+fi

@@ -8,7 +8,7 @@
 //   P_ij = exp(S_ij − lse_i),  dP = dout·vᵀ,  dS = P ∘ (dP − D),
 //   dq += scale·dS·k,   dk += scale·dSᵀ·q,   dv += Pᵀ·dout          (ACCUMULATE; a null grad is skipped)
 // Head dimension d ≤ 128 for v2 (each lane owns columns lane, lane+32, lane+64, lane+96); v1 has no limit
-// on d but keeps one score row in shared memory (lk ≤ 12288 at 48 KiB).
+// on d but keeps one score row in shared memory (lk ≤ 12256: 48 KiB less the forward kernel's 128 static bytes).
 //
 // Versions (AttentionCuda.Variant, DEFAULT = V2):
 //   v1  one block per (head, query row) — the CPU loop: scores for the row go to shared memory, block max and
@@ -22,7 +22,9 @@
 //       dq (warps own query rows, stream k/v tiles) and dk/dv (warps own 2 key rows each, stream q/dout
 //       tiles). Shared-memory rows that lanes read "one row per lane" use an odd stride (d|1), so the 32
 //       lanes hit 32 different banks.
-// Both versions are deterministic (fixed reduction orders, no atomics).
+// Both versions are deterministic (fixed reduction orders, no atomics). The v1 block-per-row loops count in
+// 64 bits (see strided.cu). attention_forward_v1 also has 128 bytes of static shared memory (the reduction
+// scratch), which AttentionCuda.v1Geometry adds to the dynamic bytes when it checks the 48 KiB limit.
 //
 // Build: part of tessera_kernels.cu.
 #include "common.cuh"
@@ -45,7 +47,8 @@ extern "C" __global__ void attention_forward_v1(const float* __restrict__ q, con
                                                 float scale) {
     extern __shared__ float s[];
     __shared__ float scratch[32];
-    for (int blk = blockIdx.x; blk < bh * lq; blk += gridDim.x) {  // block-uniform loop
+    for (long long blk64 = blockIdx.x; blk64 < (long long)bh * lq; blk64 += gridDim.x) {  // block-uniform
+        int blk = (int)blk64;
         int h = blk / lq, i = blk - h * lq;
         const float* qi = q + ((size_t)h * lq + i) * d;
         const float* kh = k + (size_t)h * lk * d;
@@ -94,7 +97,8 @@ extern "C" __global__ void attention_backward_dq_v1(const float* __restrict__ q,
                                                     float* __restrict__ dq, int bh, int lq, int lk, int d,
                                                     float scale) {
     extern __shared__ float ds[];
-    for (int blk = blockIdx.x; blk < bh * lq; blk += gridDim.x) {
+    for (long long blk64 = blockIdx.x; blk64 < (long long)bh * lq; blk64 += gridDim.x) {
+        int blk = (int)blk64;
         int h = blk / lq, i = blk - h * lq;
         size_t row = (size_t)h * lq + i;
         const float* qi = q + row * d;
@@ -130,7 +134,8 @@ extern "C" __global__ void attention_backward_dkdv_v1(const float* __restrict__ 
     extern __shared__ float sh[];
     float* P = sh;
     float* dS = sh + lq;
-    for (int blk = blockIdx.x; blk < bh * lk; blk += gridDim.x) {
+    for (long long blk64 = blockIdx.x; blk64 < (long long)bh * lk; blk64 += gridDim.x) {
+        int blk = (int)blk64;
         int h = blk / lk, j = blk - h * lk;
         const float* kj = k + ((size_t)h * lk + j) * d;
         const float* vj = v + ((size_t)h * lk + j) * d;

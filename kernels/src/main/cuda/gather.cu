@@ -6,7 +6,7 @@
 //   scatter_add: dst[o, index[o, j], :] += src[o, j, :]    (the backward of gather; indices may repeat)
 // MAE's keep / un-shuffle and CAE's visible/masked split are these ops.
 //
-// One thread per element of the [outer, indexLength, inner] side (grid-stride); neighbouring threads take
+// One thread per element of the [outer, indexLength, inner] side (grid-stride, 64-bit counter as in strided.cu); neighbouring threads take
 // neighbouring columns of one row, so both the read and the write of a row are coalesced. One version each:
 // the ops are pure data movement and already run at memory speed.
 //
@@ -37,8 +37,9 @@ __device__ __forceinline__ void gather_record_error(int* err, int kind, int o, i
 extern "C" __global__ void gather_rows(const float* __restrict__ src, const int* __restrict__ index,
                                        float* __restrict__ out, int outer, int srcLength, int indexLength,
                                        int inner, int* err) {
-    int n = outer * indexLength * inner;
-    for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < n; e += gridDim.x * blockDim.x) {
+    long long n = (long long)outer * indexLength * inner;
+    for (long long e64 = (long long)blockIdx.x * blockDim.x + threadIdx.x; e64 < n; e64 += (long long)gridDim.x * blockDim.x) {
+        int e = (int)e64;  // < n, which the Java side keeps below 2^31 (one buffer holds it)
         int c = e % inner, oj = e / inner, j = oj % indexLength, o = oj / indexLength;
         int t = index[oj];
         if (t < 0 || t >= srcLength) {
@@ -53,8 +54,9 @@ extern "C" __global__ void gather_rows(const float* __restrict__ src, const int*
 extern "C" __global__ void scatter_add_rows(const float* __restrict__ src, const int* __restrict__ index,
                                             float* dst, int outer, int dstLength, int indexLength, int inner,
                                             int* err) {
-    int n = outer * indexLength * inner;
-    for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < n; e += gridDim.x * blockDim.x) {
+    long long n = (long long)outer * indexLength * inner;
+    for (long long e64 = (long long)blockIdx.x * blockDim.x + threadIdx.x; e64 < n; e64 += (long long)gridDim.x * blockDim.x) {
+        int e = (int)e64;  // < n, which the Java side keeps below 2^31 (one buffer holds it)
         int c = e % inner, oj = e / inner, j = oj % indexLength, o = oj / indexLength;
         int t = index[oj];
         if (t < 0 || t >= dstLength) {

@@ -16,6 +16,7 @@
 //                         inner D; a full sum: everything 1 but length). Interleaving keeps loads coalesced
 //                         for inner == 1 too (neighbouring threads take neighbouring k).
 //   argmax                one block per output, (value, index) block reduction; one version.
+// Grid-stride loops over outputs count in 64 bits (see strided.cu: r + stride wraps an int past 2^30 outputs).
 //
 // Precision: sums accumulate in float (the CPU reference uses double), so parity tests allow an absolute
 // error proportional to Σ|x|·ε·log2(length) — see ReduceCudaParityTest. All versions are deterministic.
@@ -32,8 +33,8 @@ __device__ __forceinline__ float reduce_combine(int op, float acc, float v) {
 extern "C" __global__ void reduce_v1(int op, const float* __restrict__ x, float* __restrict__ out, int outer,
                                      int length, int inner) {
     int outputs = outer * inner;
-    for (int r = blockIdx.x * blockDim.x + threadIdx.x; r < outputs; r += gridDim.x * blockDim.x) {
-        int o = r / inner, i = r - o * inner;
+    for (long long r64 = (long long)blockIdx.x * blockDim.x + threadIdx.x; r64 < outputs; r64 += (long long)gridDim.x * blockDim.x) {
+        int r = (int)r64, o = r / inner, i = r - o * inner;
         const float* base = x + (size_t)o * length * inner + i;
         float acc = reduce_identity(op);
         for (int k = 0; k < length; k++) acc = reduce_combine(op, acc, base[(size_t)k * inner]);
@@ -45,8 +46,9 @@ extern "C" __global__ void reduce_v2(int op, const float* __restrict__ x, float*
                                      int length, int inner) {
     __shared__ float scratch[32];
     int outputs = outer * inner;
-    for (int r = blockIdx.x; r < outputs; r += gridDim.x) {  // block-uniform loop: __syncthreads inside is safe
-        int o = r / inner, i = r - o * inner;
+    // block-uniform loop: __syncthreads inside is safe
+    for (long long r64 = blockIdx.x; r64 < outputs; r64 += gridDim.x) {
+        int r = (int)r64, o = r / inner, i = r - o * inner;
         const float* base = x + (size_t)o * length * inner + i;
         float acc = reduce_identity(op);
         for (int k = threadIdx.x; k < length; k += blockDim.x) acc = reduce_combine(op, acc, base[(size_t)k * inner]);
@@ -59,8 +61,8 @@ extern "C" __global__ void reduce_v2(int op, const float* __restrict__ x, float*
 extern "C" __global__ void reduce_v3_partial(int op, const float* __restrict__ x, float* __restrict__ partial,
                                              int outer, int length, int inner, int chunks) {
     int total = outer * chunks * inner;
-    for (int t = blockIdx.x * blockDim.x + threadIdx.x; t < total; t += gridDim.x * blockDim.x) {
-        int i = t % inner, oc = t / inner, c = oc % chunks, o = oc / chunks;
+    for (long long t64 = (long long)blockIdx.x * blockDim.x + threadIdx.x; t64 < total; t64 += (long long)gridDim.x * blockDim.x) {
+        int t = (int)t64, i = t % inner, oc = t / inner, c = oc % chunks, o = oc / chunks;
         const float* base = x + (size_t)o * length * inner + i;
         float acc = reduce_identity(op);
         for (int k = c; k < length; k += chunks) acc = reduce_combine(op, acc, base[(size_t)k * inner]);
@@ -83,8 +85,8 @@ extern "C" __global__ void argmax_kernel(const float* __restrict__ x, int* __res
     __shared__ int si[32];
     int outputs = outer * inner;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    for (int r = blockIdx.x; r < outputs; r += gridDim.x) {
-        int o = r / inner, i = r - o * inner;
+    for (long long r64 = blockIdx.x; r64 < outputs; r64 += gridDim.x) {
+        int r = (int)r64, o = r / inner, i = r - o * inner;
         const float* base = x + (size_t)o * length * inner + i;
         float bv = -INFINITY;
         int bk = 0x7fffffff;  // "no candidate yet": loses every tie against a real index

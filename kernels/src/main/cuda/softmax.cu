@@ -97,7 +97,8 @@ extern "C" __global__ void softmax_backward_v2(const float* __restrict__ dy, con
 extern "C" __global__ void softmax_forward_v3(const float* __restrict__ x, float* __restrict__ out, int rows,
                                               int cols, int log) {
     __shared__ float scratch[32];
-    for (int r = blockIdx.x; r < rows; r += gridDim.x) {  // block-uniform loop
+    for (long long r64 = blockIdx.x; r64 < rows; r64 += gridDim.x) {  // block-uniform; 64-bit: see strided.cu
+        int r = (int)r64;
         const float* xr = x + (size_t)r * cols;
         float* yr = out + (size_t)r * cols;
         float m = -INFINITY;
@@ -118,7 +119,8 @@ extern "C" __global__ void softmax_forward_v3(const float* __restrict__ x, float
 extern "C" __global__ void softmax_backward_v3(const float* __restrict__ dy, const float* __restrict__ y,
                                                float* __restrict__ dx, int rows, int cols, int log) {
     __shared__ float scratch[32];
-    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+    for (long long r64 = blockIdx.x; r64 < rows; r64 += gridDim.x) {
+        int r = (int)r64;
         size_t base = (size_t)r * cols;
         float s = 0.0f;
         if (log) {

@@ -10,6 +10,8 @@
 //   binary_strided       out[i] = op(a[i·as], b[i·bs])     out contiguous over shape, may alias a
 //
 // One thread per element with a grid-stride loop; the multi-index is unravelled with one div/mod per axis.
+// The loop counter is 64-bit: the grid has about one thread per element, so i + gridDim·blockDim reaches 2n,
+// which wraps a 32-bit int once n > 2^30. Inside the loop i < n < 2^31, so the index math stays 32-bit.
 // The Java side first coalesces axes (merges neighbours whose strides chain, drops size-1 axes), so a
 // contiguous tensor arrives as rank 1 and pays a single div/mod. There is one version of each: these are
 // memory-bound and the coalescing is what makes them fast; a float4 path is a possible next rung.
@@ -38,9 +40,9 @@ __device__ __forceinline__ void strided_offsets(int i, int rank, const Dims8& sh
 
 extern "C" __global__ void strided_copy(const float* __restrict__ src, float* __restrict__ dst, int n, int rank,
                                         Dims8 shape, Dims8 srcStrides, Dims8 dstStrides, int accumulate) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         int so, dof;
-        strided_offsets(i, rank, shape, srcStrides, dstStrides, so, dof);
+        strided_offsets((int)i, rank, shape, srcStrides, dstStrides, so, dof);
         float v = src[so];
         dst[dof] = accumulate ? dst[dof] + v : v;
     }
@@ -48,16 +50,16 @@ extern "C" __global__ void strided_copy(const float* __restrict__ src, float* __
 
 extern "C" __global__ void strided_copy_atomic(const float* __restrict__ src, float* dst, int n, int rank,
                                                Dims8 shape, Dims8 srcStrides, Dims8 dstStrides) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         int so, dof;
-        strided_offsets(i, rank, shape, srcStrides, dstStrides, so, dof);
+        strided_offsets((int)i, rank, shape, srcStrides, dstStrides, so, dof);
         atomicAdd(dst + dof, src[so]);
     }
 }
 
 // x and out may be the same buffer (in-place), so no __restrict__.
 extern "C" __global__ void unary_map(int op, float p, const float* x, float* out, int n) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         out[i] = apply_unary(op, x[i], p);
     }
 }
@@ -66,9 +68,9 @@ extern "C" __global__ void unary_map(int op, float p, const float* x, float* out
 // element before writing it, so aliasing is safe. No __restrict__ for that reason.
 extern "C" __global__ void binary_strided(int op, const float* a, const float* b, float* out, int n, int rank,
                                           Dims8 shape, Dims8 aStrides, Dims8 bStrides) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         int ao, bo;
-        strided_offsets(i, rank, shape, aStrides, bStrides, ao, bo);
+        strided_offsets((int)i, rank, shape, aStrides, bStrides, ao, bo);
         out[i] = apply_binary(op, a[ao], b[bo]);
     }
 }

@@ -4,6 +4,7 @@ import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.eval.ResultFile;
+import dev.tessera.kernels.CudaBackend;
 import dev.tessera.kernels.CudaOptions;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.speed.DataBenchmark;
@@ -13,6 +14,7 @@ import dev.tessera.train.ModelSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.OptionalDouble;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -83,16 +85,41 @@ final class BenchCommand implements Runnable {
             CudaOptions props = CudaOptions.fromSystemProperties();
             CudaOptions cuda = new CudaOptions(props.useCublas(), props.tf32() || p.equals("tf32"), props.syncAfterLaunch());
             try (Backend backend = deviceOptions.open(cuda, out::println)) {
-                if (p.equals("tf32") && backend instanceof CpuBackend) {
-                    throw new ParameterException(spec.commandLine(), "--precision tf32 needs a CUDA device; " + backend.name() + " computes in fp32 only");
-                }
+                String problem = precisionProblem(backend, p);
+                if (problem != null) throw new ParameterException(spec.commandLine(), problem);
+                String gemm = gemmOf(backend);
                 out.printf(Locale.ROOT, "%s, batch %d, %s: %d warm-up + %d measured steps%n", ms.describe(), batch, p, warmup, steps);
+                out.println("matmul: " + gemm);
                 out.flush();
                 StepBenchmark.Result r = StepBenchmark.run(ms, backend,
                         new StepBenchmark.Settings(batch, warmup, steps, p, peakTflops == null ? Double.NaN : peakTflops, seed));
                 print(out, r);
-                if (json != null) ResultFile.write(json, r.json());
+                if (json != null) {
+                    Map<String, Object> j = r.json();
+                    j.put("gemm", gemm);
+                    ResultFile.write(json, j);
+                }
             }
+        }
+
+        /**
+         * Null when {@code backend} really computes at {@code precision}, else why not. A tf32 result is measured
+         * against the TF32 tensor-core peak, so it must come from a GEMM that uses them: on the CPU, or on CUDA when
+         * matmul fell back to our fp32 kernels (no cuBLAS found, or it failed to start), it is refused, with the reason.
+         */
+        static String precisionProblem(Backend backend, String precision) {
+            if (!precision.equals("tf32")) return null;
+            if (backend instanceof CpuBackend) return "--precision tf32 needs a CUDA device; " + backend.name() + " computes in fp32 only";
+            if (backend instanceof CudaBackend c && !c.gemmUsesTf32()) {
+                return "--precision tf32 needs cuBLAS (TF32 tensor cores), but matmul runs " + c.gemmDescription()
+                        + " (point TESSERA_CUBLAS at libcublas.so.13, or measure --precision fp32)";
+            }
+            return null;
+        }
+
+        /** Which GEMM runs matmul on {@code backend}, for the output and the JSON ("gemm"). */
+        static String gemmOf(Backend backend) {
+            return backend instanceof CudaBackend c ? c.gemmDescription() : backend.name() + " SGEMM (Vector API, fp32)";
         }
 
         private ModelSpec modelSpec(String name) {

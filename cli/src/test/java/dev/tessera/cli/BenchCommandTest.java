@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.eval.ResultFile;
 import dev.tessera.eval.TinyRun;
+import dev.tessera.kernels.CudaOptions;
+import dev.tessera.kernels.LaunchCensus;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +67,28 @@ class BenchCommandTest {
         r = LinprobeCommandTest.run(new BenchCommand());
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("tessera bench step | tessera bench data"), r[2]);
+    }
+
+    @Test
+    void tf32IsRefusedWhenMatmulWouldRunOnFp32KernelsAndTheReasonIsGiven() {
+        // a CUDA backend without cuBLAS (the census's recording driver): TF32 asked for, our fp32 kernels chosen
+        try (LaunchCensus census = LaunchCensus.start(new CudaOptions(true, true, false))) {
+            String problem = BenchCommand.Step.precisionProblem(census.backend(), "tf32");
+            assertTrue(problem != null && problem.contains("needs cuBLAS") && problem.contains("own kernels (gemm.cu, fp32)")
+                    && problem.contains("no cuBLAS on the recording driver"), problem);
+            assertNull(BenchCommand.Step.precisionProblem(census.backend(), "fp32"));
+            assertTrue(BenchCommand.Step.gemmOf(census.backend()).startsWith("own kernels"), BenchCommand.Step.gemmOf(census.backend()));
+        }
+    }
+
+    @Test
+    void everyStepResultSaysWhichGemmRan() {
+        Path json = tmp.resolve("gemm.json");
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "mae-tiny", "--batch", "2", "--warmup", "0", "--steps", "1",
+                "--device", "cpu", "--threads", "1", "--json", json.toString());
+        assertEquals("0", r[0], r[2] + r[1]);
+        assertTrue(r[1].contains("matmul: cpu(1 threads) SGEMM"), r[1]);
+        assertEquals("cpu(1 threads) SGEMM (Vector API, fp32)", ResultFile.read(json).get("gemm"));
     }
 
     @Test

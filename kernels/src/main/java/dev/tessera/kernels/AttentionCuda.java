@@ -14,7 +14,8 @@ import dev.tessera.engine.backend.Buffer;
  *             dk_j += scale·Σ_i dS_ij·q_i,  dv_j += Σ_i P_ij·dout_i   (v1: block per (h, j); v2: warps own key rows)
  * </pre>
  * V2 needs headDim ≤ 128 (four columns per lane); {@link #choose} falls back to V1 above that. V1 keeps one
- * score row (lk floats; 2·lq for dk/dv) in shared memory, so it needs lk, lq ≤ 6144.
+ * score row (lk floats; 2·lq for dk/dv) in shared memory beside the forward kernel's 128 bytes of static
+ * reduction scratch, so it needs lk ≤ 12256 (forward) and lq ≤ 6144 (dk/dv).
  */
 public final class AttentionCuda {
 
@@ -27,6 +28,8 @@ public final class AttentionCuda {
 
     public static final Variant DEFAULT = Variant.V2;
     public static final int V1_DEFAULT_BLOCK = 128;
+    /** attention_forward_v1's {@code __shared__ float scratch[32]}: static shared memory beside the dynamic row. */
+    static final int V1_FORWARD_STATIC_SHARED = 32 * 4;
     /** The v2 kernels are written for 4 warps. */
     static final int V2_THREADS = 128;
     static final int V2_MAX_HEAD_DIM = 128;
@@ -50,7 +53,9 @@ public final class AttentionCuda {
         CudaBuffer os = lc.required(out, (long) bh * lq * d, "attention out");
         CudaBuffer ls = lc.required(lse, (long) bh * lq, "attention lse");
         KernelArgs args = new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(os).ptr(ls).i(bh).i(lq).i(lk).i(d).f(scale);
-        if (v == Variant.V1) lc.module.launch("attention_forward_v1", v1Geometry(bh, lq, block, 4L * lk), args);
+        if (v == Variant.V1) {
+            lc.module.launch("attention_forward_v1", v1Geometry(bh, lq, block, 4L * lk, V1_FORWARD_STATIC_SHARED), args);
+        }
         else lc.module.launch("attention_forward_v2", forwardGeometry(bh, lq, d), args);
     }
 
@@ -71,13 +76,13 @@ public final class AttentionCuda {
         if (dqs != null) {
             KernelArgs a = new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(ls).ptr(dRow).ptr(gs).ptr(dqs)
                     .i(bh).i(lq).i(lk).i(d).f(scale);
-            if (v == Variant.V1) lc.module.launch("attention_backward_dq_v1", v1Geometry(bh, lq, block, 4L * lk), a);
+            if (v == Variant.V1) lc.module.launch("attention_backward_dq_v1", v1Geometry(bh, lq, block, 4L * lk, 0), a);
             else lc.module.launch("attention_backward_dq_v2", dqGeometry(bh, lq, d), a);
         }
         if (dks != null || dvs != null) {
             KernelArgs a = new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(ls).ptr(dRow).ptr(gs).ptr(dks).ptr(dvs)
                     .i(bh).i(lq).i(lk).i(d).f(scale);
-            if (v == Variant.V1) lc.module.launch("attention_backward_dkdv_v1", v1Geometry(bh, lk, block, 8L * lq), a);
+            if (v == Variant.V1) lc.module.launch("attention_backward_dkdv_v1", v1Geometry(bh, lk, block, 8L * lq, 0), a);
             else lc.module.launch("attention_backward_dkdv_v2", dkdvGeometry(bh, lk, d), a);
         }
         lc.release(dRow);
@@ -90,12 +95,17 @@ public final class AttentionCuda {
         }
     }
 
-    /** V1: one block per row (grid-stride beyond 2³¹−1 rows); {@code sharedBytes} holds the score row(s). */
-    static LaunchConfig v1Geometry(int bh, int rowsPerHead, int block, long sharedBytes) {
+    /**
+     * V1: one block per row (grid-stride beyond 2³¹−1 rows); {@code sharedBytes} (dynamic) holds the score row(s).
+     * The 48 KiB a block may use without opting in covers static and dynamic shared memory together, so the
+     * kernel's {@code staticBytes} count against it too.
+     */
+    static LaunchConfig v1Geometry(int bh, int rowsPerHead, int block, long sharedBytes, int staticBytes) {
         LaunchConfig.checkWarpMultiple("attention_v1", block);
-        if (sharedBytes > LaunchConfig.DEFAULT_SHARED_LIMIT) {
+        if (sharedBytes + staticBytes > LaunchConfig.DEFAULT_SHARED_LIMIT) {
             throw new IllegalArgumentException("attention V1 keeps a score row in shared memory: " + sharedBytes
-                    + " bytes > " + LaunchConfig.DEFAULT_SHARED_LIMIT + " (sequence too long); use V2");
+                    + " + " + staticBytes + " static bytes > " + LaunchConfig.DEFAULT_SHARED_LIMIT
+                    + " (sequence too long); use V2");
         }
         long blocks = (long) bh * rowsPerHead;
         return new LaunchConfig((int) Math.min(blocks, Integer.MAX_VALUE), 1, 1, block, 1, 1, (int) sharedBytes);

@@ -11,10 +11,7 @@ import dev.tessera.engine.backend.UnaryOp;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import jcuda.CudaException;
 import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The CUDA implementation of {@link Backend}: every primitive and fused op runs as one of our kernels (or
@@ -24,7 +21,7 @@ import jcuda.driver.JCudaDriver;
  * {@link CudaContext} holds the device, its primary context and the stream; {@link KernelModule} loads the
  * fatbin and launches kernels; {@link DeviceAllocator} caches device blocks; {@link CudaBuffer} is a view of
  * one; {@link PinnedStaging} carries uploads and downloads. The launchers — {@link StridedCuda},
- * {@link ReduceCuda}, {@link GemmCuda} / {@link CublasGemm}, {@link LayerNormCuda}, {@link SoftmaxCuda},
+ * {@link ReduceCuda}, {@link GemmCuda} / {@link Cublas13Gemm} / {@link JCublas2Gemm}, {@link LayerNormCuda}, {@link SoftmaxCuda},
  * {@link AttentionCuda}, {@link GatherCuda}, {@link AdamWCuda} — each pair with one .cu file and one CPU
  * reference of the same base name.
  *
@@ -42,6 +39,9 @@ public final class CudaBackend implements Backend {
     private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
 
     private final CudaContext ctx;
+    private final CudaDriver driver;
+    /** Everything the constructor opened, closed in reverse by {@link #close}, each independently. */
+    private final ResourceStack resources = new ResourceStack();
     private final KernelModule module;
     private final DeviceAllocator allocator;
     private final PinnedStaging staging;
@@ -49,7 +49,7 @@ public final class CudaBackend implements Backend {
     private final StridedCuda strided;
     private final ReduceCuda reduce;
     private final GemmCuda gemmKernels;
-    private final GpuGemm gemm;
+    private final GemmSelection.Choice gemm;
     private final LayerNormCuda layerNorm;
     private final SoftmaxCuda softmax;
     private final AttentionCuda attention;
@@ -64,27 +64,38 @@ public final class CudaBackend implements Backend {
     }
 
     public CudaBackend(int ordinal, CudaOptions options) {
-        ctx = new CudaContext(ordinal);
+        this(JCudaDriverCalls.INSTANCE, CudaProbe.probe(ordinal), options, GemmSelection::candidates);
+    }
+
+    /**
+     * The backend over any {@link CudaDriver} (the real one, or the recording driver of the launch census and the
+     * CPU tests). {@code gemmCandidates} lists the cuBLAS bindings to try, in order, before our own kernels.
+     * Nothing leaks when a step fails halfway: whatever was opened is closed again before the exception leaves.
+     */
+    CudaBackend(CudaDriver driver, CudaStatus status, CudaOptions options, GemmSelection.Candidates gemmCandidates) {
+        this.driver = driver;
         try {
-            module = new KernelModule(ctx, options.syncAfterLaunch());
-            allocator = new DeviceAllocator(new DriverMemory(ctx));
-            staging = new PinnedStaging(ctx);
-            lc = new LaunchContext(module, allocator, this, ctx.status().multiprocessors());
+            ctx = resources.push("context", new CudaContext(driver, status));
+            module = resources.push("kernel module", new KernelModule(ctx, options.syncAfterLaunch()));
+            allocator = resources.push("device allocator", new DeviceAllocator(new DriverMemory(ctx)));
+            staging = resources.push("pinned staging", new PinnedStaging(ctx));
+            lc = new LaunchContext(module, allocator, this, status.multiprocessors());
             strided = new StridedCuda(lc);
             reduce = new ReduceCuda(lc);
             gemmKernels = new GemmCuda(lc);
-            gemm = options.useCublas() && ctx.status().cublas() ? new CublasGemm(ctx, lc, options.tf32()) : gemmKernels;
             layerNorm = new LayerNormCuda(lc);
             softmax = new SoftmaxCuda(lc);
             attention = new AttentionCuda(lc);
-            gather = new GatherCuda(ctx, lc);
+            gather = resources.push("gather error record", new GatherCuda(ctx, lc));
             gather.reset();
             adamW = new AdamWCuda(lc);
+            gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
+            resources.push("GEMM", gemm.gemm());
         } catch (RuntimeException | Error e) {
-            ctx.close();
+            resources.closeAfter(e);
             throw e;
         }
-        LOG.log(System.Logger.Level.INFO, "{0}; matmul: {1}", ctx.status().describe(), gemm.describe());
+        LOG.log(System.Logger.Level.INFO, "{0}; matmul: {1}", status.describe(), gemm.description());
     }
 
     @Override
@@ -96,10 +107,27 @@ public final class CudaBackend implements Backend {
         return ctx.status();
     }
 
-    /** Which GEMM runs matmul, e.g. "cuBLAS via JCublas2 (fp32)". */
+    /**
+     * Which GEMM runs matmul and why, e.g. "cuBLAS 13.0.2 via FFM (/…/libcublas.so.13), fp32" or
+     * "own kernels (gemm.cu, fp32): cuBLAS 13 via FFM: libcublas.so.13 not found in […]; …".
+     */
     public String gemmDescription() {
-        return gemm.describe();
+        return gemm.description();
     }
+
+    /** True when matmul really runs on TF32 tensor cores (cuBLAS with TF32 asked for); our kernels compute fp32. */
+    public boolean gemmUsesTf32() {
+        return gemm.gemm().tf32();
+    }
+
+    /** True after a kernel fault (a sticky error): every later call fails until the backend is closed and reopened. */
+    boolean faulted() {
+        return ctx.poisoned();
+    }
+
+    /** The context and launch context, for tests and timings that drive a binding directly (cuBLASLt). */
+    CudaContext context() { return ctx; }
+    LaunchContext launchContext() { return lc; }
 
     // The launchers, for parity tests and kernel benchmarks that pick variants and block sizes.
     public StridedCuda strided() { return strided; }
@@ -141,22 +169,28 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Buffer allocate(int length) {
-        return allocate(length, false);
+        return allocate(length, false, true);
+    }
+
+    /** No zero-fill: the caller overwrites every element (a forward kernel's output, a GEMM with beta = 0). */
+    @Override
+    public Buffer allocateUninitialized(int length) {
+        return allocate(length, false, false);
     }
 
     @Override
     public Buffer allocateInts(int length) {
-        return allocate(length, true);
+        return allocate(length, true, true);
     }
 
-    private synchronized Buffer allocate(int length, boolean ints) {
+    private synchronized Buffer allocate(int length, boolean ints, boolean zero) {
         if (length < 0) throw new IllegalArgumentException("allocate: negative length " + length);
         ctx.makeCurrent();
         DeviceAllocator.Allocation a = allocator.allocate(4L * length);
         Scope s = scopes.peek();
         if (s != null) s.owned.add(a);
         CudaBuffer b = new CudaBuffer(a, this, 0, length, ints);
-        if (length > 0) memset(b, 0);
+        if (zero) memset(b, 0);
         return b;
     }
 
@@ -184,8 +218,9 @@ public final class CudaBackend implements Backend {
         ctx.makeCurrent();
         CudaBuffer s = CudaBuffer.cast(src, this, false, "download");
         float[] out = new float[s.length()];
+        boolean check = gather.queueCheck();   // before the data, so the data's wait covers it
         staging.download(s.pointer(), out);
-        gather.checkErrors();
+        if (check) gather.finishCheck(out.length > 0);
         return out;
     }
 
@@ -202,8 +237,9 @@ public final class CudaBackend implements Backend {
         ctx.makeCurrent();
         CudaBuffer s = CudaBuffer.cast(src, this, true, "downloadInts");
         int[] out = new int[s.length()];
+        boolean check = gather.queueCheck();
         staging.download(s.pointer(), out);
-        gather.checkErrors();
+        if (check) gather.finishCheck(out.length > 0);
         return out;
     }
 
@@ -215,9 +251,7 @@ public final class CudaBackend implements Backend {
 
     private void memset(CudaBuffer b, int bits) {
         if (b.length() == 0) return;
-        CUdeviceptr p = b.pointer();
-        CudaCallException.check("cuMemsetD32Async(" + b.length() + " words)",
-                () -> JCudaDriver.cuMemsetD32Async(p, bits, b.length(), ctx.stream()));
+        driver.memset(b.pointer(), bits, b.length(), ctx.stream());
     }
 
     private static void sameLength(String op, int n, Buffer b) {
@@ -263,7 +297,7 @@ public final class CudaBackend implements Backend {
                        Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c) {
         ctx.makeCurrent();
         GemmCuda.checkSizes(batch, m, n, k, a.length(), aBatchStride, b.length(), bBatchStride, c.length());
-        gemm.gemm(transA, transB, batch, m, n, k, alpha, lc.floats(a, 0, "matmul A"), aBatchStride,
+        gemm.gemm().gemm(transA, transB, batch, m, n, k, alpha, lc.floats(a, 0, "matmul A"), aBatchStride,
                 lc.floats(b, 0, "matmul B"), bBatchStride, beta, lc.floats(c, 0, "matmul C"));
     }
 
@@ -336,29 +370,38 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void synchronize() {
+        boolean check = gather.queueCheck();
         ctx.synchronize();
-        gather.checkErrors();
+        if (check) gather.finishCheck(true);
     }
 
-    /** Waits for queued work, then frees every device block, the staging memory, the module and the context. */
+    /**
+     * Waits for queued work, then frees every device block, the staging memory, the module and the context. Each
+     * release runs even if an earlier one fails: after a kernel fault (a sticky error) the synchronize fails and
+     * so may the frees, and the context must still be released — and reset, so the next backend in this process
+     * starts clean. The first failure (usually the synchronize's, naming the fault) is thrown, the rest suppressed.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        ctx.makeCurrent();
+        RuntimeException first = null;
         try {
-            ctx.synchronize();
-        } finally {
-            if (gemm != gemmKernels) gemm.close();
-            gather.close();
-            staging.close();
-            allocator.close();
-            module.close();
-            ctx.close();
+            ctx.synchronize();   // marks the context for a reset when the error is sticky
+        } catch (RuntimeException e) {
+            first = e;
         }
+        List<Exception> failures = resources.closeAll();
+        if (first == null && failures.isEmpty()) return;
+        if (first == null) {
+            Exception f = failures.remove(0);
+            first = f instanceof RuntimeException r ? r : new IllegalStateException(f.getMessage(), f);
+        }
+        for (Exception f : failures) first.addSuppressed(f);
+        throw first;
     }
 
-    /** {@link DeviceAllocator.Raw} over cuMemAlloc/cuMemFree; an out-of-memory result becomes null. */
+    /** {@link DeviceAllocator.Raw} over the driver's cuMemAlloc/cuMemFree; an out-of-memory result is null. */
     private static final class DriverMemory implements DeviceAllocator.Raw {
         private final CudaContext ctx;
 
@@ -368,20 +411,12 @@ public final class CudaBackend implements Backend {
 
         @Override
         public CUdeviceptr malloc(long bytes) {
-            CUdeviceptr p = new CUdeviceptr();
-            try {
-                JCudaDriver.cuMemAlloc(p, bytes);
-                return p;
-            } catch (CudaException e) {
-                int code = CudaCallException.codeOf(e);
-                if (code == CUresult.CUDA_ERROR_OUT_OF_MEMORY) return null;
-                throw new CudaCallException("cuMemAlloc(" + bytes + " bytes)", code, e);
-            }
+            return ctx.driver().malloc(bytes);
         }
 
         @Override
         public void free(CUdeviceptr p) {
-            CudaCallException.check("cuMemFree", () -> JCudaDriver.cuMemFree(p));
+            ctx.driver().free(p);
         }
 
         @Override

@@ -33,6 +33,26 @@ public class CudaCallException extends RuntimeException {
     }
 
     /**
+     * A "sticky" error: a kernel faulted (illegal address, misaligned access, illegal instruction, trap, launch
+     * failure), and the CUDA documentation says the context is then unusable — every later call in it returns
+     * the same error until the context is destroyed or, for a primary context, reset
+     * ({@link CudaContext#close} does that, so the next backend in the process starts clean).
+     */
+    public boolean isSticky() {
+        return isSticky(code);
+    }
+
+    static boolean isSticky(int code) {
+        return switch (code) {
+            case CUresult.CUDA_ERROR_ILLEGAL_ADDRESS, CUresult.CUDA_ERROR_LAUNCH_TIMEOUT, CUresult.CUDA_ERROR_ASSERT,
+                 CUresult.CUDA_ERROR_HARDWARE_STACK_ERROR, CUresult.CUDA_ERROR_ILLEGAL_INSTRUCTION,
+                 CUresult.CUDA_ERROR_MISALIGNED_ADDRESS, CUresult.CUDA_ERROR_INVALID_ADDRESS_SPACE,
+                 CUresult.CUDA_ERROR_INVALID_PC, CUresult.CUDA_ERROR_LAUNCH_FAILED -> true;
+            default -> false;
+        };
+    }
+
+    /**
      * Runs one driver call and translates failure. JCuda runs with exceptions enabled
      * ({@link CudaContext}), so a failing call throws {@link CudaException} whose message is the error name;
      * this maps it back to the code. A non-zero return (exceptions disabled) is handled the same way.

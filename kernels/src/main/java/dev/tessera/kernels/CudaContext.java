@@ -3,53 +3,64 @@ package dev.tessera.kernels;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUstream;
-import jcuda.driver.CUstream_flags;
-import jcuda.driver.JCudaDriver;
 
 /**
  * One CUDA device as Tessera uses it: the device's primary context (the one cuBLAS and the runtime API also
- * use, so a JCublas2 handle shares our allocations) and ONE non-blocking stream on which every kernel, copy
- * and cuBLAS call is queued. A single stream is what makes the whole backend "behave as if each call finished
- * before the next began" (the Backend contract) and what lets the caching allocator hand a freed block to the
- * next request without events.
+ * use, so a cuBLAS handle shares our allocations) and ONE non-blocking stream on which every kernel, copy and
+ * cuBLAS call is queued. A single stream is what makes the whole backend "behave as if each call finished before
+ * the next began" (the Backend contract) and what lets the caching allocator hand a freed block to the next
+ * request without events.
  *
  * <p>CUDA contexts are current per OS thread, so every entry point of {@link CudaBackend} calls
- * {@link #makeCurrent()}; a thread-local remembers the context this thread last made current so the JNI call
+ * {@link #makeCurrent()}; a thread-local remembers the context this thread last made current so the driver call
  * happens only when it changes (a data-loader thread uploading a batch, a second backend on the same thread).
  *
- * <p>JCuda exceptions are switched on here (a static, per-binding flag): a failed driver call anywhere throws
- * instead of returning a code nobody reads, and {@link CudaCallException#check} adds the call's name.
+ * <p>A sticky error (a kernel fault: {@link CudaCallException#isSticky}) makes the context unusable for the rest
+ * of the process. {@link #close} therefore resets the primary context after such an error
+ * ({@code cuDevicePrimaryCtxReset}), so the next backend — the next test class of a GPU test run — gets a clean one.
  */
 public final class CudaContext implements AutoCloseable {
     private static final ThreadLocal<CUcontext> CURRENT = new ThreadLocal<>();
 
-    private final int ordinal;
+    private final CudaDriver driver;
     private final CudaStatus status;
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private final CUstream stream = new CUstream();
+    private final CUdevice device;
+    private final CUcontext context;
+    private final CUstream stream;
     private boolean closed;
+    private boolean poisoned;
 
-    /** Retains device {@code ordinal}'s primary context; throws {@link CudaUnavailableException} with the probe's reason. */
-    public CudaContext(int ordinal) {
-        this.ordinal = ordinal;
-        this.status = CudaProbe.probe(ordinal);
+    /** Retains the primary context of {@code status.device()}; throws {@link CudaUnavailableException} with the probe's reason. */
+    CudaContext(CudaDriver driver, CudaStatus status) {
         if (!status.available()) throw new CudaUnavailableException(status.reason());
-        JCudaDriver.setExceptionsEnabled(true);
-        CudaCallException.check("cuInit", () -> JCudaDriver.cuInit(0));
-        CudaCallException.check("cuDeviceGet(" + ordinal + ")", () -> JCudaDriver.cuDeviceGet(device, ordinal));
-        CudaCallException.check("cuDevicePrimaryCtxRetain", () -> JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
-        makeCurrent();
-        CudaCallException.check("cuStreamCreate",
-                () -> JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING));
+        this.driver = driver;
+        this.status = status;
+        driver.init();
+        device = driver.device(status.device());
+        context = driver.retainPrimaryContext(device);
+        try {
+            makeCurrent();
+            stream = driver.createStream();
+        } catch (RuntimeException | Error e) {
+            try {
+                driver.releasePrimaryContext(device);
+            } catch (RuntimeException x) {
+                e.addSuppressed(x);
+            }
+            throw e;
+        }
     }
 
     public int ordinal() {
-        return ordinal;
+        return status.device();
     }
 
     public CudaStatus status() {
         return status;
+    }
+
+    CudaDriver driver() {
+        return driver;
     }
 
     CUstream stream() {
@@ -59,32 +70,56 @@ public final class CudaContext implements AutoCloseable {
     /** Makes this context current on the calling thread (cheap when it already is). */
     public void makeCurrent() {
         if (CURRENT.get() != context) {
-            CudaCallException.check("cuCtxSetCurrent", () -> JCudaDriver.cuCtxSetCurrent(context));
+            driver.setCurrent(context);
             CURRENT.set(context);
         }
     }
 
-    /** Waits for everything queued on the stream; asynchronous kernel faults surface here. */
+    /** Waits for everything queued on the stream; asynchronous kernel faults surface here (and mark the context). */
     public void synchronize() {
         makeCurrent();
-        CudaCallException.check("cuStreamSynchronize", () -> JCudaDriver.cuStreamSynchronize(stream));
+        try {
+            driver.synchronize(stream);
+        } catch (CudaCallException e) {
+            if (e.isSticky()) poisoned = true;
+            throw e;
+        }
+    }
+
+    /** Remembers that a kernel faulted, so {@link #close} resets the primary context. */
+    void poison() {
+        poisoned = true;
+    }
+
+    boolean poisoned() {
+        return poisoned;
     }
 
     /** {free, total} device memory in bytes, as the driver sees it (all processes). */
     public long[] memoryInfo() {
         makeCurrent();
-        long[] free = {0}, total = {0};
-        CudaCallException.check("cuMemGetInfo", () -> JCudaDriver.cuMemGetInfo(free, total));
-        return new long[] {free[0], total[0]};
+        return driver.memoryInfo();
     }
 
+    /**
+     * Destroys the stream and releases the primary context, each step even if an earlier one failed; after a
+     * sticky error also resets the primary context. Throws the first failure, later ones suppressed.
+     */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
-        makeCurrent();
-        CudaCallException.check("cuStreamDestroy", () -> JCudaDriver.cuStreamDestroy(stream));
-        CudaCallException.check("cuDevicePrimaryCtxRelease", () -> JCudaDriver.cuDevicePrimaryCtxRelease(device));
-        CURRENT.remove();
+        ResourceStack steps = new ResourceStack();
+        if (poisoned) steps.push("primary context reset", () -> driver.resetPrimaryContext(device));
+        steps.push("primary context", () -> driver.releasePrimaryContext(device));
+        steps.push("stream", () -> {
+            makeCurrent();
+            driver.destroyStream(stream);
+        });
+        try {
+            steps.close();
+        } finally {
+            CURRENT.remove();
+        }
     }
 }

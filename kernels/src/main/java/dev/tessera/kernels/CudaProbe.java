@@ -20,8 +20,9 @@ import jcuda.driver.JCudaDriver;
  * of {@code JCudaDriver} throws {@link UnsatisfiedLinkError}, and every later touch
  * {@link NoClassDefFoundError}); {@code cuInit} must find a device; the device must be compute capability 8.0+
  * (the fatbin has SASS for sm_80/86/89/90 and PTX for compute_90); and the fatbin must be on the class path.
- * It also reports, without failing, whether cuBLAS can be used: JCublas2 12.6 needs {@code libcublas.so.12},
- * which CUDA 13 machines do not have, and then our own tiled SGEMM runs instead.
+ * It also reports, without failing, which GEMM a backend would use: cuBLAS 13 through FFM when
+ * {@code libcublas.so.13} is found ({@link CublasLocator}), else cuBLAS 12 through JCublas2 when
+ * {@code libcublas.so.12} loads, else our own tiled SGEMM — with the reason for each one skipped.
  *
  * <p>The answer is cached per device for the life of the JVM: a failed native load cannot be retried anyway.
  * GPU tests call it in an assumption and print the reason when they skip.
@@ -84,10 +85,8 @@ public final class CudaProbe {
         call(() -> JCudaDriver.cuDriverGetVersion(driver));
 
         boolean built = KernelModule.fatbinPresent();
-        String cublasProblem = CublasGemm.libraryProblem();
-        boolean cublas = cublasProblem == null;
-        String gemm = cublas ? "cuBLAS via JCublas2 (libcublas.so.12)"
-                : "Tessera tiled SGEMM (cuBLAS unavailable: " + cublasProblem + ")";
+        String gemm = expectedGemm(CublasLocator.system());
+        boolean cublas = gemm.startsWith("cuBLAS");
 
         String reason = null;
         if (major < MIN_CC_MAJOR) {
@@ -99,6 +98,24 @@ public final class CudaProbe {
         }
         return new CudaStatus(reason == null, reason, device, name, mem[0], major, minor, sms, driver[0], built,
                 cublas, gemm);
+    }
+
+    /**
+     * Which GEMM a backend started now would use, from what is installed: cuBLAS 13 is loaded (no handle is created,
+     * so it needs no device) to learn its version and that it loads at all; a handle can still fail at start, and
+     * the backend then says so.
+     */
+    static String expectedGemm(CublasLocator locator) {
+        String cublas13;
+        try {
+            Cublas13 lib = locator.locate(Cublas13::load).library();
+            return "cuBLAS " + lib.version() + " via FFM (" + lib.found().describe() + ")";
+        } catch (RuntimeException | LinkageError e) {
+            cublas13 = CudaProbe.oneLine(e);
+        }
+        String jcublas = JCublas2Gemm.libraryProblem();
+        if (jcublas == null) return "cuBLAS 12 via JCublas2 (libcublas.so.12; cuBLAS 13: " + cublas13 + ")";
+        return "own kernels (gemm.cu): cuBLAS 13: " + cublas13 + "; cuBLAS 12: " + jcublas;
     }
 
     /** The reason, in one line, why JCuda's driver binding did not load. */

@@ -13,7 +13,7 @@ package dev.tessera.kernels;
  * @param multiprocessors  SM count (launch heuristics size grids by it)
  * @param driverVersion    CUDA driver API version as the driver reports it, e.g. 13000 for 13.0
  * @param kernelsBuilt     whether tessera_kernels.fatbin is on the class path
- * @param cublas           whether JCublas2 loaded (it needs libcublas.so.12); when false our own GEMM runs
+ * @param cublas           whether a cuBLAS was found (13 through FFM, or 12 through JCublas2); else our own GEMM runs
  * @param gemm             one line: which GEMM the backend will use and why
  */
 public record CudaStatus(boolean available, String reason, int device, String deviceName, long totalMemoryBytes,

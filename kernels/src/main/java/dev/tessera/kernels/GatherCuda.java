@@ -1,8 +1,7 @@
 package dev.tessera.kernels;
 
 import dev.tessera.engine.backend.Buffer;
-import jcuda.Pointer;
-import jcuda.driver.JCudaDriver;
+import jcuda.driver.CUevent;
 
 /**
  * Launcher for gather.cu: token gather along the middle axis and its adjoint scatter-add. CPU reference:
@@ -12,28 +11,43 @@ import jcuda.driver.JCudaDriver;
  *   scatterAdd:  dst[o, index[o, j], c] += src[o, j, c]     (atomicAdd: see gather.cu on determinism)
  * </pre>
  * An out-of-range index cannot throw inside a kernel; the kernel records the first one in a small device
- * word and {@link #checkErrors} (called by the backend after every synchronize and download) throws the
- * IndexOutOfBoundsException the CPU reference would have thrown, with the same message.
+ * record, and the backend reads it back with every synchronize and download: {@link #queueCheck} queues its copy
+ * into pinned memory on the stream before the download's own copies, so the download's wait covers it, and
+ * {@link #finishCheck} throws the IndexOutOfBoundsException the CPU reference would have thrown, with its message.
  */
 public final class GatherCuda implements AutoCloseable {
     public static final int DEFAULT_BLOCK = 256;
     private static final int ERR_WORDS = 5;
 
     private final CudaContext ctx;
+    private final CudaDriver driver;
     private final LaunchContext lc;
+    private final ResourceStack resources = new ResourceStack();
     private final DeviceAllocator.Allocation err;
+    private final CudaDriver.HostMemory hostErr;
+    private final CUevent copied;
     private boolean launchedSinceCheck;
 
     GatherCuda(CudaContext ctx, LaunchContext lc) {
         this.ctx = ctx;
+        this.driver = ctx.driver();
         this.lc = lc;
-        this.err = lc.allocator.allocate(4L * ERR_WORDS);
+        try {
+            err = lc.allocator.allocate(4L * ERR_WORDS);
+            resources.push("gather error record", () -> lc.allocator.release(err));
+            hostErr = driver.mallocHost(4L * ERR_WORDS);
+            resources.push("pinned gather error record", () -> driver.freeHost(hostErr));
+            copied = driver.createEvent(false);
+            resources.push("gather error event", () -> driver.destroyEvent(copied));
+        } catch (RuntimeException | Error e) {
+            resources.closeAfter(e);
+            throw e;
+        }
     }
 
-    /** Zeroes the device error word (cuMemAlloc does not); the backend calls it once at start. */
+    /** Zeroes the device error record (cuMemAlloc does not); the backend calls it once at start. */
     void reset() {
-        CudaCallException.check("cuMemsetD32Async(gather error word)",
-                () -> JCudaDriver.cuMemsetD32Async(err.ptr(), 0, ERR_WORDS, ctx.stream()));
+        driver.memset(err.ptr(), 0, ERR_WORDS, ctx.stream());
     }
 
     public void gather(Buffer src, Buffer index, Buffer out, int outer, int srcLength, int indexLength, int inner,
@@ -63,15 +77,26 @@ public final class GatherCuda implements AutoCloseable {
     }
 
     /**
-     * Throws if a gather or scatter since the last check met a bad index. Call only after the stream was
-     * synchronized (the copy below is a plain synchronous one on another stream's view of memory).
+     * If a gather or scatter ran since the last check, queues the copy of the error record to the host (after
+     * everything queued so far) and returns true; {@link #finishCheck} must follow.
      */
-    void checkErrors() {
-        if (!launchedSinceCheck) return;
+    boolean queueCheck() {
+        if (!launchedSinceCheck) return false;
         launchedSinceCheck = false;
+        driver.copyToHost(hostErr.pointer(), err.ptr(), 4L * ERR_WORDS, ctx.stream());
+        driver.record(copied, ctx.stream());
+        return true;
+    }
+
+    /**
+     * Reads the record {@link #queueCheck} copied and throws if it holds a bad index. {@code streamWaited}: the
+     * caller has since waited for later work on the stream (a download's own copy), so the record is already here;
+     * otherwise (an empty download) this waits for the copy.
+     */
+    void finishCheck(boolean streamWaited) {
+        if (!streamWaited) driver.waitEvent(copied);
         int[] e = new int[ERR_WORDS];
-        CudaCallException.check("cuMemcpyDtoH(gather error word)",
-                () -> JCudaDriver.cuMemcpyDtoH(Pointer.to(e), err.ptr(), 4L * ERR_WORDS));
+        hostErr.view().clear().asIntBuffer().get(e);
         if (e[0] == 0) return;
         reset();
         throw new IndexOutOfBoundsException(message(e));
@@ -85,6 +110,6 @@ public final class GatherCuda implements AutoCloseable {
 
     @Override
     public void close() {
-        lc.allocator.release(err);
+        resources.close();
     }
 }

@@ -31,7 +31,7 @@ public final class GemmCuda implements GpuGemm {
 
     @Override
     public String describe() {
-        return "Tessera tiled SGEMM (gemm.cu)";
+        return "own kernels (gemm.cu, fp32)";
     }
 
     /**

@@ -5,12 +5,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
-import jcuda.CudaException;
 import jcuda.driver.CUfunction;
-import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
-import jcuda.driver.JCudaDriver;
 
 /**
  * The kernels: {@code tessera_kernels.fatbin} (all of src/main/cuda compiled by nvcc into one file, packaged
@@ -30,8 +27,9 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
     static final String RESOURCE = "/dev/tessera/kernels/" + FATBIN_NAME;
 
     private final CudaContext ctx;
+    private final CudaDriver driver;
     private final boolean syncAfterLaunch;
-    private final CUmodule module = new CUmodule();
+    private final CUmodule module;
     private final Map<String, CUfunction> functions = new HashMap<>();
     /** Per kernel, the dynamic shared memory it has been allowed so far (set only above 48 KiB). */
     private final Map<String, Integer> sharedAllowed = new HashMap<>();
@@ -65,15 +63,14 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
 
     KernelModule(CudaContext ctx, boolean syncAfterLaunch) {
         this.ctx = ctx;
+        this.driver = ctx.driver();
         this.syncAfterLaunch = syncAfterLaunch;
-        byte[] image = readFatbin();
         ctx.makeCurrent();
         try {
-            JCudaDriver.cuModuleLoadData(module, image);
-        } catch (CudaException e) {
-            int code = CudaCallException.codeOf(e);
+            module = driver.loadModule(KernelModule::readFatbin);
+        } catch (CudaCallException e) {
             CudaStatus s = ctx.status();
-            String why = switch (code) {
+            String why = switch (e.code()) {
                 case CUresult.CUDA_ERROR_NO_BINARY_FOR_GPU -> "the fatbin has no code for compute capability "
                         + s.computeCapability() + " (it was built for sm " + builtArchs()
                         + " plus PTX of the highest; rebuild with -Dtessera.cudaArchs including this GPU)";
@@ -81,8 +78,7 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
                         + ") is older than the nvcc 13 that built the kernels; install an R580+ driver";
                 default -> "the fatbin could not be loaded";
             };
-            throw new CudaCallException("cuModuleLoadData(" + FATBIN_NAME + ", " + image.length + " bytes): " + why,
-                    code, e);
+            throw new CudaCallException("cuModuleLoadData(" + FATBIN_NAME + "): " + why, e.code(), e);
         }
     }
 
@@ -90,15 +86,13 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
     CUfunction function(String name) {
         CUfunction f = functions.get(name);
         if (f == null) {
-            CUfunction nf = new CUfunction();
             try {
-                JCudaDriver.cuModuleGetFunction(nf, module, name);
-            } catch (CudaException e) {
+                f = driver.function(module, name);
+            } catch (CudaCallException e) {
                 throw new IllegalStateException("kernel '" + name + "' is not in " + FATBIN_NAME
                         + " (a stale build? rebuild the kernels module)", e);
             }
-            functions.put(name, nf);
-            f = nf;
+            functions.put(name, f);
         }
         return f;
     }
@@ -110,17 +104,14 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
         CUfunction f = function(name);
         try {
             if (c.needsSharedOptIn() && sharedAllowed.getOrDefault(name, LaunchConfig.DEFAULT_SHARED_LIMIT) < c.sharedBytes()) {
-                // kernels asking for more than 48 KiB of dynamic shared memory must opt in, once per size
-                JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                        c.sharedBytes());
+                driver.allowSharedMemory(name, f, c.sharedBytes());
                 sharedAllowed.put(name, c.sharedBytes());
             }
-            JCudaDriver.cuLaunchKernel(f, c.gridX(), c.gridY(), c.gridZ(), c.blockX(), c.blockY(), c.blockZ(),
-                    c.sharedBytes(), ctx.stream(), args.toPointer(), null);
-            if (syncAfterLaunch) JCudaDriver.cuStreamSynchronize(ctx.stream());
-        } catch (CudaException e) {
-            throw new KernelLaunchException(name + (syncAfterLaunch ? " (or the synchronize after it)" : ""), c,
-                    CudaCallException.codeOf(e), e);
+            driver.launch(name, f, c, ctx.stream(), args);
+            if (syncAfterLaunch) driver.synchronize(ctx.stream());
+        } catch (CudaCallException e) {
+            if (e.isSticky()) ctx.poison();
+            throw new KernelLaunchException(name + (syncAfterLaunch ? " (or the synchronize after it)" : ""), c, e.code(), e);
         }
     }
 
@@ -129,6 +120,6 @@ final class KernelModule implements KernelLauncher, AutoCloseable {
         if (closed) return;
         closed = true;
         ctx.makeCurrent();
-        CudaCallException.check("cuModuleUnload", () -> JCudaDriver.cuModuleUnload(module));
+        driver.unloadModule(module);
     }
 }

@@ -20,8 +20,8 @@ class CudaBackendTest extends GpuTest {
     }
 
     @Test
-    void uploadDownloadRoundTripsAcrossStagingChunks() {
-        int n = PinnedStaging.chunkElements() * 2 + 12345;  // three chunks, the last partial
+    void uploadDownloadRoundTripsThroughTheStagingPool() {
+        int n = PinnedStaging.MIN_BLOCK_BYTES / 4 * 3 + 12345;  // a block larger than the smallest
         float[] v = uniform(91, n, -1f, 1f);
         try (StepScope _ = gpu.openScope()) {
             Buffer b = GpuTestSupport.put(gpu, v);

@@ -72,7 +72,7 @@ class CudaProbeTest {
 
     @Test
     void cublasProbeNeverThrows() {
-        String problem = assertDoesNotThrow(CublasGemm::libraryProblem);
+        String problem = assertDoesNotThrow(JCublas2Gemm::libraryProblem);
         System.out.println("[cuda] cuBLAS: " + (problem == null ? "JCublas2 loads" : problem));
     }
 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * gemm.cu (all three versions) and, when JCublas2 loads, cuBLAS in fp32 and TF32, vs the CPU's Sgemm:
+ * gemm.cu (all three versions) and, when a cuBLAS is found (13 through FFM, or 12 through JCublas2), cuBLAS in fp32
+ * and TF32, vs the CPU's Sgemm:
  * all four transpose combinations × shapes: 1×1×1, sizes that are not multiples of any tile (65×33×17),
  * k = 0, batched with a shared (stride 0) B, alpha ≠ 1, beta = 0 over a C full of NaN (must not be read),
  * beta = 1 (accumulate), and the ViT-S/B MLP products (64·197 tokens is too slow for the CPU reference in a
@@ -83,6 +84,9 @@ class GemmCudaParityTest {
         }
         for (boolean tf32 : new boolean[] {false, true}) {
             try (CudaBackend cb = new CudaBackend(0, new CudaOptions(true, tf32, false))) {
+                // the probe found a cuBLAS: the backend must run it, not fall back (a fallback is a binding bug)
+                org.junit.jupiter.api.Assertions.assertTrue(cb.gemmDescription().startsWith("cuBLAS"), cb.gemmDescription());
+                org.junit.jupiter.api.Assertions.assertEquals(tf32, cb.gemmUsesTf32(), cb.gemmDescription());
                 shapes().forEach(a -> {
                     Object[] p = a.get();
                     int batch = (Integer) p[0], m = (Integer) p[1], n = (Integer) p[2], k = (Integer) p[3];

@@ -37,16 +37,39 @@ final class GpuTestSupport {
      * class and every test of the class skips through {@link #assumeGpu} (so Surefire counts them as skipped).
      */
     static CudaBackend startOrNull() {
-        return startOrNull(CudaOptions.defaults());
+        return startOrNull(CudaOptions.fromSystemProperties());
     }
 
+    /** As above with {@code options}; {@code -Dtessera.cuda.sync=true} (the first pass of gpu-pass.sh) is added to them. */
     static CudaBackend startOrNull(CudaOptions options) {
         CudaStatus s = CudaProbe.probe();
         if (!s.available()) {
             System.out.println("[gpu] " + skipMessage());
             return null;
         }
-        return new CudaBackend(0, options);
+        boolean sync = options.syncAfterLaunch() || Boolean.getBoolean("tessera.cuda.sync");
+        return new CudaBackend(0, new CudaOptions(options.useCublas(), options.tf32(), sync));
+    }
+
+    /**
+     * {@code gpu} itself, or — when a kernel faulted in it (a sticky error) — a fresh backend after closing it (the
+     * close resets the primary context). The close's own exception repeats the fault and is only printed.
+     */
+    static CudaBackend restartIfFaulted(CudaBackend gpu) {
+        if (gpu == null) return null;
+        try {
+            gpu.synchronize();   // a sticky error persists: this surfaces it (and marks the context) if a test left one
+        } catch (RuntimeException e) {
+            // reported by the test that caused it; only the fault's stickiness matters here
+        }
+        if (!gpu.faulted()) return gpu;
+        try {
+            gpu.close();
+        } catch (RuntimeException e) {
+            System.out.println("[gpu] closing the faulted backend: " + CudaProbe.oneLine(e));
+        }
+        System.out.println("[gpu] a kernel fault poisoned the context; starting a fresh backend for the next test");
+        return startOrNull();
     }
 
     /** Call from @BeforeEach: skips the test, with the probe's reason, when there is no backend. */

@@ -154,7 +154,7 @@ class KernelAbiTest {
                     null, 2, 5, 7, d, 0.3f);
         }
 
-        GatherCuda ga = new GatherCuda(null, lc);
+        GatherCuda ga = new GatherCuda(new CudaContext(new RecordingDriver(1L << 40), LaunchCensus.H100), lc);
         ga.gather(b.f(60), b.i(8), b.f(48), 2, 5, 4, 6, 256);
         ga.scatterAdd(b.f(48), b.i(8), b.f(60), 2, 5, 4, 6, 256);
 

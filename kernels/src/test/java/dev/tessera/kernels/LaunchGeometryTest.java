@@ -108,8 +108,12 @@ class LaunchGeometryTest {
         assertEquals(768 * 25, AttentionCuda.dkdvGeometry(768, 197, 64).gridX());
         assertEquals(768 * 25, AttentionCuda.dqGeometry(768, 197, 64).gridX());
         assertEquals(LaunchConfig.blocksFor(768L * 197, 8), AttentionCuda.dotGeometry(768, 197).gridX());
-        assertEquals(4 * 197, AttentionCuda.v1Geometry(2, 197, 128, 4 * 197).sharedBytes());
-        var e = assertThrows(IllegalArgumentException.class, () -> AttentionCuda.v1Geometry(1, 1, 128, 4L * 20_000));
+        assertEquals(4 * 197, AttentionCuda.v1Geometry(2, 197, 128, 4 * 197, 0).sharedBytes());
+        var e = assertThrows(IllegalArgumentException.class, () -> AttentionCuda.v1Geometry(1, 1, 128, 4L * 20_000, 0));
         assertTrue(e.getMessage().contains("use V2"), e.getMessage());
+        // 12288 keys fill the 48 KiB with the dynamic row alone; the forward kernel's 128 static bytes do not fit
+        int forwardStatic = AttentionCuda.V1_FORWARD_STATIC_SHARED;
+        assertEquals(4 * 12256, AttentionCuda.v1Geometry(1, 1, 128, 4L * 12256, forwardStatic).sharedBytes());
+        assertThrows(IllegalArgumentException.class, () -> AttentionCuda.v1Geometry(1, 1, 128, 4L * 12288, forwardStatic));
     }
 }
