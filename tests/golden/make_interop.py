@@ -604,6 +604,7 @@ def check_exports(folder):
         "mae.tessera": (official_mae, lambda m: m(images, noise, 0.75)[1], "mae.pred"),
         "mae.hf": (HfViTMAEForPreTraining, lambda m: m(images, noise, True)[1], "mae.pred"),
         "mae.timm": (TimmVisionTransformer, lambda m: m.forward_features(images), "mae_encoder.features"),
+        "cae.tessera": (lambda: cae_model(0), lambda m: m.encoder(images, torch.ones(2, L, dtype=torch.bool)), "cae_encoder.features"),
         "cae.timm": (lambda: TimmVisionTransformer(layer_scale=True), lambda m: m.forward_features(images), "cae_encoder.features"),
         "cae.hf": (lambda: HfViTModel(fixed_positions=True), lambda m: m(images), "cae_encoder.features"),
         "classifier_avg.timm": (lambda: TimmVisionTransformer("avg", CLASSES), lambda m: m(images), "classifier_avg.logits"),
