@@ -1,9 +1,14 @@
 package dev.tessera.interop;
 
+import dev.tessera.cae.CaeConfig;
+import dev.tessera.cae.CaeTarget;
 import dev.tessera.engine.io.TensorData;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.mae.MaeConfig;
+import dev.tessera.train.ModelSpec;
+import dev.tessera.vit.ViTConfig;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -72,6 +77,32 @@ public final class InitWeights {
         model.loadStateDict(values, shapes, freshSet::contains, n -> false);
         return "initialised " + modelName + " from " + w.description() + ": " + source.size() + " tensors loaded"
                 + (fresh.isEmpty() ? "" : ", " + fresh.size() + " start fresh (" + parts(fresh) + ")");
+    }
+
+    /**
+     * The model that {@code pretrain METHOD --init FILE} continues when no {@code --model} is given: the file's own model
+     * when it holds a whole model of this method, else the {@code method} preset whose encoder is exactly the file's (the
+     * official {@code mae_pretrain_vit_base.pth} → {@code mae-vit-base-patch16}).
+     */
+    public static ModelSpec modelFor(ModelWeights w, String method) {
+        if (w.spec() != null && w.spec().method().equals(method)) return w.spec();
+        ViTConfig v = w.vit();
+        if (method.equals("mae")) {
+            for (String n : MaeConfig.presetNames()) if (sameEncoder(MaeConfig.preset(n).encoder(), v)) return ModelSpec.of(MaeConfig.preset(n));
+        } else {
+            for (String n : CaeConfig.presetNames()) {
+                CaeConfig c = CaeConfig.preset(n);
+                if (sameEncoder(c.encoder(), v) && c.target() == CaeTarget.PIXELS) return ModelSpec.of(c, null);
+            }
+        }
+        throw new IllegalArgumentException("no " + method.toUpperCase(java.util.Locale.ROOT) + " preset has the encoder of " + w.description()
+                + " (" + v.describe() + "); name the model with --model PRESET");
+    }
+
+    private static boolean sameEncoder(ViTConfig a, ViTConfig b) {
+        return a.imgSize() == b.imgSize() && a.patchSize() == b.patchSize() && a.inChans() == b.inChans() && a.dim() == b.dim()
+                && a.depth() == b.depth() && a.heads() == b.heads() && a.mlpHidden() == b.mlpHidden() && a.qkvBias() == b.qkvBias()
+                && a.qvBias() == b.qvBias() && (a.layerScaleInit() > 0) == (b.layerScaleInit() > 0);
     }
 
     /** The top-level parts of {@code names}: decoder_blocks, decoder_embed, mask_token … */

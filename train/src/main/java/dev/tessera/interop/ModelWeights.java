@@ -5,6 +5,7 @@ import dev.tessera.eval.EncoderSource;
 import dev.tessera.train.ModelSpec;
 import dev.tessera.vit.Pool;
 import dev.tessera.vit.ViTConfig;
+import dev.tessera.vit.VisionTransformer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,6 +79,13 @@ public record ModelWeights(Kind kind, ViTConfig vit, String method, ModelSpec sp
     public EncoderSource encoderSource() {
         ViTConfig encoder = vit.withNumClasses(0).withPool(Pool.CLS).withPosLearnable(false).withDropPath(0);
         return new EncoderSource(encoder, method, encoderTensors(), description);
+    }
+
+    /** A trained classifier in memory (after {@code tessera finetune} or {@code train-supervised}), copied to the host. */
+    public static ModelWeights ofClassifier(VisionTransformer model, String method, String description) {
+        Map<String, TensorData> state = new LinkedHashMap<>();
+        model.stateDict().forEach((n, t) -> state.put(n, TensorData.f32(t.toArray(), t.shape())));
+        return new ModelWeights(Kind.CLASSIFIER, model.config().withDropPath(0), method, null, state, description, List.of());
     }
 
     /** Counts of the parameters (values) per part, for the one-line summary the commands print. */

@@ -210,7 +210,15 @@ public final class TorchCheckpoint implements AutoCloseable {
                     StandardCharsets.US_ASCII).trim();
             if (!order.equals("little")) throw new IllegalArgumentException(file + ": storages are " + order + "-endian; Tessera reads little-endian files");
             byte[] pkl = entry(file, zip, prefix + "data.pkl");
-            Object root = Pickle.load(pkl, file + " (data.pkl)", classes, pid -> storage(file, pid));
+            Object root;
+            try {
+                root = Pickle.load(pkl, file + " (data.pkl)", classes, pid -> storage(file, pid));
+            } catch (PickleException e) {
+                String g = e.refusedGlobal();
+                if (g == null || !g.startsWith("torch.nn.")) throw e;
+                throw new PickleException(e.getMessage() + " (this file is a whole pickled module, torch.save(model);"
+                        + " save model.state_dict() instead)", g);
+            }
             return new TorchCheckpoint(file, zip, prefix, root);
         } catch (RuntimeException e) {
             closeQuietly(zip);
