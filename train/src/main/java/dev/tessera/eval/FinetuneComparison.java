@@ -75,7 +75,6 @@ public final class FinetuneComparison {
     private final Backend backend;
     private final Dataset train, test;
     private final Settings settings;
-    private final PrintWriter out;
     private final MethodComparison pretraining;
 
     public FinetuneComparison(Backend backend, Dataset train, Dataset test, Settings settings, PrintWriter out, boolean terminal) {
@@ -83,7 +82,6 @@ public final class FinetuneComparison {
         this.train = train;
         this.test = test;
         this.settings = settings;
-        this.out = out;
         this.pretraining = new MethodComparison(backend, train, test, settings.pretraining(), out, terminal);
     }
 
@@ -120,13 +118,7 @@ public final class FinetuneComparison {
         }
         rows.add(finetune("random init", "random initialisation", 0, 0, randomShape, settings.supervised(), ftTrain, ftTest, null));
         Result result = new Result(rows, ftTrain.size(), ftTest.size(), (System.nanoTime() - start) / 60e9);
-        ResultFile.write(outDir.resolve("finetune.json"), json(result));
-        String table = table(result);
-        ResultFile.writeText(outDir.resolve("finetune.md"), table);
-        out.println();
-        out.print(table);
-        out.println("  details: " + outDir.resolve("finetune.json") + "; pre-training runs: " + outDir + "/<arm>/");
-        out.flush();
+        pretraining.publish(outDir, "finetune.json", json(result), "finetune.md", table(result), "pre-training runs");
         return result;
     }
 

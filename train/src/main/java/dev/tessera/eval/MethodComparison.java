@@ -181,14 +181,18 @@ public final class MethodComparison {
             results.add(runArm(arm, rates[i], outDir.resolve(slug(arm.label()))));
         }
         Result result = new Result(results, knnPixels, probePixels, (System.nanoTime() - start) / 60e9);
-        ResultFile.write(outDir.resolve("comparison.json"), json(result));
-        String table = table(result);
-        ResultFile.writeText(outDir.resolve("table.md"), table);
+        publish(outDir, "comparison.json", json(result), "table.md", table(result), "runs");
+        return result;
+    }
+
+    /** Writes OUT/{@code jsonName} and OUT/{@code tableName}, and prints the table and where the details are. */
+    void publish(Path outDir, String jsonName, Map<String, Object> json, String tableName, String table, String runs) {
+        ResultFile.write(outDir.resolve(jsonName), json);
+        ResultFile.writeText(outDir.resolve(tableName), table);
         out.println();
         out.print(table);
-        out.println("  details: " + outDir.resolve("comparison.json") + "; runs: " + outDir + "/<arm>/");
+        out.println("  details: " + outDir.resolve(jsonName) + "; " + runs + ": " + outDir + "/<arm>/");
         out.flush();
-        return result;
     }
 
     private ArmResult runArm(Arm arm, double rate, Path runDir) {
