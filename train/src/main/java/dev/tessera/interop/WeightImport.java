@@ -162,9 +162,17 @@ public final class WeightImport {
         return out;
     }
 
+    /** Every tensor as float32, and finite: a NaN or infinity in a weight file is damage, named here rather than trained on. */
     private static Map<String, TensorData> floats(Map<String, TensorData> t, String file) {
         Map<String, TensorData> out = new LinkedHashMap<>();
-        t.forEach((n, x) -> out.put(n, HostTensors.f32(x, file + ": " + n)));
+        t.forEach((n, x) -> {
+            TensorData f = HostTensors.f32(x, file + ": " + n);
+            float[] v = f.floats();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) throw new IllegalArgumentException(file + ": tensor '" + n + "' holds " + v[i] + " at element " + i);
+            }
+            out.put(n, f);
+        });
         return out;
     }
 

@@ -259,6 +259,19 @@ class InteropGoldenTest {
     }
 
     @Test
+    void aNonFiniteWeightIsNamed() throws java.io.IOException {
+        Map<String, TensorData> t = new java.util.LinkedHashMap<>(SafeTensors.read(fixture("mae_timm_encoder.safetensors")).tensors());
+        float[] w = t.get("blocks.1.mlp.fc2.weight").floats().clone();
+        w[7] = Float.NaN;
+        t.put("blocks.1.mlp.fc2.weight", TensorData.f32(w, t.get("blocks.1.mlp.fc2.weight").shape()));
+        Files.createDirectories(EXPORTS);
+        Path f = EXPORTS.resolve("nan.safetensors");
+        SafeTensors.write(f, t, Map.of());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightImport.read(f, TINY));
+        assertTrue(e.getMessage().contains("tensor 'blocks.1.mlp.fc2.weight' holds NaN at element 7"), e.getMessage());
+    }
+
+    @Test
     void headCountsThatShapesCannotTellAreAskedFor() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> WeightImport.read(fixture("mae.pth"), WeightImport.Hints.NONE));
