@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
                 "Writes OUT/table.md, OUT/comparison.json and one run directory per arm (OUT/mae, OUT/cae, OUT/cae-lambda-0).",
                 "Takes 3 × the budget plus about 8 minutes of calibration and evaluation on 2 CPU cores (38 min in all by default).",
                 "--finetune: MAE and CAE pre-trained for the budget each, then fine-tuned (and a random-init encoder trained alike) for"
-                        + " --finetune-epochs on --finetune-train images; about 2 × the budget + 25 minutes on 2 CPU cores by default."})
+                        + " --finetune-epochs on --finetune-train images; about 2 × the budget + 30 minutes on 2 CPU cores by default."})
 final class CompareCommand implements Callable<Integer> {
 
     @Spec

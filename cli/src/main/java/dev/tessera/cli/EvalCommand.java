@@ -23,11 +23,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every evaluation command shares ({@code knn}, {@code linprobe}, {@code attnprobe}, {@code finetune},
- * {@code train-supervised}): the options, resolving the encoder (a checkpoint's, or a random one of the same
- * shape), opening the data and device, and writing the result. A subclass computes its top-1 in
+ * {@code train-supervised}): the options, resolving the encoder (a checkpoint's, one imported from any format with
+ * {@code --init}, or a random one of the same shape), opening the data and device, and writing the result. A subclass computes its top-1 in
  * {@link #evaluate} and adds its own settings to the result.
  *
- * <p>The result JSON goes to {@code --out FILE}; without it, next to the checkpoint as
+ * <p>The result JSON goes to {@code --out FILE}; without it, next to the checkpoint (or the --init file) as
  * {@code <command>.json} (or {@code <command>-random.json} for {@code --random-init}), and without a checkpoint
  * to {@code runs/<command>-<timestamp>/result.json}.
  */

@@ -77,6 +77,8 @@ final class ExportCommand implements Callable<Integer> {
         log.println("wrote " + written.tensors() + " tensors in " + f.label() + " names: " + written.file().toAbsolutePath());
         log.println("load with: " + written.loadWith());
         if (written.hfConfig() != null) log.println("HF config: " + written.hfConfig().toAbsolutePath());
+        else if (f == WeightExport.Format.HF) log.println("HF config: a config.json already exists beside the file and was kept; this"
+                + " model's is in the file's metadata (tessera.hf_config)");
         log.flush();
     }
 }

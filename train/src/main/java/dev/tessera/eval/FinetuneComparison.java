@@ -113,10 +113,11 @@ public final class FinetuneComparison {
             if (randomShape == null) randomShape = EncoderSource.fromModel(arm.model(), objective.model(), "").asRandom();
             TrainResult r = pretraining.pretrain(arm, objective, rates[i], runDir);
             EncoderSource encoder = EncoderSource.fromCheckpoint(runDir.resolve(RunDirectory.CHECKPOINT), null);
-            rows.add(finetune(arm.label(), arm.model().describe() + " pre-trained", r.steps(), r.minutes(), encoder, settings.finetune(),
-                    ftTrain, ftTest, runDir));
+            String from = String.format(Locale.ROOT, "%s after %,d steps × %d", arm.model().describe(), r.steps(), settings.pretraining().batch());
+            rows.add(finetune(arm.label(), from, r.steps(), r.minutes(), encoder, settings.finetune(), ftTrain, ftTest, runDir));
         }
-        rows.add(finetune("random init", "random initialisation", 0, 0, randomShape, settings.supervised(), ftTrain, ftTest, null));
+        rows.add(finetune("random init", "random initialisation (" + arms.getFirst().model().name() + "'s encoder)", 0, 0, randomShape,
+                settings.supervised(), ftTrain, ftTest, null));
         Result result = new Result(rows, ftTrain.size(), ftTest.size(), (System.nanoTime() - start) / 60e9);
         pretraining.publish(outDir, "finetune.json", json(result), "finetune.md", table(result), "pre-training runs");
         return result;
@@ -147,11 +148,10 @@ public final class FinetuneComparison {
                 settings.pretraining().seed(), ft.epochs(), r.trainImages(), ft.batch(), num(ft.warmupEpochs()), num(ft.dropPath()),
                 num(ft.labelSmoothing()), num(ft.augmentation().mixupAlpha()), num(ft.augmentation().cutmixAlpha()),
                 num(ft.augmentation().eraseProb()), num(ft.blr()), num(ft.layerDecay()), num(sup.blr()), num(sup.layerDecay()), r.testImages()));
-        t.append("| encoder | pre-training | pre-training minutes | fine-tuning minutes | final fine-tuning loss | top-1 (%) |\n");
+        t.append("| encoder | starts from | pre-training minutes | fine-tuning minutes | final fine-tuning loss | top-1 (%) |\n");
         t.append("|---|---|---:|---:|---:|---:|\n");
         for (Row row : r.rows()) {
-            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.4f | **%.2f** |%n", row.label(),
-                    row.pretrainSteps() > 0 ? String.format(Locale.ROOT, "%,d steps × %d", row.pretrainSteps(), settings.pretraining().batch()) : "none",
+            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %.1f | %.4f | **%.2f** |%n", row.label(), row.start(),
                     row.pretrainSteps() > 0 ? String.format(Locale.ROOT, "%.1f", row.pretrainMinutes()) : "—", row.finetuneMinutes(),
                     row.epochLoss()[row.epochLoss().length - 1], row.top1()));
         }

@@ -52,8 +52,8 @@ class FinetuneComparisonTest {
         }
 
         String table = Files.readString(tmp.resolve("finetune.md"));
-        assertTrue(table.contains("| random init | none | — |"), table);
-        assertTrue(table.contains("| MAE | "), table);
+        assertTrue(table.contains("| random init | random initialisation (tiny-test's encoder) | — |"), table);
+        assertTrue(table.contains("| MAE | tiny-test (MAE) after "), table);
         assertTrue(log.toString().contains(table.lines().toList().get(2)), "the table is printed too");
         Map<String, Object> json = ResultFile.read(tmp.resolve("finetune.json"));
         assertEquals(3, ((List<Object>) json.get("rows")).size());
