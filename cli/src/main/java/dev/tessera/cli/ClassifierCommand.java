@@ -7,8 +7,11 @@ import dev.tessera.eval.EncoderSource;
 import dev.tessera.eval.EvalData;
 import dev.tessera.eval.Features;
 import dev.tessera.eval.FinetuneRecipe;
+import dev.tessera.interop.ModelWeights;
+import dev.tessera.interop.WeightExport;
 import dev.tessera.vit.VisionTransformer;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -46,6 +49,10 @@ abstract class ClassifierCommand extends EvalCommand {
     @Option(names = "--reprob", paramLabel = "P", description = "Random-erasing probability per image; 0 = off (default 0.25).")
     protected Double reprob;
 
+    @Option(names = "--save", paramLabel = "FILE", description = "Also write the trained classifier (Tessera names, head and fc_norm"
+            + " included; 'tessera export' turns it into timm or HF names). Must not exist.")
+    protected Path save;
+
     /** The recipe before options are applied. */
     protected abstract FinetuneRecipe baseRecipe();
 
@@ -58,6 +65,7 @@ abstract class ClassifierCommand extends EvalCommand {
     protected double evaluate(Backend backend, EncoderSource source, EvalData data, Map<String, Object> result, PrintWriter out) {
         FinetuneRecipe r = recipe();
         int classes = Math.max(data.train().numClasses(), data.test().numClasses());
+        if (save != null) ExportCommand.prepareOut(spec, save);            // refused before any training
         VisionTransformer vit = source.buildClassifier(classes, r.dropPath(), backend, seed);
         out.println("training: " + r.epochs() + " epochs, batch " + r.batch() + ", lr " + compact(r.lr()) + " (blr " + compact(r.blr())
                 + "), warmup " + compact(r.warmupEpochs()) + ", layer decay " + compact(r.layerDecay()) + ", drop-path "
@@ -66,6 +74,13 @@ abstract class ClassifierCommand extends EvalCommand {
                 + ", random erasing " + compact(r.augmentation().eraseProb()));
         ClassifierTrainer.fit(vit, data.train(), r, seed, printer(out));
         result.put("recipe", r);
+        if (save != null) {
+            ModelWeights trained = ModelWeights.ofClassifier(vit, source.method(), name() + " classifier (" + r.epochs() + " epochs) of "
+                    + source.description());
+            WeightExport.write(trained, WeightExport.Format.TESSERA, save);
+            result.put("model", save.toAbsolutePath().normalize().toString());
+            out.println("classifier: " + save.toAbsolutePath());
+        }
         return ClassifierTrainer.accuracy(vit, data.test(), Features.DEFAULT_BATCH);
     }
 

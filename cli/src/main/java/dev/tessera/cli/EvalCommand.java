@@ -4,6 +4,8 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.eval.EncoderSource;
 import dev.tessera.eval.EvalData;
 import dev.tessera.eval.ResultFile;
+import dev.tessera.interop.ModelWeights;
+import dev.tessera.interop.WeightImport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -13,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -20,11 +23,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * What every evaluation command shares ({@code knn}, {@code linprobe}, {@code attnprobe}, {@code finetune},
- * {@code train-supervised}): the options, resolving the encoder (a checkpoint's, or a random one of the same
- * shape), opening the data and device, and writing the result. A subclass computes its top-1 in
+ * {@code train-supervised}): the options, resolving the encoder (a checkpoint's, one imported from any format with
+ * {@code --init}, or a random one of the same shape), opening the data and device, and writing the result. A subclass computes its top-1 in
  * {@link #evaluate} and adds its own settings to the result.
  *
- * <p>The result JSON goes to {@code --out FILE}; without it, next to the checkpoint as
+ * <p>The result JSON goes to {@code --out FILE}; without it, next to the checkpoint (or the --init file) as
  * {@code <command>.json} (or {@code <command>-random.json} for {@code --random-init}), and without a checkpoint
  * to {@code runs/<command>-<timestamp>/result.json}.
  */
@@ -35,6 +38,13 @@ abstract class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "A pretraining checkpoint; its encoder weights are loaded by name.")
     protected Path checkpoint;
+
+    @Option(names = "--init", paramLabel = "FILE", description = "Encoder weights from any file 'tessera import' reads: PyTorch .pth/.pt"
+            + " (e.g. the official mae_pretrain_vit_base.pth), timm or Hugging Face safetensors, a Tessera export.")
+    protected Path init;
+
+    @Mixin
+    protected HeadsOption heads;
 
     @Option(names = "--random-init", description = "Evaluate a randomly initialised encoder of the same shape (the baseline).")
     protected boolean randomInit;
@@ -102,6 +112,7 @@ abstract class EvalCommand implements Callable<Integer> {
             result.put("top1", top1);
             result.put("encoder", encoder.description());
             result.put("checkpoint", checkpoint == null ? null : checkpoint.toAbsolutePath().normalize().toString());
+            if (init != null) result.put("init", init.toAbsolutePath().normalize().toString());
             result.put("random_init", encoder.isRandom());
             result.put("data", d.description());
             result.put("train_images", d.train().size());
@@ -129,8 +140,12 @@ abstract class EvalCommand implements Callable<Integer> {
         if (epochs != null && epochs < 1) fail("--epochs must be a positive integer, got " + epochs);
         if (batch != null && batch < 2) fail("--batch must be at least 2, got " + batch);
         if (threads != null && threads < 1) fail("--threads must be a positive integer, got " + threads);
-        if (readsEncoder() && checkpoint == null && !randomInit) {
-            fail("give --checkpoint FILE (a pretraining checkpoint), or --random-init for the random-encoder baseline");
+        if (init != null && (checkpoint != null || randomInit || !readsEncoder())) {
+            fail(readsEncoder() ? "give --init FILE or --checkpoint FILE (or --random-init), not both" : "--init is for commands that read an encoder");
+        }
+        if (readsEncoder() && checkpoint == null && init == null && !randomInit) {
+            fail("give --checkpoint FILE (a pretraining checkpoint), --init FILE (weights in any format), or --random-init for the"
+                    + " random-encoder baseline");
         }
     }
 
@@ -148,6 +163,11 @@ abstract class EvalCommand implements Callable<Integer> {
         if (!readsEncoder()) {
             return checkpoint != null ? EncoderSource.fromCheckpoint(checkpoint, model).asRandom() : EncoderSource.randomPreset(model);
         }
+        if (init != null) {
+            ModelWeights w = WeightImport.read(init, heads.hints());
+            for (String n : w.notes()) spec.commandLine().getOut().println("note: " + n);
+            return w.encoderSource();
+        }
         if (checkpoint == null) return EncoderSource.randomPreset(model);
         EncoderSource s = EncoderSource.fromCheckpoint(checkpoint, model);
         return randomInit ? s.asRandom() : s;
@@ -157,7 +177,8 @@ abstract class EvalCommand implements Callable<Integer> {
         if (out != null) return out;
         // linprobe.json / linprobe-random.json next to the checkpoint; train-supervised has no "-random" twin
         String file = name() + (randomInit && readsEncoder() ? "-random" : "") + ".json";
-        if (checkpoint != null) return checkpoint.toAbsolutePath().normalize().getParent().resolve(file);
+        Path weights = checkpoint != null ? checkpoint : init;
+        if (weights != null) return weights.toAbsolutePath().normalize().getParent().resolve(file);
         return Path.of("runs", name() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")), "result.json");
     }
 

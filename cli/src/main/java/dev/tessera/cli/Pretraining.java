@@ -1,6 +1,11 @@
 package dev.tessera.cli;
 
+import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.interop.InitWeights;
+import dev.tessera.interop.ModelWeights;
+import dev.tessera.interop.WeightImport;
+import dev.tessera.mae.MaeConfig;
 import dev.tessera.train.Checkpoint;
 import dev.tessera.train.DataSource;
 import dev.tessera.train.ModelSpec;
@@ -20,6 +25,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -35,6 +41,14 @@ abstract class Pretraining implements Callable<Integer> {
 
     @Mixin
     TrainOptions options;
+
+    @Option(names = "--init", paramLabel = "FILE", description = "Start from these weights (continue pre-training): a whole model of this"
+            + " method, or an encoder (e.g. the official mae_pretrain_vit_base.pth) whose decoder then starts fresh; any format 'tessera"
+            + " import' reads. The model is the file's, or the preset with its encoder, unless --model names one.")
+    Path init;
+
+    @Mixin
+    HeadsOption heads;
 
     /** "mae" or "cae". */
     abstract String method();
@@ -52,6 +66,10 @@ abstract class Pretraining implements Callable<Integer> {
     public Integer call() {
         options.validate();
         PrintWriter out = spec.commandLine().getOut();
+        if (init != null && options.resume != null) {
+            throw new ParameterException(spec.commandLine(), "--init starts a new run from weights and --resume continues a run: give one of them");
+        }
+        ModelWeights initial = init == null ? null : WeightImport.read(init, heads.hints());
         ModelSpec model;
         TrainSettings settings;
         DataSource data;
@@ -63,12 +81,16 @@ abstract class Pretraining implements Callable<Integer> {
             settings = options.session(recorded.settings().toBuilder()).build();
             data = recorded.data();
         } else {
-            model = modelSpec(options.model != null ? options.model : defaultModel());
+            model = options.model != null ? modelSpec(options.model) : initial != null ? modelOf(initial) : modelSpec(defaultModel());
             settings = options.settings(method());
             data = DataSource.parse(options.data, options.crop == null ? 0 : options.crop);
         }
         try (Backend backend = Devices.open(options.device, options.threads(), out::println)) {
             Objective objective = model.build(backend, settings.seed());
+            if (initial != null) {
+                for (String n : initial.notes()) out.println("note: " + n);
+                out.println(InitWeights.load(objective.model(), method(), model.describe(), initial, false));
+            }
             int[] shape = objective.imageShape();
             DataSource.Opened opened = data.open(shape[0], shape[2]);
             if (opened.note() != null) out.println("note: " + opened.note());
@@ -83,6 +105,18 @@ abstract class Pretraining implements Callable<Integer> {
             out.println("run directory: " + r.runDir());
             return 0;
         }
+    }
+
+    /** The model an --init file starts without --model: its preset with this method's options, or the file's own model as it is. */
+    private ModelSpec modelOf(ModelWeights initial) {
+        ModelSpec fromFile = InitWeights.modelFor(initial, method());
+        List<String> presets = method().equals("mae") ? MaeConfig.presetNames() : CaeConfig.presetNames();
+        if (presets.contains(fromFile.name())) return modelSpec(fromFile.name());
+        if (!modelOptionsGiven().isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--init " + init + " holds a model of its own shape (" + fromFile.describe()
+                    + "), used as it is; " + String.join(", ", modelOptionsGiven()) + " cannot change it");
+        }
+        return fromFile;
     }
 
     /** --resume continues the recorded run: the method must match and nothing that defines training may be given. */

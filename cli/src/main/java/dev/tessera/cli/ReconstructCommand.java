@@ -2,6 +2,9 @@ package dev.tessera.cli;
 
 import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.interop.InitWeights;
+import dev.tessera.interop.ModelWeights;
+import dev.tessera.interop.WeightImport;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.train.Checkpoint;
 import dev.tessera.train.DataSource;
@@ -31,8 +34,15 @@ final class ReconstructCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", paramLabel = "FILE", required = true, description = "A run's checkpoint.safetensors.")
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "A run's checkpoint.safetensors.")
     Path checkpoint;
+
+    @Option(names = "--init", paramLabel = "FILE", description = "Instead of --checkpoint: a whole MAE (or CAE) in any format 'tessera import'"
+            + " reads, e.g. the official mae_visualize_vit_base.pth.")
+    Path init;
+
+    @Mixin
+    HeadsOption heads;
 
     @Option(names = "--out", paramLabel = "PNG", required = true, description = "The picture to write.")
     Path out;
@@ -62,7 +72,11 @@ final class ReconstructCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--mask-ratio must lie in (0, 1), got " + maskRatio);
         }
         if (crop != null && crop < 1) throw new ParameterException(spec.commandLine(), "--crop must be a positive integer, got " + crop);
+        if ((checkpoint == null) == (init == null)) {
+            throw new ParameterException(spec.commandLine(), "give --checkpoint FILE (a run's checkpoint) or --init FILE (weights in any format)");
+        }
         PrintWriter log = spec.commandLine().getOut();
+        if (init != null) return fromInit(log);
         Checkpoint ck = Checkpoint.read(checkpoint);
         ModelSpec ms = withMaskRatio(model != null ? preset(model) : recorded(ck));
         DataSource source = data != null ? DataSource.parse(data, crop == null ? 0 : crop)
@@ -74,16 +88,36 @@ final class ReconstructCommand implements Callable<Integer> {
         try (Backend backend = deviceOptions.open(log::println)) {
             Objective objective = ms.build(backend, seed);
             ck.loadInto(objective.model(), ms.describe());
-            int[] shape = objective.imageShape();
-            DataSource.Opened opened = source.open(shape[0], shape[2]);
-            Trainer.checkImageShape(ms.name(), shape, opened.heldOut(), "the data (" + source.describe() + ")");
-            if (!ReconstructionFigure.write(out, objective, opened.heldOut(), seed)) {
-                throw new IllegalArgumentException(ms.describe() + " predicts tokens, not pixels: there is nothing to draw");
-            }
-            log.println("reconstructions of " + Math.min(ReconstructionFigure.IMAGES, opened.heldOut().size()) + " images by "
-                    + ms.describe() + " at step " + ck.step() + ": " + out.toAbsolutePath());
+            draw(log, objective, ms, source, "step " + ck.step());
         }
         return 0;
+    }
+
+    /** --init: the model is the file's (or --model's), the images Fashion-MNIST's test split unless --data names others. */
+    private Integer fromInit(PrintWriter log) {
+        ModelWeights w = WeightImport.read(init, heads.hints());
+        if (model == null && w.spec() == null) {
+            throw new IllegalArgumentException(w.description() + " does not say which whole model it is; pass --model NAME");
+        }
+        ModelSpec ms = withMaskRatio(model != null ? preset(model) : w.spec());
+        DataSource source = DataSource.parse(data, crop == null ? 0 : crop);
+        try (Backend backend = deviceOptions.open(log::println)) {
+            Objective objective = ms.build(backend, seed);
+            log.println(InitWeights.load(objective.model(), ms.method(), ms.describe(), w, true));
+            draw(log, objective, ms, source, "imported weights");
+        }
+        return 0;
+    }
+
+    private void draw(PrintWriter log, Objective objective, ModelSpec ms, DataSource source, String what) {
+        int[] shape = objective.imageShape();
+        DataSource.Opened opened = source.open(shape[0], shape[2]);
+        Trainer.checkImageShape(ms.name(), shape, opened.heldOut(), "the data (" + source.describe() + ")");
+        if (!ReconstructionFigure.write(out, objective, opened.heldOut(), seed)) {
+            throw new IllegalArgumentException(ms.describe() + " predicts tokens, not pixels: there is nothing to draw");
+        }
+        log.println("reconstructions of " + Math.min(ReconstructionFigure.IMAGES, opened.heldOut().size()) + " images by "
+                + ms.describe() + " at " + what + ": " + out.toAbsolutePath());
     }
 
     private static ModelSpec recorded(Checkpoint ck) {

@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
         description = "Vision Transformers pre-trained with MAE and CAE, in Java.",
         subcommands = {InfoCommand.class, PretrainCommand.class, TokenizerCommand.class, ModelCommand.class,
                 ReconstructCommand.class, DemoCommand.class, CompareCommand.class, BenchCommand.class, LinprobeCommand.class, KnnCommand.class,
-                FinetuneCommand.class, TrainSupervisedCommand.class, AttnprobeCommand.class, AttentionCommand.class,
+                FinetuneCommand.class, TrainSupervisedCommand.class, AttnprobeCommand.class, AttentionCommand.class, ImportCommand.class,
+                ExportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Tessera {
 

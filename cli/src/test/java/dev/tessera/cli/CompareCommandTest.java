@@ -31,6 +31,16 @@ class CompareCommandTest {
     }
 
     @Test
+    void fineTuningBudgetsAreCheckedToo() {
+        String[] r = LinprobeCommandTest.run(new CompareCommand(), "--finetune", "--finetune-epochs", "0");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--finetune-epochs must be at least 1, got 0"), r[2]);
+        r = LinprobeCommandTest.run(new CompareCommand(), "--finetune", "--finetune-train", "10");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--finetune-train must be 0 (all) or at least one batch of 64, got 10"), r[2]);
+    }
+
+    @Test
     void refusesAFolderThatHoldsAComparison() throws Exception {
         Files.createDirectories(tmp.resolve("used/mae"));
         String[] r = LinprobeCommandTest.run(new CompareCommand(), "--out", tmp.resolve("used").toString());

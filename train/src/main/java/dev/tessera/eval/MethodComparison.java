@@ -181,30 +181,28 @@ public final class MethodComparison {
             results.add(runArm(arm, rates[i], outDir.resolve(slug(arm.label()))));
         }
         Result result = new Result(results, knnPixels, probePixels, (System.nanoTime() - start) / 60e9);
-        ResultFile.write(outDir.resolve("comparison.json"), json(result));
-        String table = table(result);
-        ResultFile.writeText(outDir.resolve("table.md"), table);
+        publish(outDir, "comparison.json", json(result), "table.md", table(result), "runs");
+        return result;
+    }
+
+    /** Writes OUT/{@code jsonName} and OUT/{@code tableName}, and prints the table and where the details are. */
+    void publish(Path outDir, String jsonName, Map<String, Object> json, String tableName, String table, String runs) {
+        ResultFile.write(outDir.resolve(jsonName), json);
+        ResultFile.writeText(outDir.resolve(tableName), table);
         out.println();
         out.print(table);
-        out.println("  details: " + outDir.resolve("comparison.json") + "; runs: " + outDir + "/<arm>/");
+        out.println("  details: " + outDir.resolve(jsonName) + "; " + runs + ": " + outDir + "/<arm>/");
         out.flush();
-        return result;
     }
 
     private ArmResult runArm(Arm arm, double rate, Path runDir) {
         say("== %s: %s", arm.label(), arm.model().describe());
-        int steps = plannedSteps(rate);
         Objective objective = arm.model().build(backend, settings.seed());
         EncoderSource initial = EncoderSource.fromModel(arm.model(), objective.model(), arm.label() + " encoder as initialised (seed "
                 + settings.seed() + ")");
         Scores before = baselineScores(arm, initial);
 
-        TrainSettings ts = TrainSettings.forMethod(arm.method()).toBuilder().batchSize(settings.batch()).blr(settings.blr()).steps(steps)
-                .seed(settings.seed()).timeLimitMinutes(settings.minutes() * 1.1).checkpointEvery(steps).build();
-        say("%s: %d steps of %d images fill %.3g min at the measured %.1f img/s", arm.label(), steps, settings.batch(), settings.minutes(), rate);
-        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).listen(new Pictures()).log(out, terminal);
-        if (source != null) trainer.source(source, sourceDescription, List.of("compare"));
-        TrainResult r = trainer.run();
+        TrainResult r = pretrain(arm, objective, rate, runDir);
 
         EncoderSource trained = EncoderSource.fromCheckpoint(r.runDir().resolve(RunDirectory.CHECKPOINT), null);
         Scores after = scores(trained, arm.label() + " pre-trained");
@@ -216,12 +214,26 @@ public final class MethodComparison {
     }
 
     /**
+     * Pre-trains {@code objective} (built from {@code arm} with the comparison's seed) for the budget at the measured
+     * {@code rate} into {@code runDir}: a run directory as {@code tessera pretrain} writes it, pictures included.
+     */
+    TrainResult pretrain(Arm arm, Objective objective, double rate, Path runDir) {
+        int steps = plannedSteps(rate);
+        TrainSettings ts = TrainSettings.forMethod(arm.method()).toBuilder().batchSize(settings.batch()).blr(settings.blr()).steps(steps)
+                .seed(settings.seed()).timeLimitMinutes(settings.minutes() * 1.1).checkpointEvery(steps).build();
+        say("%s: %d steps of %d images fill %.3g min at the measured %.1f img/s", arm.label(), steps, settings.batch(), settings.minutes(), rate);
+        Trainer trainer = new Trainer(objective, train, ts).heldOut(test).output(runDir).listen(new Pictures()).log(out, terminal);
+        if (source != null) trainer.source(source, sourceDescription, List.of("compare"));
+        return trainer.run();
+    }
+
+    /**
      * Training images per second of every arm on this machine now. A throw-away model of each arm first trains
      * {@code calibrationSteps} steps, all arms before any is timed, so that the first arm is not timed on a cold
      * JVM (the arms share most kernels, and the JIT compiles them during the first arm's steps); then each trains
      * as many steps again, timed by the trainer.
      */
-    private double[] calibrate() {
+    double[] calibrate() {
         int n = settings.calibrationSteps();
         PrintWriter silent = new PrintWriter(Writer.nullWriter());
         List<Objective> scratch = new ArrayList<>();
@@ -341,17 +353,17 @@ public final class MethodComparison {
         return s.replaceAll("^-+|-+$", "");
     }
 
-    private static Map<String, Object> ordered(Object... kv) {
+    static Map<String, Object> ordered(Object... kv) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
         return m;
     }
 
-    private static double round(double v) {
+    static double round(double v) {
         return Math.round(v * 100) / 100.0;
     }
 
-    private void say(String format, Object... args) {
+    void say(String format, Object... args) {
         out.println(String.format(Locale.ROOT, format, args));
         out.flush();
     }

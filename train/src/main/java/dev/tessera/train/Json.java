@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
  * (config.json, summary.json) or compact (one metrics.jsonl line), and reading is strict — an unknown field
  * in a checkpoint's config is an error rather than a silently different run.
  */
-final class Json {
+public final class Json {
     private Json() {}
 
     static final ObjectMapper MAPPER = JsonMapper.builder()
@@ -21,7 +21,7 @@ final class Json {
             .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
             .build();
 
-    static String pretty(Object value) {
+    public static String pretty(Object value) {
         try {
             return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value) + "\n";
         } catch (JsonProcessingException e) {
@@ -29,7 +29,7 @@ final class Json {
         }
     }
 
-    static String compact(Object value) {
+    public static String compact(Object value) {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
@@ -37,12 +37,12 @@ final class Json {
         }
     }
 
-    static JsonNode tree(Object value) {
+    public static JsonNode tree(Object value) {
         return MAPPER.valueToTree(value);
     }
 
     /** Parses {@code text} as a {@code type}; {@code what} names the source in the error (a file and field). */
-    static <T> T read(String text, Class<T> type, String what) {
+    public static <T> T read(String text, Class<T> type, String what) {
         try {
             return MAPPER.readValue(text, type);
         } catch (JsonProcessingException e) {
@@ -50,7 +50,7 @@ final class Json {
         }
     }
 
-    static <T> T convert(JsonNode node, Class<T> type, String what) {
+    public static <T> T convert(JsonNode node, Class<T> type, String what) {
         try {
             return MAPPER.treeToValue(node, type);
         } catch (JsonProcessingException | IllegalArgumentException e) {
@@ -59,7 +59,7 @@ final class Json {
         }
     }
 
-    static JsonNode parse(String text, String what) {
+    public static JsonNode parse(String text, String what) {
         try {
             return MAPPER.readTree(text);
         } catch (JsonProcessingException e) {

@@ -15,8 +15,9 @@ import java.util.Map;
  * @param lr        the lr this step used
  * @param imgPerSec training images per second since the previous line
  * @param parts     the terms the loss is made of, when the objective names them ({@link Objective#lossParts}: CAE's
- *                  {@code loss_main} and {@code loss_align}), means over the step's micro-batches; written as
- *                  fields of the line itself
+ *                  {@code loss_main} and {@code loss_align}), means over the step's micro-batches, and
+ *                  {@code grad_norm}, the global gradient norm before clipping, when the run clips; written as fields
+ *                  of the line itself
  */
 public record StepMetrics(int step, double epoch, double loss, double lr, @JsonProperty("img_s") double imgPerSec,
                           @JsonAnyGetter @JsonAnySetter Map<String, Double> parts) {

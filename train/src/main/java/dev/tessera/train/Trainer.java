@@ -181,6 +181,8 @@ public final class Trainer {
         } else if (outDir != null) {
             dir = RunDirectory.create(outDir, config);
         }
+        // every run directory gets a TensorBoard log, after the caller's listeners (Pictures draws recon.png first)
+        if (dir != null && listeners.stream().noneMatch(l -> l instanceof TensorBoardLog)) listeners.add(new TensorBoardLog());
         announce(plan, store, dir, ckpt);
 
         return new Session(plan, config, store, opt, cursor, dir, losses, step, ckpt == null ? null : step).run();
@@ -403,6 +405,7 @@ public final class Trainer {
                     store.zeroGrad();
                     throw nonFinite("gradient norm", norm, lr);
                 }
+                parts.put("grad_norm", (double) norm);                       // before clipping, as CAE's engine logs it
             }
             opt.step((float) lr);
             store.zeroGrad();
