@@ -368,7 +368,7 @@ public final class ContextAutoencoder extends Module {
     }
 
     private static void set(Tensor t, float[] values) {
-        t.backend().upload(values, t.buffer().slice(0, t.numel()));
+        t.copyFrom(values);
     }
 
     // ================================================================ introspection

@@ -63,7 +63,7 @@ public final class VisionTransformer extends Module {
             float std = (float) config.headInitStd();
             // timm's trunc_normal_(w, std) cuts at ±2 ABSOLUTE, which for these tiny stds is a plain normal.
             Tensor w = head.weight().tensor();
-            backend.upload(rng.truncatedNormal(w.numel(), std, -2f, 2f), w.buffer().slice(0, w.numel()));
+            w.copyFrom(rng.truncatedNormal(w.numel(), std, -2f, 2f));
         } else {
             this.head = null;
         }

@@ -35,7 +35,7 @@ public final class GradCheck {
         Random rnd = new Random(1234);
         for (int i = 0; i < r.length; i++) r[i] = (float) (rnd.nextGaussian());
         Tensor rt = Tensor.of(be, r, out.shape());
-        for (Tensor in : inputs) if (in.requiresGrad()) in.setGrad(null);
+        for (Tensor in : inputs) if (in.requiresGrad()) in.clearGrad();
         Tensor loss = out.mul(rt).sum();
         double l0 = Math.abs(loss.item());
         loss.backward();
