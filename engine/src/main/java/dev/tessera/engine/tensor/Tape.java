@@ -68,7 +68,8 @@ public final class Tape {
         Map<Tensor, int[]> uses = leafReady == null ? null : leafUses(order);
         long passStart = Tensor.allocationsSoFar();
         try (var off = GradMode.noGrad()) {
-            give("backward", root, seed != null ? seed : Tensor.ones(root.backend(), root.shape()), passStart, new long[1], 0);
+            if (seed == null) seed = Tensor.of(root.backend(), new float[] {1f}, root.shape());   // dLoss/dLoss
+            give("backward", root, seed, passStart, new long[1], 0);
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
                 if (t.node == null) continue;
