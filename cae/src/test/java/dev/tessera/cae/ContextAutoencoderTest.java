@@ -18,6 +18,7 @@ import dev.tessera.engine.optim.ParameterStore;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Backends;
+import dev.tessera.engine.testing.GradCheck;
 import dev.tessera.vit.PosEmbed2d;
 import dev.tessera.vit.ViTConfig;
 import dev.tessera.vit.testing.MetaBackend;
@@ -377,6 +378,26 @@ class ContextAutoencoderTest {
         assertEquals(gFull.keySet(), gManual.keySet());
         for (String n : gFull.keySet()) assertClose(n, gManual.get(n), gFull.get(n), 1e-7, 1e-5);
         assertTrue(maxAbs(gFull.get("encoder.blocks.0.attn.qkv.weight")) > 0, "the encoder does get gradients (student path)");
+    }
+
+    /**
+     * Every parameter's gradient agrees with the central difference of the loss along a random direction. The
+     * alignment target is computed once and held fixed, as the stop-gradient makes it in training; the loss is
+     * then exactly {@code forward}'s (Dd = D here, so there is no projection to the regressor width).
+     */
+    @Test
+    void everyParametersGradientMatchesFiniteDifferences() {
+        CaeConfig c = small();
+        ContextAutoencoder cae = new ContextAutoencoder(c, be, new Rng(40));
+        Tensor x = images(be, 41, 2);
+        MaskIndices idx = MaskIndices.of(be, masks(c, 42, 2));
+        Tensor teacher = cae.alignmentTarget(x, idx.masked());
+        Tensor fixed = Tensor.of(be, teacher.toArray(), teacher.shape()), pixels = cae.pixelTarget(x, idx.masked());
+        GradCheck.checkParameters("cae", cae.namedParameters(), () -> {
+            Tensor zv = cae.encode(x, idx.visible()).narrow(1, 1, idx.numVisible());
+            Tensor zmHat = cae.regress(zv, idx.masked(), idx.visible());
+            return Loss.mse(cae.decode(zmHat, idx.masked()), pixels).add(Loss.mse(zmHat, fixed).mul(2f));
+        });
     }
 
     /** The teacher pass records nothing: its output has no history, so nothing can be back-propagated through it. */
