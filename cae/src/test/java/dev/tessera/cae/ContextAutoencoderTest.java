@@ -18,11 +18,14 @@ import dev.tessera.engine.optim.ParameterStore;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Backends;
+import dev.tessera.engine.testing.CallLog;
 import dev.tessera.engine.testing.GradCheck;
 import dev.tessera.vit.PosEmbed2d;
 import dev.tessera.vit.ViTConfig;
 import dev.tessera.vit.testing.MetaBackend;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
@@ -378,6 +381,35 @@ class ContextAutoencoderTest {
         assertEquals(gFull.keySet(), gManual.keySet());
         for (String n : gFull.keySet()) assertClose(n, gManual.get(n), gFull.get(n), 1e-7, 1e-5);
         assertTrue(maxAbs(gFull.get("encoder.blocks.0.attn.qkv.weight")) > 0, "the encoder does get gradients (student path)");
+    }
+
+    /**
+     * Memory an op takes uninitialised is written before it is read: on a backend that hands out NaN there, a
+     * step's losses, teacher target and every gradient are bit for bit those of the plain CPU backend.
+     */
+    @Test
+    void aStepNeverReadsUninitialisedMemory() {
+        assertArrayEquals(step(be), step(CallLog.poisoningUninitialized(be)));
+    }
+
+    private static float[] step(Backend b) {
+        CaeConfig c = small().withTokenTarget(64);
+        ContextAutoencoder cae = new ContextAutoencoder(c, b, new Rng(43));
+        int[] ids = new int[2 * 49];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7) % 64;
+        CaeOutput o = cae.forward(images(b, 44, 2), masks(c, 45, 2), Tensor.ofInts(b, ids, 2, 49));
+        o.loss().backward();
+        List<float[]> parts = new ArrayList<>(List.of(new float[] {o.lossMain().item(), o.lossAlign().item()}, o.alignTarget().toArray()));
+        for (var p : cae.namedParameters().values()) if (p.trainable()) parts.add(p.tensor().grad().toArray());
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] all = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
     }
 
     /**

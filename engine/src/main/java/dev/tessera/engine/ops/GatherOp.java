@@ -46,6 +46,10 @@ public final class GatherOp {
         if (size < 0) throw new ShapeException("scatterAdd: negative size " + size);
         int[] shape = x.shape();
         Geometry geo = geometry("scatterAdd", shape, a, index);
+        if (shape[a] != geo.k) {
+            throw new ShapeException("scatterAdd: input " + Shape.str(shape) + " has " + shape[a] + " rows on axis " + a
+                    + " for an index " + Shape.str(index.shape()) + " of " + geo.k);
+        }
         int[] outShape = shape.clone();
         outShape[a] = size;
         Tensor xc = Movement.contiguous(x), ic = Movement.contiguous(index);

@@ -39,7 +39,7 @@ class AutogradTest {
             (Function<Tensor, Tensor>) t -> t.max(1, false).var(new int[] {0}, true, false).sum(),
             (Function<Tensor, Tensor>) t -> Loss.crossEntropy(t.reshape(12, 4).narrow(0, 0, 2), labels, 0.1f),
             (Function<Tensor, Tensor>) t -> Dropout.dropout(t, 0.5f, new SplittableRandom(1), true),
-            (Function<Tensor, Tensor>) t -> t.reshape(2, 12, 2).scatterAdd(1, idx, 3),
+            (Function<Tensor, Tensor>) t -> t.reshape(2, 2, 12).scatterAdd(1, idx, 3),
         };
         for (int i = 0; i < ops.length; i++) {
             assertTrue(ops[i].apply(x).requiresGrad(), "op " + i + " records with grad mode on");

@@ -15,14 +15,28 @@ import java.util.List;
  * A backend that runs every call on a {@link dev.tessera.engine.backend.cpu.CpuBackend} and, while recording,
  * writes down which primitive was called (memory, copies and kernels; buffer sizes for allocations, beta for
  * GEMMs). Structural tests assert on the list: how many passes over memory an op's backward makes.
+ *
+ * <p>{@link #poisoningUninitialized} makes every {@link #allocateUninitialized} buffer start as NaN, the worst a
+ * backend may hand out there: an op that reads such memory before writing it then shows up as NaN.
  */
 public final class CallLog implements Backend {
     private final Backend cpu;
+    private final boolean poison;
     private final List<String> calls = new ArrayList<>();
     private boolean recording;
 
     public CallLog(Backend cpu) {
+        this(cpu, false);
+    }
+
+    private CallLog(Backend cpu, boolean poison) {
         this.cpu = cpu;
+        this.poison = poison;
+    }
+
+    /** A backend on {@code cpu} whose uninitialised allocations are filled with NaN. */
+    public static CallLog poisoningUninitialized(Backend cpu) {
+        return new CallLog(cpu, true);
     }
 
     /** Starts a fresh list. */
@@ -43,7 +57,13 @@ public final class CallLog implements Backend {
 
     @Override public String name() { return "log(" + cpu.name() + ")"; }
     @Override public Buffer allocate(int length) { log("allocate " + length); return cpu.allocate(length); }
-    @Override public Buffer allocateUninitialized(int length) { log("allocateUninitialized " + length); return cpu.allocateUninitialized(length); }
+    @Override
+    public Buffer allocateUninitialized(int length) {
+        log("allocateUninitialized " + length);
+        Buffer b = cpu.allocateUninitialized(length);
+        if (poison) cpu.fill(b, Float.NaN);
+        return b;
+    }
     @Override public Buffer allocateInts(int length) { log("allocateInts " + length); return cpu.allocateInts(length); }
     @Override public StepScope openScope() { return cpu.openScope(); }
     @Override public MemoryStats memoryStats() { return cpu.memoryStats(); }
