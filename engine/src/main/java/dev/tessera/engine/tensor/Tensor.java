@@ -3,14 +3,7 @@ package dev.tessera.engine.tensor;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.DebugScopes;
-import dev.tessera.engine.ops.AttentionOp;
-import dev.tessera.engine.ops.Elementwise;
-import dev.tessera.engine.ops.GatherOp;
-import dev.tessera.engine.ops.LayerNormOp;
-import dev.tessera.engine.ops.MatMul;
 import dev.tessera.engine.ops.Movement;
-import dev.tessera.engine.ops.Reduce;
-import dev.tessera.engine.ops.SoftmaxOp;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -23,10 +16,10 @@ import java.util.function.Consumer;
  * ({@link Tape#record}); {@link #backward()} on a scalar sorts that graph and runs the rules from the loss back
  * to the leaves. Each rule returns the gradients of its inputs and the tape adds them into {@link #grad()}.
  *
- * <p>The op methods at the end are doors into the op families of {@code dev.tessera.engine.ops}, where each
- * forward sits next to its backward rule.
+ * <p>The op methods ({@code add}, {@code matmul}, {@code layerNorm}, …) are inherited from {@link TensorOps}, one
+ * line each, which hands each to its op family in {@code dev.tessera.engine.ops}.
  */
-public final class Tensor {
+public final class Tensor extends TensorOps {
     /** Numbers allocations, so the tape can tell a gradient made during its pass from older memory. */
     private static final AtomicLong ALLOCATIONS = new AtomicLong();
 
@@ -270,83 +263,4 @@ public final class Tensor {
         }
         Tape.backward(this, gradient, null);
     }
-
-    // ------------------------------------------------------------------ elementwise (ops.Elementwise)
-
-    public Tensor add(Tensor o) { return Elementwise.add(this, o); }
-    public Tensor sub(Tensor o) { return Elementwise.sub(this, o); }
-    public Tensor mul(Tensor o) { return Elementwise.mul(this, o); }
-    public Tensor div(Tensor o) { return Elementwise.div(this, o); }
-    public Tensor add(float s) { return Elementwise.addScalar(this, s); }
-    public Tensor sub(float s) { return Elementwise.addScalar(this, -s); }
-    public Tensor mul(float s) { return Elementwise.scale(this, s); }
-    public Tensor div(float s) { return Elementwise.scale(this, 1f / s); }
-    public Tensor neg() { return Elementwise.neg(this); }
-    public Tensor exp() { return Elementwise.exp(this); }
-    public Tensor log() { return Elementwise.log(this); }
-    public Tensor sqrt() { return Elementwise.sqrt(this); }
-    public Tensor pow(float p) { return Elementwise.pow(this, p); }
-    public Tensor square() { return Elementwise.square(this); }
-    public Tensor tanh() { return Elementwise.tanh(this); }
-    public Tensor relu() { return Elementwise.relu(this); }
-    /** Exact GELU, x·Φ(x) (SPEC §1.3). */
-    public Tensor gelu() { return Elementwise.gelu(this); }
-
-    // ------------------------------------------------------------------ movement (ops.Movement)
-
-    /** Same data, new shape; one entry may be -1. A view when contiguous, else a copy. */
-    public Tensor reshape(int... newShape) { return Movement.reshape(this, newShape); }
-    /** Alias of reshape, for readers coming from PyTorch. */
-    public Tensor view(int... newShape) { return Movement.reshape(this, newShape); }
-    public Tensor permute(int... order) { return Movement.permute(this, order); }
-    public Tensor transpose(int a, int b) { return Movement.transpose(this, a, b); }
-    public Tensor contiguous() { return Movement.contiguous(this); }
-    /** Elements [start, start+length) along {@code axis}, as a view. */
-    public Tensor narrow(int axis, int start, int length) { return Movement.narrow(this, axis, start, length); }
-    /** Broadcast view to {@code shape} (stride 0 on expanded axes); backward sums. */
-    public Tensor expand(int... newShape) { return Movement.expand(this, newShape); }
-    public Tensor[] split(int axis, int... sizes) { return Movement.split(this, axis, sizes); }
-    public static Tensor concat(int axis, Tensor... parts) { return Movement.concat(axis, parts); }
-
-    // ------------------------------------------------------------------ reductions (ops.Reduce)
-
-    public Tensor sum(int[] axes, boolean keepDim) { return Reduce.sum(this, axes, keepDim); }
-    public Tensor sum(int axis, boolean keepDim) { return Reduce.sum(this, new int[] {axis}, keepDim); }
-    /** Sum of all elements, a scalar. */
-    public Tensor sum() { return Reduce.sumAll(this); }
-    public Tensor mean(int[] axes, boolean keepDim) { return Reduce.mean(this, axes, keepDim); }
-    public Tensor mean(int axis, boolean keepDim) { return Reduce.mean(this, new int[] {axis}, keepDim); }
-    public Tensor mean() { return Reduce.meanAll(this); }
-    /** torch.var over {@code axes}; {@code unbiased} divides by n−1 (Bessel), else by n. */
-    public Tensor var(int[] axes, boolean unbiased, boolean keepDim) { return Reduce.var(this, axes, unbiased, keepDim); }
-    /** Maximum along {@code axis}; the gradient goes to the first maximal element. */
-    public Tensor max(int axis, boolean keepDim) { return Reduce.max(this, axis, keepDim); }
-    /** Index of the first maximum along {@code axis}, int32, that axis removed. */
-    public Tensor argmax(int axis) { return Reduce.argmax(this, axis); }
-
-    // ------------------------------------------------------------------ normalisation (ops.LayerNormOp, ops.SoftmaxOp)
-
-    /** Layer norm over the last axis, weight and bias [C] (either may be null: 1 and 0). */
-    public Tensor layerNorm(Tensor weight, Tensor bias, float eps) { return LayerNormOp.layerNorm(this, weight, bias, eps); }
-    public Tensor softmax(int axis) { return SoftmaxOp.softmax(this, axis); }
-    public Tensor logSoftmax(int axis) { return SoftmaxOp.logSoftmax(this, axis); }
-
-    // ------------------------------------------------------------------ indexing (ops.GatherOp)
-
-    /** out[.., j, ..] = this[.., index[.., j], ..]; index int32 of shape shape[:axis] + [K]. */
-    public Tensor gather(int axis, Tensor index) { return GatherOp.gather(this, axis, index); }
-    /** The adjoint of gather: a tensor with {@code size} at {@code axis}, out[.., index[.., j], ..] += this[.., j, ..]. */
-    public Tensor scatterAdd(int axis, Tensor index, int size) { return GatherOp.scatterAdd(this, axis, index, size); }
-
-    // ------------------------------------------------------------------ matrix multiply (ops.MatMul)
-
-    /** [.., m, k] · [k, n] (shared weight) or batched [B.., m, k] · [B.., k, n]. */
-    public Tensor matmul(Tensor o) { return MatMul.matmul(this, o); }
-    /** x·Wᵀ + b with W [out, in] (torch.nn.Linear); bias may be null. */
-    public Tensor linear(Tensor weight, Tensor bias) { return MatMul.linear(this, weight, bias); }
-
-    // ------------------------------------------------------------------ attention (ops.AttentionOp)
-
-    /** softmax(q·kᵀ·scale)·v, fused; q [B, H, Lq, dh], k and v [B, H, Lk, dh] → [B, H, Lq, dh]. */
-    public static Tensor attention(Tensor q, Tensor k, Tensor v, float scale) { return AttentionOp.attention(q, k, v, scale); }
 }

@@ -26,6 +26,8 @@ final class UseAfterScope {
                 .walk(s -> s.takeWhile(f -> Objects.equals(f.getDeclaringClass().getProtectionDomain().getCodeSource(), engine))
                         .toList());
         StackWalker.StackFrame outer = frames.getLast();
-        return outer.getDeclaringClass().getSimpleName() + "." + outer.getMethodName();
+        // the op methods are declared in TensorOps, but a reader called them on a Tensor
+        Class<?> c = outer.getDeclaringClass() == TensorOps.class ? Tensor.class : outer.getDeclaringClass();
+        return c.getSimpleName() + "." + outer.getMethodName();
     }
 }
