@@ -3,7 +3,6 @@ package dev.tessera.cae;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.nn.LayerNorm;
 import dev.tessera.engine.nn.Linear;
-import dev.tessera.engine.nn.Mlp;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.nn.Parameter;
 import dev.tessera.engine.ops.Loss;
@@ -162,7 +161,7 @@ public final class ContextAutoencoder extends Module {
     }
 
     /** Rows {@code idx} [N, K] of a position table [1, 1+L, W] (cls row skipped) → [N, K, W]. */
-    static Tensor positionRows(Tensor table, Tensor idx) {
+    private static Tensor positionRows(Tensor table, Tensor idx) {
         int l = table.dim(1) - 1, w = table.dim(2), n = idx.dim(0), k = idx.dim(1);
         Tensor patchRows = table.narrow(1, 1, l).reshape(l, w);                // [L, W]  without the cls row
         return patchRows.gather(0, idx.reshape(n * k)).reshape(n, k, w);       // [N, K, W]
@@ -238,18 +237,15 @@ public final class ContextAutoencoder extends Module {
     }
 
     /**
-     * The pixel target: MAE's normalised pixels (docs/mae.md#loss) of the masked patches, in raster order. Each
-     * patch vector of patchify(imgs) (channel-last) becomes (x − μ)/√(σ² + 1e-6) with the UNBIASED variance.
+     * The pixel target: MAE's normalised pixels ({@link Patchify#normPix}, docs/mae.md#loss) of the masked patches, in
+     * raster order.
      *
      * @return [N, M, p²·C], a constant
      */
     public Tensor pixelTarget(Tensor images, Tensor maskedIdx) {
         try (var off = GradMode.noGrad()) {
             Tensor x = Patchify.patchify(images, config.encoder().patchSize()); // [N, L, p²·C]
-            Tensor mean = x.mean(-1, true);                                     // [N, L, 1]
-            Tensor var = x.var(new int[] {-1}, true, true);                     // [N, L, 1]  unbiased
-            Tensor normed = x.sub(mean).div(var.add(1e-6f).sqrt());
-            return normed.gather(1, maskedIdx).detach();                        // [N, M, p²·C]
+            return Patchify.normPix(x).gather(1, maskedIdx).detach();           // [N, M, p²·C]
         }
     }
 
@@ -354,7 +350,7 @@ public final class ContextAutoencoder extends Module {
     private static void rescaleBlock(Map<Linear, Float> rescale, Block block, int layerId) {
         float s = (float) (1 / Math.sqrt(2.0 * layerId));
         rescale.put(block.attn().proj(), s);
-        rescale.put(((Mlp) block.children().get("mlp")).fc2(), s);
+        rescale.put(block.mlp().fc2(), s);
     }
 
     private static void collectLinears(Module m, List<Linear> out) {
@@ -368,7 +364,7 @@ public final class ContextAutoencoder extends Module {
     }
 
     private static void set(Tensor t, float[] values) {
-        t.backend().upload(values, t.buffer().slice(0, t.numel()));
+        t.copyFrom(values);
     }
 
     // ================================================================ introspection

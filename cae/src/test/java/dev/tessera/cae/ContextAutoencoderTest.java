@@ -18,10 +18,14 @@ import dev.tessera.engine.optim.ParameterStore;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Backends;
+import dev.tessera.engine.testing.CallLog;
+import dev.tessera.engine.testing.GradCheck;
 import dev.tessera.vit.PosEmbed2d;
 import dev.tessera.vit.ViTConfig;
 import dev.tessera.vit.testing.MetaBackend;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
@@ -377,6 +381,55 @@ class ContextAutoencoderTest {
         assertEquals(gFull.keySet(), gManual.keySet());
         for (String n : gFull.keySet()) assertClose(n, gManual.get(n), gFull.get(n), 1e-7, 1e-5);
         assertTrue(maxAbs(gFull.get("encoder.blocks.0.attn.qkv.weight")) > 0, "the encoder does get gradients (student path)");
+    }
+
+    /**
+     * Memory an op takes uninitialised is written before it is read: on a backend that hands out NaN there, a
+     * step's losses, teacher target and every gradient are bit for bit those of the plain CPU backend.
+     */
+    @Test
+    void aStepNeverReadsUninitialisedMemory() {
+        assertArrayEquals(step(be), step(CallLog.poisoningUninitialized(be)));
+    }
+
+    private static float[] step(Backend b) {
+        CaeConfig c = small().withTokenTarget(64);
+        ContextAutoencoder cae = new ContextAutoencoder(c, b, new Rng(43));
+        int[] ids = new int[2 * 49];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 7) % 64;
+        CaeOutput o = cae.forward(images(b, 44, 2), masks(c, 45, 2), Tensor.ofInts(b, ids, 2, 49));
+        o.loss().backward();
+        List<float[]> parts = new ArrayList<>(List.of(new float[] {o.lossMain().item(), o.lossAlign().item()}, o.alignTarget().toArray()));
+        for (var p : cae.namedParameters().values()) if (p.trainable()) parts.add(p.tensor().grad().toArray());
+        int n = 0;
+        for (float[] p : parts) n += p.length;
+        float[] all = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
+    }
+
+    /**
+     * Every parameter's gradient agrees with the central difference of the loss along a random direction. The
+     * alignment target is computed once and held fixed, as the stop-gradient makes it in training; the loss is
+     * then exactly {@code forward}'s (Dd = D here, so there is no projection to the regressor width).
+     */
+    @Test
+    void everyParametersGradientMatchesFiniteDifferences() {
+        CaeConfig c = small();
+        ContextAutoencoder cae = new ContextAutoencoder(c, be, new Rng(40));
+        Tensor x = images(be, 41, 2);
+        MaskIndices idx = MaskIndices.of(be, masks(c, 42, 2));
+        Tensor teacher = cae.alignmentTarget(x, idx.masked());
+        Tensor fixed = Tensor.of(be, teacher.toArray(), teacher.shape()), pixels = cae.pixelTarget(x, idx.masked());
+        GradCheck.checkParameters("cae", cae.namedParameters(), () -> {
+            Tensor zv = cae.encode(x, idx.visible()).narrow(1, 1, idx.numVisible());
+            Tensor zmHat = cae.regress(zv, idx.masked(), idx.visible());
+            return Loss.mse(cae.decode(zmHat, idx.masked()), pixels).add(Loss.mse(zmHat, fixed).mul(2f));
+        });
     }
 
     /** The teacher pass records nothing: its output has no history, so nothing can be back-propagated through it. */

@@ -1,10 +1,10 @@
 package dev.tessera.examples;
 
 import dev.tessera.engine.backend.Backend;
-import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.GradMode;
+import dev.tessera.engine.tensor.Tape;
 import dev.tessera.engine.tensor.Tensor;
 import java.io.PrintStream;
 import java.util.function.UnaryOperator;
@@ -12,8 +12,8 @@ import java.util.function.UnaryOperator;
 /**
  * How to add an op: softplus(x) = log(1 + eˣ), a smooth ReLU whose derivative is the logistic sigmoid
  * σ(x) = 1/(1 + e⁻ˣ). An op is two things: a forward that computes the output, and a backward rule that the
- * tape calls with d(loss)/d(output) and that adds d(loss)/d(input) to the input's gradient. Then a
- * finite-difference check proves that the two agree.
+ * tape calls with d(loss)/d(output) and that returns d(loss)/d(input), one gradient per input; the tape adds it
+ * to the input's gradient ({@link Tape#record}). Then a finite-difference check proves that the two agree.
  *
  * <p>This forward computes on the host for clarity; the engine's own ops call one {@link Backend} kernel
  * instead (see {@code ops/Elementwise}), so they run on the GPU too.
@@ -31,12 +31,11 @@ public final class SoftplusOp {
         float[] xs = x.toArray();                                   // row-major host copy (strided x is fine)
         float[] ys = new float[xs.length];
         for (int i = 0; i < xs.length; i++) ys[i] = (float) softplus(xs[i]);
-        Buffer out = be.allocate(ys.length);
-        be.upload(ys, out);
-        return Tensor.result("softplus", out, x.shape(), gradOut -> {
+        Tensor y = Tensor.of(be, ys, x.shape());                    // a new tensor, no history yet
+        return Tape.record("softplus", y, gradOut -> {
             float[] g = gradOut.toArray(), dx = new float[g.length];
             for (int i = 0; i < g.length; i++) dx[i] = (float) (g[i] * sigmoid(xs[i]));   // chain rule: g·σ(x)
-            x.accumulateGrad(Tensor.of(be, dx, x.shape()));
+            return new Tensor[] {Tensor.of(be, dx, x.shape())};
         }, x);
     }
 

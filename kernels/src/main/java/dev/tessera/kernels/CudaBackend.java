@@ -125,7 +125,8 @@ public final class CudaBackend implements Backend {
         return ctx.poisoned();
     }
 
-    /** The context and launch context, for tests and timings that drive a binding directly (cuBLASLt). */
+    /** The context and launch context, for tests and timings that drive a binding directly (cuBLASLt), and for the
+     *  launchers not yet wired into the Backend methods (GemmMmaCuda, FlashAttentionCuda). */
     CudaContext context() { return ctx; }
     LaunchContext launchContext() { return lc; }
 
@@ -136,8 +137,6 @@ public final class CudaBackend implements Backend {
     public LayerNormCuda layerNorm() { return layerNorm; }
     public SoftmaxCuda softmax() { return softmax; }
     public AttentionCuda attention() { return attention; }
-    /** For the launchers not yet wired into the Backend methods (GemmMmaCuda, FlashAttentionCuda) and their tests. */
-    LaunchContext launchContext() { return lc; }
     public GatherCuda gatherKernels() { return gather; }
     public AdamWCuda adamWKernels() { return adamW; }
 

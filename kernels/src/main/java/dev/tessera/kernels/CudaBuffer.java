@@ -40,6 +40,12 @@ final class CudaBuffer implements Buffer {
         return ints;
     }
 
+    /** The allocator already knows: its allocations are marked when their step scope closes. */
+    @Override
+    public boolean released() {
+        return allocation.released();
+    }
+
     DeviceAllocator.Allocation allocation() {
         return allocation;
     }

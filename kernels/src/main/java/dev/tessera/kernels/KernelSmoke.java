@@ -54,6 +54,18 @@ public final class KernelSmoke {
                     }
                 }
             }
+            // the tensor-core rungs: bf16 over fp32 storage, tf32, and bf16 storage (two values per 32-bit element)
+            GemmMmaCuda mma = new GemmMmaCuda(gpu.launchContext());
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    mma.gemm(ta, tb, 2, 67, 33, 18, 1f, f(gpu, r, 2 * 67 * 18), 67 * 18, f(gpu, r, 18 * 33), 0, 0.5f,
+                            f(gpu, r, 2 * 67 * 33));
+                    mma.gemmTf32(ta, tb, 2, 67, 33, 18, 1f, f(gpu, r, 2 * 67 * 18), 67 * 18, f(gpu, r, 18 * 33), 0, 0.5f,
+                            f(gpu, r, 2 * 67 * 33));
+                    mma.gemmBf16(ta, tb, 2, 67, 33, 18, 1f, bf16(gpu, r, 2 * 67 * 18), 67 * 18, bf16(gpu, r, 18 * 33), 0,
+                            0.5f, f(gpu, r, 2 * 67 * 33));
+                }
+            }
             gpu.matmul(false, true, 1, 67, 33, 17, 1f, f(gpu, r, 67 * 17), 0, f(gpu, r, 33 * 17), 0, 0f, f(gpu, r, 67 * 33));
 
             for (LayerNormCuda.Variant v : LayerNormCuda.Variant.values()) {
@@ -80,6 +92,16 @@ public final class KernelSmoke {
                         f(gpu, r, bh * lk * d), f(gpu, r, bh * lk * d), bh, lq, lk, d, 0.15f);
             }
 
+            FlashAttentionCuda flash = new FlashAttentionCuda(gpu.launchContext());
+            for (int d : new int[] {32, 64, 128}) {
+                int bh = 3, lq = 19, lk = 35;       // lq ≠ lk and neither a multiple of the tile: CAE's cross-attention
+                Buffer q = f(gpu, r, bh * lq * d), k = f(gpu, r, bh * lk * d), vv = f(gpu, r, bh * lk * d);
+                Buffer out = gpu.allocate(bh * lq * d), lse = gpu.allocate(bh * lq);
+                flash.forward(q, k, vv, out, lse, bh, lq, lk, d, 0.15f);
+                flash.backward(q, k, vv, out, lse, f(gpu, r, bh * lq * d), f(gpu, r, bh * lq * d), f(gpu, r, bh * lk * d),
+                        f(gpu, r, bh * lk * d), bh, lq, lk, d, 0.15f);
+            }
+
             int[] idx = {4, 0, 2, 1, 3, 1, 0, 2};
             Buffer index = gpu.allocateInts(idx.length);
             gpu.uploadInts(idx, index);
@@ -90,6 +112,16 @@ public final class KernelSmoke {
                     new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1));
             gpu.synchronize();
         }
+    }
+
+    /** {@code n} random bf16 values, packed two per int32 element. */
+    private static Buffer bf16(Backend gpu, Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = r.nextFloat() * 2 - 1;
+        int[] packed = Bf16.pack(v);
+        Buffer b = gpu.allocateInts(packed.length);
+        gpu.uploadInts(packed, b);
+        return b;
     }
 
     private static Buffer f(Backend gpu, Random r, int n) {

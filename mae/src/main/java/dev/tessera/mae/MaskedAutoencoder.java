@@ -16,6 +16,7 @@ import dev.tessera.vit.PatchEmbed;
 import dev.tessera.vit.Patchify;
 import dev.tessera.vit.PosEmbed2d;
 import dev.tessera.vit.ViTConfig;
+import dev.tessera.vit.ViTEncoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -57,12 +58,9 @@ public final class MaskedAutoencoder extends Module {
     private final Backend backend;
     private final Rng maskRng;
 
-    // ---------------------------------------------------------------- encoder specifics
-    private final PatchEmbed patchEmbed;
-    private final Parameter clsToken;
-    private final Tensor posEmbed;                 // [1, 1+L, D] fixed
+    // ---------------------------------------------------------------- encoder: patch_embed, cls_token, pos_embed, blocks, norm
     private final List<Block> blocks = new ArrayList<>();
-    private final LayerNorm norm;
+    private final ViTEncoder encoder;
 
     // ---------------------------------------------------------------- decoder specifics
     private final Linear decoderEmbed;
@@ -80,12 +78,13 @@ public final class MaskedAutoencoder extends Module {
         ViTConfig enc = config.encoder();
         int d = enc.dim(), dd = config.decoderDim(), g = enc.gridSize();
 
-        this.patchEmbed = module("patch_embed", new PatchEmbed(backend, enc.imgSize(), enc.patchSize(), enc.inChans(), d, rng));
-        this.clsToken = parameter("cls_token", Tensor.of(backend, rng.normal(d, 0f, 0.02f), 1, 1, d));
-        this.posEmbed = buffer("pos_embed", PosEmbed2d.tensor(backend, d, g, PosEmbed2d.Order.MAE));
+        PatchEmbed patchEmbed = module("patch_embed", new PatchEmbed(backend, enc.imgSize(), enc.patchSize(), enc.inChans(), d, rng));
+        Parameter clsToken = parameter("cls_token", Tensor.of(backend, rng.normal(d, 0f, 0.02f), 1, 1, d));
+        Tensor posEmbed = buffer("pos_embed", PosEmbed2d.tensor(backend, d, g, PosEmbed2d.Order.MAE));   // [1, 1+L, D] fixed
         double[] dpr = Block.dropPathRates(enc.dropPath(), enc.depth());
         for (int i = 0; i < enc.depth(); i++) blocks.add(module("blocks." + i, Block.of(enc, dpr[i], backend, rng)));
-        this.norm = module("norm", new LayerNorm(backend, d, ViTConfig.LN_EPS));
+        LayerNorm norm = module("norm", new LayerNorm(backend, d, ViTConfig.LN_EPS));
+        this.encoder = new ViTEncoder(patchEmbed, clsToken, posEmbed, blocks, norm);
 
         this.decoderEmbed = module("decoder_embed", new Linear(backend, d, dd, true, rng));
         this.maskToken = parameter("mask_token", Tensor.of(backend, rng.normal(dd, 0f, 0.02f), 1, 1, dd));
@@ -196,26 +195,18 @@ public final class MaskedAutoencoder extends Module {
 
     /**
      * The encoder runs on the visible patches only (docs/mae.md#encoder): embed all L patches and add pos[1:]; mask down
-     * to len_keep; prepend cls + pos[0] (pos[0] is zero); blocks; norm. It never sees a mask token.
+     * to len_keep; prepend cls + pos[0] (pos[0] is zero); blocks; norm ({@link ViTEncoder}). It never sees a
+     * mask token.
      */
     public Encoded forwardEncoder(Tensor imgs, double maskRatio, Tensor noise) {
         return encode(imgs, MaeConfig.lenKeep(config.numPatches(), maskRatio), noise);
     }
 
     private Encoded encode(Tensor imgs, int lenKeep, Tensor noise) {
-        int d = config.encoder().dim(), l = config.numPatches();
-        Tensor x = patchEmbed.forward(imgs);                                  // [N, L, D]
-        int n = x.dim(0);
-        x = x.add(posEmbed.narrow(1, 1, l));                                  // + pos, without the cls row
-
+        Tensor x = encoder.embed(imgs);                                       // [N, L, D], + pos
         Masked m = mask(x, lenKeep, noise);                                   // [N, len_keep, D]
-
-        Tensor cls = clsToken.tensor().add(posEmbed.narrow(1, 0, 1));          // [1, 1, D]
-        x = Tensor.concat(1, cls.expand(n, 1, d), m.x());                     // [N, 1+len_keep, D]
-
-        for (Block b : blocks) x = b.forward(x);
-        x = norm.forward(x);                                                  // [N, 1+len_keep, D]
-        return new Encoded(x, m.mask(), m.idsRestore(), m.idsKeep());
+        Tensor latent = encoder.encode(m.x());                                // [N, 1+len_keep, D]  cls, blocks, norm
+        return new Encoded(latent, m.mask(), m.idsRestore(), m.idsKeep());
     }
 
     // ================================================================ decoder
@@ -255,16 +246,12 @@ public final class MaskedAutoencoder extends Module {
     // ================================================================ loss
 
     /**
-     * The regression target, patchify(imgs) [N, L, p²·C]. With norm_pix_loss each patch vector is normalised
-     * by its own mean and UNBIASED variance (torch's {@code .var} default, Bessel's n−1) with eps 1e-6:
-     * (x − μ)/√(σ² + 1e-6). A constant patch therefore has an all-zero target.
+     * The regression target, patchify(imgs) [N, L, p²·C]; with norm_pix_loss each patch normalised by its own
+     * mean and unbiased variance ({@link Patchify#normPix}), so a constant patch has an all-zero target.
      */
     public Tensor forwardTarget(Tensor imgs) {
         Tensor target = patchify(imgs);                                       // [N, L, p²·C]
-        if (!config.normPixLoss()) return target;
-        Tensor mean = target.mean(-1, true);                                  // [N, L, 1]
-        Tensor var = target.var(new int[] {-1}, true, true);                  // [N, L, 1]  unbiased
-        return target.sub(mean).div(var.add(1e-6f).sqrt());
+        return config.normPixLoss() ? Patchify.normPix(target) : target;
     }
 
     /**
@@ -343,11 +330,7 @@ public final class MaskedAutoencoder extends Module {
             Encoded e = encode(imgs, l - removed, Tensor.of(backend, noise, n, l));
             Tensor pred = forwardDecoder(e.latent(), e.idsRestore());         // [N, L, p²·C]
             Tensor patches = patchify(imgs);                                  // [N, L, p²·C]
-            if (config.normPixLoss()) {
-                Tensor mean = patches.mean(-1, true);
-                Tensor var = patches.var(new int[] {-1}, true, true);
-                pred = pred.mul(var.add(1e-6f).sqrt()).add(mean);             // leaks the removed patches' stats
-            }
+            if (config.normPixLoss()) pred = Patchify.denormPix(pred, patches);  // leaks the removed patches' stats
             Tensor m3 = e.mask().reshape(n, l, 1);                            // [N, L, 1]
             Tensor keep = m3.neg().add(1f);                                   // 1 − mask
             Tensor pasted = patches.mul(keep).add(pred.mul(m3));              // visible from the input, rest predicted

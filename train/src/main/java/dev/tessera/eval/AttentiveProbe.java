@@ -60,7 +60,7 @@ public final class AttentiveProbe extends FeatureHead {
         Tensor w = head.weight().tensor();
         float[] init = rng.truncatedNormal(w.numel(), 0.02f, -2f, 2f);
         for (int i = 0; i < init.length; i++) init[i] *= 0.001f;
-        backend.upload(init, w.buffer().slice(0, w.numel()));
+        w.copyFrom(init);
     }
 
     /** SGD (momentum 0.9, no weight decay), lr 0.05, batch 256, 90 epochs, 10 warmup: CAE's recipe per image (see above). */

@@ -31,7 +31,7 @@ public final class LinearProbe extends FeatureHead {
         this.bn = module("head.0", new BatchNorm1d(backend, dim, BN_EPS, 0.1f, false));
         this.head = module("head.1", new Linear(backend, dim, classes, true, rng));
         Tensor w = head.weight().tensor();
-        backend.upload(rng.truncatedNormal(w.numel(), 0.01f, -2f, 2f), w.buffer().slice(0, w.numel()));
+        w.copyFrom(rng.truncatedNormal(w.numel(), 0.01f, -2f, 2f));
     }
 
     /** The defaults described above: LARS, 90 epochs, batch 256, lr 6.4, warmup 10. */

@@ -5,12 +5,14 @@ import dev.tessera.data.Dataset;
 import dev.tessera.data.Loader;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.StepScope;
+import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.GradMode;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.mae.MaskedAutoencoder;
 import dev.tessera.mae.MaskingStrategy;
+import dev.tessera.vit.Patchify;
 
 /**
  * How well masked patches are predicted, on held-out images with fixed masks: every image i gets the same
@@ -80,12 +82,14 @@ public final class MaskedPatchMse {
         int g = h / patch, l = g * g, keep = MaeConfig.lenKeep(l, maskRatio), size = c * h * w;
         Rng noiseRng = new Rng(maskSeed);
         double sum = 0;
-        try (Loader loader = new Loader(data, Features.loaderOptions(Features.DEFAULT_BATCH), 0)) {
+        try (Loader loader = new Loader(data, Features.loaderOptions(Features.DEFAULT_BATCH), 0);
+             CpuBackend be = new CpuBackend(1)) {
             for (Batch b : loader) {
                 float[] noise = MaskingStrategy.RANDOM.noise(b.n(), g, keep, noiseRng);
+                float[] perPatch = normPix ? normPixZeroLoss(be, b.images(), b.n(), c, h, w, patch) : null;
                 for (int i = 0; i < b.n(); i++) {
                     boolean[] removed = removed(noise, i * l, l, keep);
-                    sum += normPix ? normPixZeroMse(b.images(), i * size, c, h, w, patch, removed)
+                    sum += normPix ? meanOverRemoved(perPatch, i * l, removed)
                             : visibleMeanMse(b.images(), i * size, c, h, w, patch, removed);
                 }
             }
@@ -143,31 +147,25 @@ public final class MaskedPatchMse {
     }
 
     /**
-     * One image: the mean over removed patches of mean(t²), t the patch's norm-pix target (x − μ)/√(σ²+1e-6)
-     * with the unbiased variance (docs/mae.md#loss) — the loss of predicting 0 for every normalised value.
+     * The loss of predicting 0 for every norm-pix target value, per patch: mean over the patch of t², with t
+     * the MAE target {@link Patchify#normPix} of the patch. images [n, c, h, w] → [n·L], patches in raster order.
      */
-    static double normPixZeroMse(float[] img, int off, int c, int h, int w, int patch, boolean[] removed) {
-        int g = w / patch, n = patch * patch * c;
+    static float[] normPixZeroLoss(Backend be, float[] images, int n, int c, int h, int w, int patch) {
+        try (var _ = GradMode.noGrad(); StepScope _ = be.openScope()) {
+            Tensor patches = Patchify.patchify(Tensor.of(be, images, n, c, h, w), patch);    // [n, L, p²·C]
+            return Patchify.normPix(patches).square().mean(-1, false).toArray();             // [n, L]
+        }
+    }
+
+    /** The mean of {@code perPatch[from + p]} over the removed patches p; 0 when none is removed. */
+    static double meanOverRemoved(float[] perPatch, int from, boolean[] removed) {
         double total = 0;
-        int patches = 0;
+        int count = 0;
         for (int p = 0; p < removed.length; p++) {
             if (!removed[p]) continue;
-            int r0 = (p / g) * patch, c0 = (p % g) * patch;
-            double s = 0, ss = 0;
-            for (int ch = 0; ch < c; ch++) {
-                for (int i = 0; i < patch; i++) {
-                    for (int j = 0; j < patch; j++) {
-                        double v = img[off + (ch * h + r0 + i) * w + c0 + j];
-                        s += v;
-                        ss += v * v;
-                    }
-                }
-            }
-            double mean = s / n, sq = Math.max(0, ss - n * mean * mean);    // Σ(x−μ)²
-            double var = sq / (n - 1);                                      // unbiased
-            total += (sq / n) / (var + 1e-6);                               // mean over the patch of t²
-            patches++;
+            total += perPatch[from + p];
+            count++;
         }
-        return patches == 0 ? 0 : total / patches;
+        return count == 0 ? 0 : total / count;
     }
 }

@@ -22,7 +22,7 @@ class ClsAttentionTest {
             // Non-zero q/v biases, so that the BEiT bias path is exercised.
             vit.namedParameters().forEach((n, p) -> {
                 if (n.endsWith("q_bias") || n.endsWith("v_bias")) {
-                    Backends.cpu().upload(new Rng(n.length()).normal(16, 0f, 0.5f), p.tensor().buffer().slice(0, 16));
+                    p.tensor().copyFrom(new Rng(n.length()).normal(16, 0f, 0.5f));
                 }
             });
             Tensor images = Tensor.of(Backends.cpu(), new Rng(2).normal(3 * 64, 0f, 1f), 3, 1, 8, 8);

@@ -33,14 +33,15 @@ class MaskedPatchMseTest {
         boolean[] removed = {false, true, true, false};
         assertEquals(0.25, MaskedPatchMse.visibleMeanMse(QUADRANTS, 0, 1, 4, 4, 2, removed), 1e-12);
         // Constant patches have an all-zero norm-pix target, so predicting zeros is exact.
-        assertEquals(0.0, MaskedPatchMse.normPixZeroMse(QUADRANTS, 0, 1, 4, 4, 2, removed), 1e-12);
+        assertArrayEquals(new float[4], MaskedPatchMse.normPixZeroLoss(Backends.cpu(), QUADRANTS, 1, 1, 4, 4, 2));
+        assertEquals(2.5, MaskedPatchMse.meanOverRemoved(new float[] {9, 2, 3, 9}, 0, removed));
     }
 
     @Test
     void normPixZeroPredictionCostsNMinusOneOverNOnAVariedPatch() {
         // Patch (0, 0, 0, 4): μ = 1, Σ(x−μ)² = 12, unbiased σ² = 4, mean t² = (12/4)/(4 + 1e-6) ≈ 3/4 = (n−1)/n (docs/mae.md#checks).
         float[] img = {0, 0, 0, 4};
-        assertEquals(0.75 * 4 / (4 + 1e-6), MaskedPatchMse.normPixZeroMse(img, 0, 1, 2, 2, 2, new boolean[] {true}), 1e-9);
+        assertEquals(0.75 * 4 / (4 + 1e-6), MaskedPatchMse.normPixZeroLoss(Backends.cpu(), img, 1, 1, 2, 2, 2)[0], 1e-6);
     }
 
     @Test

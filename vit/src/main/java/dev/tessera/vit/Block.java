@@ -68,6 +68,10 @@ public final class Block extends Module {
         return attn;
     }
 
+    public Mlp mlp() {
+        return mlp;
+    }
+
     public float dropPathRate() {
         return dropPath;
     }

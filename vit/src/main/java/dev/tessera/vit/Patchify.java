@@ -5,7 +5,8 @@ import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
 
 /**
- * MAE's {@code patchify} / {@code unpatchify} (docs/mae.md#patchify): images [N, C, H, W] ⇄ patch vectors [N, L, p²·C].
+ * MAE's {@code patchify} / {@code unpatchify} (docs/mae.md#patchify): images [N, C, H, W] ⇄ patch vectors [N, L, p²·C],
+ * and the per-patch normalisation of MAE's {@code norm_pix_loss} target ({@link #normPix}, {@link #denormPix}).
  *
  * <p>Patch n = r·G + c (raster order). Inside a patch the vector index is {@code (i·p + j)·C + ch}: row-major
  * over the p×p pixels, channel LAST. This is the order of MAE's loss target and of {@code decoder_pred}'s
@@ -16,6 +17,9 @@ import dev.tessera.engine.tensor.Tensor;
  */
 public final class Patchify {
     private Patchify() {}
+
+    /** The eps under the square root of {@link #normPix}, as in {@code models_mae.py}'s forward_loss. */
+    public static final float NORM_PIX_EPS = 1e-6f;
 
     /** imgs [N, C, H, W] (H = W, divisible by p) → x [N, L, p²·C]. */
     public static Tensor patchify(Tensor imgs, int p) {
@@ -43,5 +47,28 @@ public final class Patchify {
                 .permute(0, 5, 1, 3, 2, 4)           // [N, C, h, p, w, q]   ('nhwpqc->nchpwq')
                 .contiguous()
                 .reshape(n, channels, g * p, g * p); // [N, C, H, W]
+    }
+
+    /**
+     * MAE's norm_pix_loss target ({@code models_mae.py}, forward_loss): every patch vector normalised by its own
+     * mean and UNBIASED variance (torch's {@code .var} default, Bessel's n−1), (x − μ)/√(σ² + 1e-6). A constant
+     * patch becomes all zeros. patches [.., P] → the same shape. MAE's target and CAE's pixel target both use it.
+     */
+    public static Tensor normPix(Tensor patches) {
+        Tensor mean = patches.mean(-1, true);                               // [.., 1]
+        Tensor var = patches.var(new int[] {-1}, true, true);               // [.., 1]  unbiased
+        return patches.sub(mean).div(var.add(NORM_PIX_EPS).sqrt());
+    }
+
+    /**
+     * The inverse of {@link #normPix} with the statistics of {@code reference} (the original patches): the
+     * normalised {@code values}·√(σ² + 1e-6) + μ, per patch. This is how MAE's demo draws a norm-pix model's
+     * predictions; for removed patches it borrows their true statistics, so the picture looks better than what
+     * the model alone knows (pengzhiliang/MAE-pytorch#40).
+     */
+    public static Tensor denormPix(Tensor values, Tensor reference) {
+        Tensor mean = reference.mean(-1, true);
+        Tensor var = reference.var(new int[] {-1}, true, true);
+        return values.mul(var.add(NORM_PIX_EPS).sqrt()).add(mean);
     }
 }

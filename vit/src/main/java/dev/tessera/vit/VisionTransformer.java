@@ -6,7 +6,6 @@ import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.nn.Parameter;
 import dev.tessera.engine.random.Rng;
-import dev.tessera.engine.tensor.Scoped;
 import dev.tessera.engine.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -44,6 +43,7 @@ public final class VisionTransformer extends Module {
     private final LayerNorm norm;     // Pool.CLS only
     private final LayerNorm fcNorm;   // Pool.AVG only
     private final Linear head;        // numClasses > 0 only
+    private final ViTEncoder encoder; // the pass over the parts above
 
     public VisionTransformer(ViTConfig config, Backend backend, Rng rng) {
         this.config = config;
@@ -63,10 +63,11 @@ public final class VisionTransformer extends Module {
             float std = (float) config.headInitStd();
             // timm's trunc_normal_(w, std) cuts at ±2 ABSOLUTE, which for these tiny stds is a plain normal.
             Tensor w = head.weight().tensor();
-            backend.upload(rng.truncatedNormal(w.numel(), std, -2f, 2f), w.buffer().slice(0, w.numel()));
+            w.copyFrom(rng.truncatedNormal(w.numel(), std, -2f, 2f));
         } else {
             this.head = null;
         }
+        this.encoder = new ViTEncoder(patchEmbed, clsToken, posEmbed, blocks, norm);
     }
 
     public ViTConfig config() {
@@ -79,31 +80,15 @@ public final class VisionTransformer extends Module {
      * norm, so these are the raw block outputs.
      */
     public Tensor forwardFeatures(Tensor images) {
-        Tensor x = forwardTokens(images, blocks.size());               // [N, 1+L, D]
-        return norm != null ? norm.forward(x) : x;                      // [N, 1+L, D]
+        return encoder.encode(encoder.embed(images));                   // [N, 1+L, D]
     }
 
     /**
      * images → the tokens after the first {@code upTo} blocks, before any final norm: [N, 1+L, D]
      * (upTo = depth − 1 gives what enters the last block, whose attention the pictures show).
-     * Under no-grad each block runs in its own nested scope ({@link Scoped#keep}), so evaluation holds one
-     * block's temporaries at a time instead of all of them.
      */
     public Tensor forwardTokens(Tensor images, int upTo) {
-        if (upTo < 0 || upTo > blocks.size()) {
-            throw new IllegalArgumentException("forwardTokens: " + upTo + " blocks requested of " + blocks.size());
-        }
-        Tensor x = patchEmbed.forward(images);                          // [N, L, D]
-        int n = x.dim(0), d = config.dim();
-        Tensor cls = clsToken.tensor().expand(n, 1, d);                 // [N, 1, D]
-        x = Tensor.concat(1, cls, x);                                   // [N, 1+L, D]
-        x = x.add(posEmbed);                                            // + pos (cls row of the table included)
-        for (int i = 0; i < upTo; i++) {
-            Block b = blocks.get(i);
-            Tensor in = x;
-            x = Scoped.keep(x.backend(), x.shape(), () -> b.forward(in));
-        }
-        return x;
+        return encoder.throughBlocks(encoder.embed(images), upTo);
     }
 
     /**

@@ -16,6 +16,14 @@ public interface Buffer {
     /** True for an int32 buffer (token indices, labels); false for float32. */
     boolean isInt();
 
+    /**
+     * True once the step scope that owned this memory has closed (the memory may already hold another step's
+     * data). Backends track it where it is cheap; the CPU backend only with {@link DebugScopes#ON}.
+     */
+    default boolean released() {
+        return false;
+    }
+
     /** Checks {@code offset + length <= length()} and names the caller when not. */
     static void checkRange(String what, Buffer b, int offset, int length) {
         if (offset < 0 || length < 0 || (long) offset + length > b.length()) {

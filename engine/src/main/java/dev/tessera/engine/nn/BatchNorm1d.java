@@ -80,14 +80,9 @@ public final class BatchNorm1d extends Module {
             Tensor m = runningMean.mul(1 - momentum).add(mean.detach().reshape(features).mul(momentum));
             Tensor unbiased = biasedVar.detach().reshape(features).mul((float) n / (n - 1));
             Tensor v = runningVar.mul(1 - momentum).add(unbiased.mul(momentum));
-            overwrite(m, runningMean);
-            overwrite(v, runningVar);
+            runningMean.copyFrom(m);
+            runningVar.copyFrom(v);
         }
-    }
-
-    private static void overwrite(Tensor src, Tensor dst) {
-        int[] unit = {1};
-        dst.backend().copyStrided(src.buffer(), unit, dst.buffer(), unit, new int[] {dst.numel()}, false);
     }
 
     public Tensor runningMean() {

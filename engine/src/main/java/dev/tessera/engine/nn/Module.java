@@ -118,10 +118,7 @@ public abstract class Module {
         }
         for (var e : mine.entrySet()) {
             float[] v = state.get(e.getKey());
-            if (v != null) {
-                Tensor t = e.getValue();
-                t.backend().upload(v, t.buffer().slice(0, t.numel()));
-            }
+            if (v != null) e.getValue().copyFrom(v);
         }
     }
 

@@ -1,10 +1,14 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.recordFused;
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.JointGradients;
 
 /**
  * Scaled dot-product attention as one fused op (Vaswani et al. 2017, eq. 1): out = softmax(q·kᵀ·scale)·v per
@@ -41,12 +45,12 @@ public final class AttentionOp {
         int batchHeads = qs[0] * qs[1], lq = qs[2], lk = ks[2], dh = qs[3];
         Tensor qc = Movement.contiguous(q), kc = Movement.contiguous(k), vc = Movement.contiguous(v);
         Backend be = q.backend();
-        Buffer out = be.allocate(batchHeads * lq * dh);
-        Buffer lse = be.allocate(batchHeads * lq);
+        Buffer out = be.allocateUninitialized(batchHeads * lq * dh);
+        Buffer lse = be.allocateUninitialized(batchHeads * lq);
         be.attentionForward(qc.buffer(), kc.buffer(), vc.buffer(), out, lse, batchHeads, lq, lk, dh, scale);
-        return Tensor.result("attention", out, qs, g -> be.attentionBackward(qc.buffer(), kc.buffer(), vc.buffer(),
-                out, lse, g.buffer(), qc.requiresGrad() ? qc.gradBuffer() : null,
-                kc.requiresGrad() ? kc.gradBuffer() : null, vc.requiresGrad() ? vc.gradBuffer() : null,
-                batchHeads, lq, lk, dh, scale), qc, kc, vc);
+        return recordFused("attention", wrap(be, out, qs), g -> JointGradients.of(
+                new boolean[] {qc.requiresGrad(), kc.requiresGrad(), vc.requiresGrad()},
+                d -> be.attentionBackward(qc.buffer(), kc.buffer(), vc.buffer(), out, lse, g.buffer(), d[0], d[1], d[2],
+                        batchHeads, lq, lk, dh, scale)), qc, kc, vc);
     }
 }

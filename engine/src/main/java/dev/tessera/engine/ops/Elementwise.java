@@ -1,150 +1,133 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.UnaryOp;
+import dev.tessera.engine.tensor.BackwardFn;
 import dev.tessera.engine.tensor.Shape;
+import dev.tessera.engine.tensor.Tape;
 import dev.tessera.engine.tensor.Tensor;
 
 /**
- * Elementwise ops with NumPy broadcasting, each forward next to its backward rule. Broadcasting's backward
- * is a sum over the broadcast axes ({@link Reduce#sumToShape}): an input used N times receives N gradients.
+ * Elementwise ops with NumPy broadcasting, each forward next to its backward rule. A rule may return a
+ * gradient in the broadcast shape; the tape sums it down to the input's shape. Each rule computes only the
+ * gradients that are needed (an input that does not require grad gets null).
  */
 public final class Elementwise {
     private Elementwise() {}
 
     public static Tensor add(Tensor a, Tensor b) {
-        return binary("add", BinaryOp.ADD, a, b, g -> {
-            Tensor ga = Reduce.sumToShape(g, a.shape()), gb = Reduce.sumToShape(g, b.shape());
-            if (ga == g && gb == g && a.requiresGrad() && b.requiresGrad()) {
-                Grads.adopt(a, g);                       // g itself can go to one input only
-                b.accumulateGrad(g);
-            } else {
-                Grads.adopt(a, ga);
-                Grads.adopt(b, gb);
-            }
-        });
+        return binary("add", BinaryOp.ADD, a, b, g -> new Tensor[] {g, g});
     }
 
     public static Tensor sub(Tensor a, Tensor b) {
-        return binary("sub", BinaryOp.SUB, a, b, g -> {
-            if (b.requiresGrad()) Grads.adopt(b, Reduce.sumToShape(neg(g), b.shape()));   // before a may adopt g
-            Grads.adopt(a, Reduce.sumToShape(g, a.shape()));
-        });
+        return binary("sub", BinaryOp.SUB, a, b, g -> new Tensor[] {g, b.requiresGrad() ? neg(g) : null});
     }
 
+    /** The example op of the engine README: forward on the backend, backward by the product rule. */
     public static Tensor mul(Tensor a, Tensor b) {
-        return binary("mul", BinaryOp.MUL, a, b, g -> {
-            if (a.requiresGrad()) Grads.adopt(a, Reduce.sumToShape(mul(g, b), a.shape()));
-            if (b.requiresGrad()) Grads.adopt(b, Reduce.sumToShape(mul(g, a), b.shape()));
-        });
+        return binary("mul", BinaryOp.MUL, a, b, g -> new Tensor[] {
+                a.requiresGrad() ? mul(g, b) : null,       // ∂(a·b)/∂a = b
+                b.requiresGrad() ? mul(g, a) : null});     // ∂(a·b)/∂b = a
     }
 
     public static Tensor div(Tensor a, Tensor b) {
-        return binary("div", BinaryOp.DIV, a, b, g -> {
-            if (a.requiresGrad()) Grads.adopt(a, Reduce.sumToShape(div(g, b), a.shape()));
-            // d(a/b)/db = −a/b²
-            if (b.requiresGrad()) Grads.adopt(b, Reduce.sumToShape(neg(div(mul(g, a), mul(b, b))), b.shape()));
-        });
+        return binary("div", BinaryOp.DIV, a, b, g -> new Tensor[] {
+                a.requiresGrad() ? div(g, b) : null,
+                b.requiresGrad() ? neg(div(mul(g, a), mul(b, b))) : null});   // ∂(a/b)/∂b = −a/b²
     }
 
     public static Tensor addScalar(Tensor x, float s) {
-        return unary("addScalar", UnaryOp.ADD_SCALAR, s, x, (g, y) -> Grads.adopt(x, g));
+        return unary("addScalar", UnaryOp.ADD_SCALAR, s, x, (g, y) -> g);
     }
 
     public static Tensor scale(Tensor x, float s) {
-        return unary("scale", UnaryOp.SCALE, s, x, (g, y) -> Grads.adopt(x, scale(g, s)));
+        return unary("scale", UnaryOp.SCALE, s, x, (g, y) -> scale(g, s));
     }
 
     public static Tensor neg(Tensor x) {
-        return unary("neg", UnaryOp.NEG, 0f, x, (g, y) -> Grads.adopt(x, neg(g)));
+        return unary("neg", UnaryOp.NEG, 0f, x, (g, y) -> neg(g));
     }
 
     public static Tensor exp(Tensor x) {
-        return unary("exp", UnaryOp.EXP, 0f, x, (g, y) -> Grads.adopt(x, mul(g, y)));
+        return unary("exp", UnaryOp.EXP, 0f, x, (g, y) -> mul(g, y));
     }
 
     public static Tensor log(Tensor x) {
-        return unary("log", UnaryOp.LOG, 0f, x, (g, y) -> Grads.adopt(x, div(g, x)));
+        return unary("log", UnaryOp.LOG, 0f, x, (g, y) -> div(g, x));
     }
 
     public static Tensor sqrt(Tensor x) {
-        // d√x/dx = 1/(2√x) = 0.5/y
-        return unary("sqrt", UnaryOp.SQRT, 0f, x, (g, y) -> Grads.adopt(x, div(scale(g, 0.5f), y)));
+        return unary("sqrt", UnaryOp.SQRT, 0f, x, (g, y) -> div(scale(g, 0.5f), y));      // d√x/dx = 0.5/√x
     }
 
     public static Tensor square(Tensor x) {
-        // d(x²)/dx = 2x
-        return unary("square", UnaryOp.SQUARE, 0f, x, (g, y) -> Grads.adopt(x, mul(g, scale(x, 2f))));
+        return unary("square", UnaryOp.SQUARE, 0f, x, (g, y) -> mul(g, scale(x, 2f)));    // d(x²)/dx = 2x
     }
 
     public static Tensor pow(Tensor x, float p) {
-        return unary("pow", UnaryOp.POW, p, x,
-                (g, y) -> Grads.adopt(x, mul(g, scale(unaryRaw(UnaryOp.POW, p - 1f, x), p))));
+        return unary("pow", UnaryOp.POW, p, x, (g, y) -> mul(g, scale(unaryRaw(UnaryOp.POW, p - 1f, x), p)));
     }
 
     public static Tensor tanh(Tensor x) {
-        return unary("tanh", UnaryOp.TANH, 0f, x, (g, y) -> Grads.adopt(x, binaryRaw(BinaryOp.TANH_GRAD, y, g)));
+        return unary("tanh", UnaryOp.TANH, 0f, x, (g, y) -> binaryRaw(BinaryOp.TANH_GRAD, y, g));
     }
 
     public static Tensor relu(Tensor x) {
-        return unary("relu", UnaryOp.RELU, 0f, x, (g, y) -> Grads.adopt(x, binaryRaw(BinaryOp.RELU_GRAD, x, g)));
+        return unary("relu", UnaryOp.RELU, 0f, x, (g, y) -> binaryRaw(BinaryOp.RELU_GRAD, x, g));
     }
 
     public static Tensor gelu(Tensor x) {
-        return unary("gelu", UnaryOp.GELU, 0f, x, (g, y) -> Grads.adopt(x, binaryRaw(BinaryOp.GELU_GRAD, x, g)));
+        return unary("gelu", UnaryOp.GELU, 0f, x, (g, y) -> binaryRaw(BinaryOp.GELU_GRAD, x, g));
     }
 
     // ------------------------------------------------------------------ plumbing
 
-    /** Backward of a unary op, given the output gradient and the forward output y. */
+    /** The gradient of a unary op's input, from the output's gradient g and the forward output y. */
     @FunctionalInterface
     interface UnaryBackward {
-        void apply(Tensor gradOut, Tensor y);
+        Tensor apply(Tensor g, Tensor y);
     }
 
     private static Tensor unary(String name, UnaryOp op, float p, Tensor x, UnaryBackward backward) {
         requireFloat(name, x);
-        Tensor[] y = new Tensor[1];
-        y[0] = Tensor.result(name, unaryBuffer(op, p, x), x.shape(), g -> backward.apply(g, y[0]), x);
-        return y[0];
-    }
-
-    private static Buffer unaryBuffer(UnaryOp op, float p, Tensor x) {
-        Tensor c = x.isContiguous() ? x : Movement.contiguous(x.detach());
-        Buffer out = x.backend().allocate(x.numel());
-        x.backend().unary(op, p, c.buffer().slice(0, x.numel()), out);
-        return out;
+        Tensor y = unaryRaw(op, p, x);
+        return Tape.record(name, y, g -> new Tensor[] {backward.apply(g, y)}, x);
     }
 
     /** Forward only, not recorded: for use inside backward rules. */
     static Tensor unaryRaw(UnaryOp op, float p, Tensor x) {
-        return Tensor.wrap(x.backend(), unaryBuffer(op, p, x), x.shape());
+        Tensor c = x.isContiguous() ? x : Movement.contiguous(x.detach());
+        Buffer out = x.backend().allocateUninitialized(x.numel());
+        x.backend().unary(op, p, c.buffer().slice(0, x.numel()), out);
+        return wrap(x.backend(), out, x.shape());
     }
 
-    private static Tensor binary(String name, BinaryOp op, Tensor a, Tensor b, dev.tessera.engine.tensor.BackwardFn bw) {
+    private static Tensor binary(String name, BinaryOp op, Tensor a, Tensor b, BackwardFn backward) {
         requireFloat(name, a);
         requireFloat(name, b);
         if (a.backend() != b.backend()) {
             throw new IllegalArgumentException(name + ": operands live on different backends ("
                     + a.backend().name() + ", " + b.backend().name() + ")");
         }
-        int[] shape = Shape.broadcast(name, a.shape(), b.shape());
-        return Tensor.result(name, binaryBuffer(op, a, b, shape), shape, bw, a, b);
+        return Tape.record(name, binaryRaw(name, op, a, b), backward, a, b);
     }
 
+    /** Forward only, not recorded: for use inside backward rules. */
     static Tensor binaryRaw(BinaryOp op, Tensor a, Tensor b) {
-        int[] shape = Shape.broadcast(op.name(), a.shape(), b.shape());
-        return Tensor.wrap(a.backend(), binaryBuffer(op, a, b, shape), shape);
+        return binaryRaw(op.name(), op, a, b);
     }
 
-    private static Buffer binaryBuffer(BinaryOp op, Tensor a, Tensor b, int[] shape) {
+    private static Tensor binaryRaw(String name, BinaryOp op, Tensor a, Tensor b) {
+        int[] shape = Shape.broadcast(name, a.shape(), b.shape());
         Backend be = a.backend();
-        Buffer out = be.allocate(Shape.numel(shape));
+        Buffer out = be.allocateUninitialized(Shape.numel(shape));
         be.binary(op, a.buffer(), Shape.broadcastStrides(a.shape(), a.strides(), shape),
                 b.buffer(), Shape.broadcastStrides(b.shape(), b.strides(), shape), out, shape);
-        return out;
+        return wrap(be, out, shape);
     }
 
     static void requireFloat(String op, Tensor t) {

@@ -1,10 +1,15 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.recordFused;
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
+import dev.tessera.engine.tensor.Tape;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.Deferred;
 import java.util.Arrays;
 
 /**
@@ -29,10 +34,10 @@ public final class GatherOp {
         outShape[a] = geo.k;
         Tensor xc = Movement.contiguous(x), ic = Movement.contiguous(index);
         Backend be = x.backend();
-        Buffer out = be.allocate(Shape.numel(outShape));
+        Buffer out = be.allocateUninitialized(Shape.numel(outShape));
         be.gather(xc.buffer(), ic.buffer(), out, geo.outer, shape[a], geo.k, geo.inner);
-        return Tensor.result("gather", out, outShape,
-                g -> be.scatterAdd(g.buffer(), ic.buffer(), xc.gradBuffer(), geo.outer, shape[a], geo.k, geo.inner), xc);
+        return recordFused("gather", wrap(be, out, outShape), g -> new Deferred[] {Deferred.adding(
+                dx -> be.scatterAdd(g.buffer(), ic.buffer(), dx, geo.outer, shape[a], geo.k, geo.inner))}, xc);
     }
 
     public static Tensor scatterAdd(Tensor x, int axis, Tensor index, int size) {
@@ -41,16 +46,20 @@ public final class GatherOp {
         if (size < 0) throw new ShapeException("scatterAdd: negative size " + size);
         int[] shape = x.shape();
         Geometry geo = geometry("scatterAdd", shape, a, index);
+        if (shape[a] != geo.k) {
+            throw new ShapeException("scatterAdd: input " + Shape.str(shape) + " has " + shape[a] + " rows on axis " + a
+                    + " for an index " + Shape.str(index.shape()) + " of " + geo.k);
+        }
         int[] outShape = shape.clone();
         outShape[a] = size;
         Tensor xc = Movement.contiguous(x), ic = Movement.contiguous(index);
         Backend be = x.backend();
-        Buffer out = be.allocate(Shape.numel(outShape));
+        Buffer out = be.allocate(Shape.numel(outShape));                 // zeros: scatterAdd adds into it
         be.scatterAdd(xc.buffer(), ic.buffer(), out, geo.outer, size, geo.k, geo.inner);
-        return Tensor.result("scatterAdd", out, outShape, g -> {
-            Buffer dx = be.allocate(xc.numel());
+        return Tape.record("scatterAdd", wrap(be, out, outShape), g -> {
+            Buffer dx = be.allocateUninitialized(xc.numel());
             be.gather(g.buffer(), ic.buffer(), dx, geo.outer, size, geo.k, geo.inner);
-            Grads.adopt(xc, Tensor.wrap(be, dx, shape));
+            return new Tensor[] {wrap(be, dx, shape)};
         }, xc);
     }
 

@@ -1,10 +1,14 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.recordFused;
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.JointGradients;
 import java.util.Arrays;
 
 /**
@@ -29,11 +33,13 @@ public final class LayerNormOp {
         Tensor w = weight != null ? affine("weight", weight, shape) : Tensor.ones(be, cols);
         Tensor b = bias != null ? affine("bias", bias, shape) : Tensor.zeros(be, cols);
         Tensor xc = Movement.contiguous(x);
-        Buffer out = be.allocate(rows * cols), mean = be.allocate(rows), rstd = be.allocate(rows);
+        Buffer out = be.allocateUninitialized(rows * cols);
+        Buffer mean = be.allocateUninitialized(rows), rstd = be.allocateUninitialized(rows);
         be.layerNormForward(xc.buffer(), w.buffer(), b.buffer(), out, mean, rstd, rows, cols, eps);
-        return Tensor.result("layerNorm", out, shape, g -> be.layerNormBackward(g.buffer(), xc.buffer(), w.buffer(),
-                mean, rstd, xc.requiresGrad() ? xc.gradBuffer() : null, w.requiresGrad() ? w.gradBuffer() : null,
-                b.requiresGrad() ? b.gradBuffer() : null, rows, cols), xc, w, b);
+        return recordFused("layerNorm", wrap(be, out, shape), g -> JointGradients.of(
+                new boolean[] {xc.requiresGrad(), w.requiresGrad(), b.requiresGrad()},
+                d -> be.layerNormBackward(g.buffer(), xc.buffer(), w.buffer(), mean, rstd, d[0], d[1], d[2], rows, cols)),
+                xc, w, b);
     }
 
     private static Tensor affine(String what, Tensor p, int[] xShape) {

@@ -11,9 +11,8 @@ import java.util.Arrays;
  * <ul>
  *   <li>{@link #crossEntropy}: torch.nn.functional.cross_entropy with label_smoothing (fine-tuning, docs/mae.md#fine-tuning;
  *       CAE's token prediction, docs/cae.md#decoder);</li>
- *   <li>{@link #softCrossEntropy}: timm's SoftTargetCrossEntropy (mixup/cutmix targets, docs/mae.md#fine-tuning);</li>
- *   <li>{@link #mse}: mean squared error (CAE's alignment loss, docs/cae.md#alignment); {@link #weightedMse}: MAE's
- *       loss on removed patches only (docs/mae.md#loss).</li>
+ *   <li>{@link #mse}: mean squared error (CAE's alignment and pixel losses, docs/cae.md#alignment). MAE's loss on the
+ *       removed patches only is written out where it is defined, in {@code MaskedAutoencoder.forwardLoss}.</li>
  * </ul>
  */
 public final class Loss {
@@ -49,37 +48,10 @@ public final class Loss {
         return nll.mul(1f - labelSmoothing).add(uniform.mul(labelSmoothing));
     }
 
-    /** mean_n Σ_c −targets[n, c]·log softmax(logits[n])_c; logits and targets [N, C]. */
-    public static Tensor softCrossEntropy(Tensor logits, Tensor targets) {
-        if (logits.rank() != 2 || !Arrays.equals(logits.shape(), targets.shape())) {
-            throw new ShapeException("softCrossEntropy: expected logits and targets of one shape [N, C]; got logits "
-                    + Shape.str(logits.shape()) + ", targets " + Shape.str(targets.shape()));
-        }
-        return logits.logSoftmax(-1).mul(targets).sum().mul(-1f / logits.dim(0));
-    }
-
     /** mean over every element of (pred − target)²; the shapes must be equal. */
     public static Tensor mse(Tensor pred, Tensor target) {
         sameShape("mse", pred, target);
         return pred.sub(target).square().mean();
-    }
-
-    /**
-     * Σ w·(pred − target)² / Σ w, where {@code weight} broadcasts to pred's shape and both sums run over
-     * every element of that shape. With MAE's mask [N, L] reshaped to [N, L, 1] over pred [N, L, P] this is
-     * Σ_{n,l} mask·mean_P((p−t)²) / Σ mask: the mean loss per removed patch (docs/mae.md#loss). The broadcast sum of
-     * w is w.sum() times the number of times broadcasting repeats each weight, numel(pred)/numel(w).
-     */
-    public static Tensor weightedMse(Tensor pred, Tensor target, Tensor weight) {
-        sameShape("weightedMse", pred, target);
-        int[] ps = pred.shape();
-        if (!Arrays.equals(Shape.broadcast("weightedMse", ps, weight.shape()), ps)) {
-            throw new ShapeException("weightedMse: weight " + Shape.str(weight.shape()) + " does not broadcast to pred "
-                    + Shape.str(ps));
-        }
-        Tensor total = pred.sub(target).square().mul(weight).sum();
-        Tensor count = weight.sum().mul((float) pred.numel() / weight.numel());
-        return total.div(count);
     }
 
     private static void sameShape(String op, Tensor pred, Tensor target) {

@@ -1,16 +1,23 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.recordFused;
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.Deferred;
 import java.util.Arrays;
 
 /**
- * Matrix products on the backend's batched GEMM. For Y = X·W: dX = dY·Wᵀ and dW = Xᵀ·dY, both computed by
- * GEMMs that accumulate straight into the gradient buffers (beta = 1), so no temporary is made.
+ * Matrix products on the backend's batched GEMM. For Y = X·W: dX = dY·Wᵀ and dW = Xᵀ·dY. Both are returned
+ * as {@link Deferred} gradients, so each GEMM writes straight where the tape says: with beta = 1 into an
+ * existing gradient (a parameter's slice of the flat gradient store, the residual stream), with beta = 0 into
+ * new memory that becomes the gradient. No temporary is made either way.
  */
 public final class MatMul {
     private MatMul() {}
@@ -36,11 +43,11 @@ public final class MatMul {
         outShape[outShape.length - 1] = n;
         if (b.rank() == 2) {
             int rows = Shape.numel(Arrays.copyOf(a.shape(), a.rank() - 1)); // not numel/k: k may be 0
-            Buffer out = be.allocate(rows * n);
+            Buffer out = be.allocateUninitialized(rows * n);
             be.matmul(false, false, 1, rows, n, k, 1f, ac.buffer(), 0, bc.buffer(), 0, 0f, out);
-            return Tensor.result("matmul", out, outShape, g -> {
-                if (ac.requiresGrad()) be.matmul(false, true, 1, rows, k, n, 1f, g.buffer(), 0, bc.buffer(), 0, 1f, ac.gradBuffer());
-                if (bc.requiresGrad()) be.matmul(true, false, 1, k, n, rows, 1f, ac.buffer(), 0, g.buffer(), 0, 1f, bc.gradBuffer());
+            return recordFused("matmul", wrap(be, out, outShape), g -> new Deferred[] {
+                ac.requiresGrad() ? (da, add) -> be.matmul(false, true, 1, rows, k, n, 1f, g.buffer(), 0, bc.buffer(), 0, beta(add), da) : null,
+                bc.requiresGrad() ? (db, add) -> be.matmul(true, false, 1, k, n, rows, 1f, ac.buffer(), 0, g.buffer(), 0, beta(add), db) : null,
             }, ac, bc);
         }
         int[] lead = Arrays.copyOf(a.shape(), a.rank() - 2);
@@ -48,11 +55,11 @@ public final class MatMul {
             throw new ShapeException("batched matmul: leading axes differ: " + Shape.str(a.shape()) + " · " + Shape.str(b.shape()));
         }
         int batch = Shape.numel(lead);
-        Buffer out = be.allocate(batch * m * n);
+        Buffer out = be.allocateUninitialized(batch * m * n);
         be.matmul(false, false, batch, m, n, k, 1f, ac.buffer(), m * k, bc.buffer(), k * n, 0f, out);
-        return Tensor.result("matmul", out, outShape, g -> {
-            if (ac.requiresGrad()) be.matmul(false, true, batch, m, k, n, 1f, g.buffer(), m * n, bc.buffer(), k * n, 1f, ac.gradBuffer());
-            if (bc.requiresGrad()) be.matmul(true, false, batch, k, n, m, 1f, ac.buffer(), m * k, g.buffer(), m * n, 1f, bc.gradBuffer());
+        return recordFused("matmul", wrap(be, out, outShape), g -> new Deferred[] {
+            ac.requiresGrad() ? (da, add) -> be.matmul(false, true, batch, m, k, n, 1f, g.buffer(), m * n, bc.buffer(), k * n, beta(add), da) : null,
+            bc.requiresGrad() ? (db, add) -> be.matmul(true, false, batch, k, n, m, 1f, ac.buffer(), m * k, g.buffer(), m * n, beta(add), db) : null,
         }, ac, bc);
     }
 
@@ -75,7 +82,7 @@ public final class MatMul {
         int rows = Shape.numel(Arrays.copyOf(x.shape(), x.rank() - 1));
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = outF;
-        Buffer out = be.allocate(rows * outF);
+        Buffer out = be.allocateUninitialized(rows * outF);
         if (bias != null) {
             // Start from the bias broadcast over rows, then accumulate x·Wᵀ on top (beta = 1).
             be.copyStrided(bias.buffer(), new int[] {0, bias.strides()[0]}, out, new int[] {outF, 1},
@@ -83,14 +90,25 @@ public final class MatMul {
         }
         be.matmul(false, true, 1, rows, outF, in, 1f, xc.buffer(), 0, wc.buffer(), 0, bias != null ? 1f : 0f, out);
         Tensor[] inputs = bias != null ? new Tensor[] {xc, wc, bias} : new Tensor[] {xc, wc};
-        return Tensor.result("linear", out, outShape, g -> {
-            if (xc.requiresGrad()) be.matmul(false, false, 1, rows, in, outF, 1f, g.buffer(), 0, wc.buffer(), 0, 1f, xc.gradBuffer());
-            if (wc.requiresGrad()) be.matmul(true, false, 1, outF, in, rows, 1f, g.buffer(), 0, xc.buffer(), 0, 1f, wc.gradBuffer());
-            if (bias != null && bias.requiresGrad()) {
-                Buffer db = be.allocate(outF);
-                be.reduce(ReduceOp.SUM, g.buffer(), 1, rows, outF, db);
-                bias.accumulateGrad(Tensor.wrap(be, db, outF));
-            }
+        return recordFused("linear", wrap(be, out, outShape), g -> {
+            Deferred dx = xc.requiresGrad()
+                    ? (d, add) -> be.matmul(false, false, 1, rows, in, outF, 1f, g.buffer(), 0, wc.buffer(), 0, beta(add), d) : null;
+            Deferred dw = wc.requiresGrad()
+                    ? (d, add) -> be.matmul(true, false, 1, outF, in, rows, 1f, g.buffer(), 0, xc.buffer(), 0, beta(add), d) : null;
+            if (bias == null) return new Deferred[] {dx, dw};
+            return new Deferred[] {dx, dw, bias.requiresGrad() ? (d, add) -> sumRows(be, g.buffer(), rows, outF, d, add) : null};
         }, inputs);
+    }
+
+    /** GEMM's beta: add to the destination, or overwrite it. */
+    private static float beta(boolean add) {
+        return add ? 1f : 0f;
+    }
+
+    /** d (+)= Σ over rows of g [rows, cols]: the bias gradient. The reduction overwrites, so adding needs a temporary. */
+    private static void sumRows(Backend be, Buffer g, int rows, int cols, Buffer d, boolean add) {
+        Buffer sum = add ? be.allocateUninitialized(cols) : d;
+        be.reduce(ReduceOp.SUM, g, 1, rows, cols, sum);
+        if (add) be.binary(BinaryOp.ADD, d, new int[] {1}, sum, new int[] {1}, d, new int[] {cols});
     }
 }

@@ -1,15 +1,22 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.recordFused;
+import static dev.tessera.engine.tensor.internal.TensorInternals.view;
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
+import dev.tessera.engine.tensor.Tape;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.Deferred;
 
 /**
  * Ops that move data without arithmetic: reshape, permute/transpose, narrow, expand (views), contiguous,
  * concat and split. Every copy goes through the backend's one strided-copy primitive; every backward rule
- * is the same move in reverse, accumulating.
+ * is the same move in reverse. Most return a view of the output's gradient, which the tape hands on
+ * without copying.
  */
 public final class Movement {
     private Movement() {}
@@ -17,9 +24,9 @@ public final class Movement {
     public static Tensor reshape(Tensor x, int... newShape) {
         int[] to = Shape.inferReshape(x.shape(), newShape);
         Tensor c = x.isContiguous() ? x : contiguous(x);
-        Tensor v = Tensor.view(c, c.buffer().slice(0, c.numel()), to, Shape.contiguousStrides(to));
+        Tensor v = view(c, c.buffer().slice(0, c.numel()), to, Shape.contiguousStrides(to));
         int[] from = c.shape();
-        return Tensor.record(v, "reshape", g -> Grads.adopt(c, g.reshape(from)), c);
+        return Tape.record("reshape", v, g -> new Tensor[] {g.reshape(from)}, c);
     }
 
     public static Tensor permute(Tensor x, int... order) {
@@ -37,8 +44,8 @@ public final class Movement {
             nst[i] = strides[a];
             inverse[a] = i;
         }
-        Tensor v = Tensor.view(x, x.buffer(), ns, nst);
-        return Tensor.record(v, "permute", g -> Grads.adopt(x, g.permute(inverse)), x);
+        Tensor v = view(x, x.buffer(), ns, nst);
+        return Tape.record("permute", v, g -> new Tensor[] {g.permute(inverse)}, x);
     }
 
     public static Tensor transpose(Tensor x, int a, int b) {
@@ -57,9 +64,9 @@ public final class Movement {
         Backend be = x.backend();
         int[] shape = x.shape();
         if (x.isInt()) return contiguousInts(x);
-        Buffer out = be.allocate(x.numel());
+        Buffer out = be.allocateUninitialized(x.numel());
         be.copyStrided(x.buffer(), x.strides(), out, Shape.contiguousStrides(shape), shape, false);
-        return Tensor.result("contiguous", out, shape, g -> Grads.adopt(x, g), x);
+        return Tape.record("contiguous", wrap(be, out, shape), g -> new Tensor[] {g}, x);
     }
 
     /**
@@ -94,16 +101,15 @@ public final class Movement {
         }
         shape[a] = length;
         // An empty window starts at 0: start·stride may lie past the end of a strided parent's buffer.
-        Buffer view = length == 0 ? x.buffer().slice(0, 0) : x.buffer().slice(start * strides[a], extent(shape, strides));
-        Tensor v = Tensor.view(x, view, shape, strides);
+        Buffer window = length == 0 ? x.buffer().slice(0, 0) : x.buffer().slice(start * strides[a], extent(shape, strides));
+        Tensor v = view(x, window, shape, strides);
         int[] xShape = x.shape();
-        return Tensor.record(v, "narrow", g -> {
-            if (length == 0) return;
-            // Accumulate g into the matching window of x's (contiguous) gradient.
+        return recordFused("narrow", v, g -> new Deferred[] {length == 0 ? null : Deferred.adding(dx -> {
+            // Add g into the matching window of x's (contiguous) gradient; the rest of it gets nothing.
             int[] cs = Shape.contiguousStrides(xShape);
-            Buffer window = x.gradBuffer().slice(start * cs[a], extent(g.shape(), cs));
-            x.backend().copyStrided(g.buffer(), g.strides(), window, cs, g.shape(), true);
-        }, x);
+            Buffer part = dx.slice(start * cs[a], extent(g.shape(), cs));
+            x.backend().copyStrided(g.buffer(), g.strides(), part, cs, g.shape(), true);
+        })}, x);
     }
 
     public static Tensor expand(Tensor x, int... newShape) {
@@ -118,8 +124,8 @@ public final class Movement {
             }
         }
         int[] st = Shape.broadcastStrides(shape, x.strides(), newShape);
-        Tensor v = Tensor.view(x, x.buffer(), newShape, st);
-        return Tensor.record(v, "expand", g -> Grads.adopt(x, Reduce.sumToShape(g, shape)), x);
+        Tensor v = view(x, x.buffer(), newShape, st);
+        return Tape.record("expand", v, g -> new Tensor[] {g}, x);          // the tape sums g down to x's shape
     }
 
     public static Tensor concat(int axis, Tensor... parts) {
@@ -141,7 +147,7 @@ public final class Movement {
         }
         shape[a] = total;
         Backend be = parts[0].backend();
-        Buffer out = be.allocate(Shape.numel(shape));
+        Buffer out = be.allocateUninitialized(Shape.numel(shape));
         int[] cs = Shape.contiguousStrides(shape);
         int[] starts = new int[parts.length];
         int at = 0;
@@ -153,10 +159,12 @@ public final class Movement {
             }
             at += ps[a];
         }
-        return Tensor.result("concat", out, shape, g -> {
+        return Tape.record("concat", wrap(be, out, shape), g -> {
+            Tensor[] grads = new Tensor[parts.length];
             for (int i = 0; i < parts.length; i++) {
-                if (parts[i].requiresGrad()) Grads.adopt(parts[i], g.narrow(a, starts[i], parts[i].dim(a)));
+                if (parts[i].requiresGrad()) grads[i] = g.narrow(a, starts[i], parts[i].dim(a));
             }
+            return grads;
         }, parts);
     }
 

@@ -1,11 +1,17 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.recordFused;
+import static dev.tessera.engine.tensor.internal.TensorInternals.view;
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
+import dev.tessera.engine.tensor.Tape;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.Deferred;
 import java.util.Arrays;
 
 /**
@@ -34,7 +40,7 @@ public final class Reduce {
             int outer = 1, inner = 1;
             for (int i = 0; i < d; i++) outer *= shape[i];
             for (int i = d + 1; i < rank; i++) inner *= shape[i];
-            Buffer next = be.allocate(outer * inner);
+            Buffer next = be.allocateUninitialized(outer * inner);
             be.reduce(ReduceOp.SUM, cur, outer, shape[d], inner, next);
             cur = next;
             shape[d] = 1;
@@ -42,7 +48,9 @@ public final class Reduce {
         int[] kept = shape.clone();
         int[] outShape = keepDim ? kept : dropOnes(kept, reduce);
         int[] inShape = x.shape();
-        return Tensor.result("sum", cur, outShape, g -> Grads.adopt(x, g.reshape(kept).expand(inShape)), x);
+        // With no axis to reduce, cur is still c's storage: the result is a view of it, not a new allocation.
+        Tensor out = axes.length == 0 ? view(c, cur, outShape, Shape.contiguousStrides(outShape)) : wrap(be, cur, outShape);
+        return Tape.record("sum", out, g -> new Tensor[] {g.reshape(kept).expand(inShape)}, x);
     }
 
     public static Tensor sumAll(Tensor x) {
@@ -88,9 +96,9 @@ public final class Reduce {
         if (length == 0) throw new ShapeException("max: axis " + a + " of " + Shape.str(shape) + " is empty");
         Tensor xc = Movement.contiguous(x);
         Backend be = x.backend();
-        Buffer out = be.allocate(outer * inner);
+        Buffer out = be.allocateUninitialized(outer * inner);
         be.reduce(ReduceOp.MAX, xc.buffer(), outer, length, inner, out);
-        return Tensor.result("max", out, reducedShape(shape, a, keepDim), g -> {
+        return recordFused("max", wrap(be, out, reducedShape(shape, a, keepDim)), g -> new Deferred[] {Deferred.adding(dx -> {
             // idx[o·inner + i] = argmax over k of x[o, k, i]. scatterAdd shares one index across its inner
             // axis, so scatter into a [outer·inner, length] scratch (inner = 1), then add it into dx [outer,
             // length, inner] with a strided copy that swaps the last two axes back.
@@ -98,9 +106,9 @@ public final class Reduce {
             be.argmax(xc.buffer(), outer, length, inner, idx);
             Buffer scratch = be.allocate(outer * inner * length);
             be.scatterAdd(g.buffer(), idx, scratch, outer * inner, length, 1, 1);
-            be.copyStrided(scratch, new int[] {inner * length, 1, length}, xc.gradBuffer(),
+            be.copyStrided(scratch, new int[] {inner * length, 1, length}, dx,
                     new int[] {length * inner, inner, 1}, new int[] {outer, length, inner}, true);
-        }, xc);
+        })}, xc);
     }
 
     /** Index of the first maximum along {@code axis}, as an int32 tensor without that axis. */
@@ -114,7 +122,7 @@ public final class Reduce {
         Tensor xc = Movement.contiguous(x.detach());
         Buffer idx = x.backend().allocateInts(outer * inner);
         x.backend().argmax(xc.buffer(), outer, length, inner, idx);
-        return Tensor.wrap(x.backend(), idx, reducedShape(shape, a, false));
+        return wrap(x.backend(), idx, reducedShape(shape, a, false));
     }
 
     /** {@code shape} with axis {@code a} set to 1 (keepDim) or removed. */

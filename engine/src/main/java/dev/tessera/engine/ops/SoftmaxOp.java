@@ -1,10 +1,14 @@
 package dev.tessera.engine.ops;
 
+import static dev.tessera.engine.tensor.internal.TensorInternals.recordFused;
+import static dev.tessera.engine.tensor.internal.TensorInternals.wrap;
+
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.Deferred;
 import java.util.Arrays;
 
 /**
@@ -34,8 +38,9 @@ public final class SoftmaxOp {
         int cols = shape[last], rows = Shape.numel(Arrays.copyOf(shape, last));
         Tensor xc = Movement.contiguous(x);
         Backend be = x.backend();
-        Buffer out = be.allocate(rows * cols);
+        Buffer out = be.allocateUninitialized(rows * cols);
         be.softmaxForward(xc.buffer(), out, rows, cols, log);
-        return Tensor.result(name, out, shape, g -> be.softmaxBackward(g.buffer(), out, xc.gradBuffer(), rows, cols, log), xc);
+        return recordFused(name, wrap(be, out, shape), g -> new Deferred[] {
+            Deferred.adding(dx -> be.softmaxBackward(g.buffer(), out, dx, rows, cols, log))}, xc);
     }
 }

@@ -6,6 +6,7 @@ import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.nn.Parameter;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.tensor.internal.TensorInternals;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -87,9 +88,9 @@ public final class ParameterStore {
             if (en.length() > 0) {
                 backend.copyStrided(t.buffer(), t.strides(), valueSlice, Shape.contiguousStrides(shape), shape, false);
             }
-            t.rebind(valueSlice);
-            gradViews[i] = Tensor.wrap(backend, grads.slice(en.offset(), en.length()), shape);
-            t.setGrad(gradViews[i]);
+            TensorInternals.rebind(t, valueSlice);
+            gradViews[i] = TensorInternals.wrap(backend, grads.slice(en.offset(), en.length()), shape);
+            TensorInternals.setGrad(t, gradViews[i]);
             byName.put(en.name(), en);
         }
         this.entries = Collections.unmodifiableList(list);
@@ -133,13 +134,13 @@ public final class ParameterStore {
     }
 
     /**
-     * Re-points any parameter gradient that was detached from the store (e.g. by {@code setGrad(null)})
+     * Re-points any parameter gradient that was detached from the store (e.g. by {@code Tensor.clearGrad()})
      * back at its slice of {@link #grads()}. Cheap; a trainer may call it before each step.
      */
     public void reattachGrads() {
         for (int i = 0; i < entries.size(); i++) {
             Tensor t = entries.get(i).parameter().tensor();
-            if (t.grad() != gradViews[i]) t.setGrad(gradViews[i]);
+            if (t.grad() != gradViews[i]) TensorInternals.setGrad(t, gradViews[i]);
         }
     }
 }

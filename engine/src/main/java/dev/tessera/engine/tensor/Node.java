@@ -1,7 +1,9 @@
 package dev.tessera.engine.tensor;
 
+import dev.tessera.engine.tensor.internal.FusedBackward;
+
 /**
- * One entry of the autograd tape: which op made a tensor, from which inputs, and how to push the output's
- * gradient back into them (micrograd's {@code _prev} and {@code _backward}, one per tensor).
+ * How a tensor was made: the op's inputs and its backward rule (micrograd's {@code _prev} and
+ * {@code _backward}). Exactly one of {@code backward} and {@code fused} is set.
  */
-record Node(String op, Tensor[] inputs, BackwardFn backward) {}
+record Node(Tensor[] inputs, BackwardFn backward, FusedBackward fused) {}

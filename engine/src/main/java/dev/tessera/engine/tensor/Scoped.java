@@ -21,13 +21,13 @@ public final class Scoped {
      */
     public static Tensor keep(Backend backend, int[] shape, Supplier<Tensor> stage) {
         if (GradMode.isEnabled()) return stage.get();
-        Tensor out = Tensor.zeros(backend, shape);
+        Tensor out = Tensor.owning(backend, backend.allocateUninitialized(Shape.numel(shape)), shape);
         try (StepScope nested = backend.openScope()) {
             Tensor y = stage.get();
             if (!Arrays.equals(y.shape(), shape)) {
                 throw new ShapeException("Scoped.keep: the stage returned " + Shape.str(y.shape()) + ", expected " + Shape.str(shape));
             }
-            backend.copyStrided(y.buffer(), y.strides(), out.buffer(), Shape.contiguousStrides(shape), shape, false);
+            out.copyFrom(y);
         }
         return out;
     }

@@ -1,53 +1,70 @@
 package dev.tessera.engine.tensor;
 
 import dev.tessera.engine.backend.Backend;
-import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
-import dev.tessera.engine.ops.AttentionOp;
-import dev.tessera.engine.ops.Elementwise;
-import dev.tessera.engine.ops.GatherOp;
-import dev.tessera.engine.ops.LayerNormOp;
-import dev.tessera.engine.ops.MatMul;
+import dev.tessera.engine.backend.DebugScopes;
 import dev.tessera.engine.ops.Movement;
-import dev.tessera.engine.ops.Reduce;
-import dev.tessera.engine.ops.SoftmaxOp;
-import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * An N-d float32 (or int32, for indices) array living on one {@link Backend}, and a node of the autograd
  * graph. Storage is a {@link Buffer} view plus shape and strides, so reshape of a contiguous tensor,
  * permute, transpose, narrow and expand are views that copy nothing; {@link #contiguous()} materialises.
  *
- * <p>Autograd in the style of micrograd: every op builds its output with {@link #result}, which records the
- * inputs and a backward rule when grad mode is on and some input requires grad. {@link #backward()} on a
- * scalar sorts the graph once and runs the rules in reverse ({@link Tape}). Gradients accumulate.
+ * <p>Autograd in the style of micrograd: the output of an op remembers the op's inputs and its backward rule
+ * ({@link Tape#record}); {@link #backward()} on a scalar sorts that graph and runs the rules from the loss back
+ * to the leaves. Each rule returns the gradients of its inputs and the tape adds them into {@link #grad()}.
  *
- * <p>The op methods here are thin doors into the op families in {@code dev.tessera.engine.ops}, where each
- * forward sits next to its backward rule.
+ * <p>The op methods ({@code add}, {@code matmul}, {@code layerNorm}, …) are inherited from {@link TensorOps}, one
+ * line each, which hands each to its op family in {@code dev.tessera.engine.ops}.
  */
-public final class Tensor {
+public final class Tensor extends TensorOps {
+    /** Numbers allocations, so the tape can tell a gradient made during its pass from older memory. */
+    private static final AtomicLong ALLOCATIONS = new AtomicLong();
+
+    static {
+        InternalAccess.install();
+    }
+
     private final Backend backend;
-    private Buffer buffer;
+    Buffer buffer;                      // re-pointed once, when ParameterStore packs a parameter
     private final int[] shape;
     private final int[] strides;
     private final boolean isInt;
-    private boolean requiresGrad;
-    Tensor grad;
-    Node node;
+    final long storage;                 // the allocation this tensor views (views share their base's number)
+    boolean requiresGrad;
+    Tensor grad;                        // dLoss/dThis, added up by the tape
+    Node node;                          // how this tensor was made; null for leaves and after backward
+    String op;                          // the op that made it, kept for messages
 
-    private Tensor(Backend backend, Buffer buffer, int[] shape, int[] strides, boolean isInt) {
+    Tensor(Backend backend, Buffer buffer, int[] shape, int[] strides, boolean isInt, long storage) {
         this.backend = backend;
         this.buffer = buffer;
         this.shape = shape;
         this.strides = strides;
         this.isInt = isInt;
+        this.storage = storage;
+    }
+
+    /** A contiguous tensor that owns {@code buffer} (a new allocation). */
+    static Tensor owning(Backend backend, Buffer buffer, int[] shape) {
+        if (buffer.length() != Shape.numel(shape)) {
+            throw new ShapeException("a buffer of " + buffer.length() + " elements for shape " + Shape.str(shape));
+        }
+        return new Tensor(backend, buffer, shape.clone(), Shape.contiguousStrides(shape), buffer.isInt(),
+                ALLOCATIONS.incrementAndGet());
+    }
+
+    /** The allocation counter now: tensors owning later allocations have a larger {@link #storage}. */
+    static long allocationsSoFar() {
+        return ALLOCATIONS.get();
     }
 
     // ------------------------------------------------------------------ construction
 
     public static Tensor zeros(Backend backend, int... shape) {
-        int[] s = shape.clone();
-        return new Tensor(backend, backend.allocate(Shape.numel(s)), s, Shape.contiguousStrides(s), false);
+        return owning(backend, backend.allocate(Shape.numel(shape)), shape);
     }
 
     public static Tensor full(Backend backend, float value, int... shape) {
@@ -66,60 +83,21 @@ public final class Tensor {
 
     /** Copies host data into a new tensor; the data length must equal the shape's element count. */
     public static Tensor of(Backend backend, float[] data, int... shape) {
-        int[] s = shape.clone();
-        if (data.length != Shape.numel(s)) {
-            throw new ShapeException("Tensor.of: " + data.length + " values for shape " + Shape.str(s));
+        if (data.length != Shape.numel(shape)) {
+            throw new ShapeException("Tensor.of: " + data.length + " values for shape " + Shape.str(shape));
         }
-        Tensor t = zeros(backend, s);
+        Tensor t = owning(backend, backend.allocateUninitialized(data.length), shape);
         backend.upload(data, t.buffer);
         return t;
     }
 
     /** An int32 tensor (indices, labels); it never requires grad. */
     public static Tensor ofInts(Backend backend, int[] data, int... shape) {
-        int[] s = shape.clone();
-        if (data.length != Shape.numel(s)) {
-            throw new ShapeException("Tensor.ofInts: " + data.length + " values for shape " + Shape.str(s));
+        if (data.length != Shape.numel(shape)) {
+            throw new ShapeException("Tensor.ofInts: " + data.length + " values for shape " + Shape.str(shape));
         }
-        Buffer b = backend.allocateInts(data.length);
-        backend.uploadInts(data, b);
-        return new Tensor(backend, b, s, Shape.contiguousStrides(s), true);
-    }
-
-    /** Wraps an existing buffer as a contiguous tensor (no copy); used by parameter stores and backends. */
-    public static Tensor wrap(Backend backend, Buffer buffer, int... shape) {
-        int[] s = shape.clone();
-        if (buffer.length() != Shape.numel(s)) {
-            throw new ShapeException("Tensor.wrap: buffer of " + buffer.length() + " for shape " + Shape.str(s));
-        }
-        return new Tensor(backend, buffer, s, Shape.contiguousStrides(s), buffer.isInt());
-    }
-
-    /** A strided view of {@code base}'s storage (for op implementers: permute, narrow, expand). */
-    public static Tensor view(Tensor base, Buffer buffer, int[] shape, int[] strides) {
-        return new Tensor(base.backend, buffer, shape.clone(), strides.clone(), base.isInt);
-    }
-
-    /**
-     * The op implementer's constructor: wraps {@code out} (contiguous, {@code shape}) and, if grad mode is on
-     * and any input requires grad, records {@code backward} on the tape.
-     */
-    public static Tensor result(String op, Buffer out, int[] shape, BackwardFn backward, Tensor... inputs) {
-        Tensor t = wrap(inputs[0].backend, out, shape);
-        return record(t, op, backward, inputs);
-    }
-
-    /** Records {@code backward} for an already-built output (views). */
-    public static Tensor record(Tensor t, String op, BackwardFn backward, Tensor... inputs) {
-        if (GradMode.isEnabled()) {
-            for (Tensor in : inputs) {
-                if (in.requiresGrad) {
-                    t.requiresGrad = true;
-                    t.node = new Node(op, inputs.clone(), backward);
-                    break;
-                }
-            }
-        }
+        Tensor t = owning(backend, backend.allocateInts(data.length), shape);
+        backend.uploadInts(data, t.buffer);
         return t;
     }
 
@@ -129,7 +107,12 @@ public final class Tensor {
         return backend;
     }
 
+    /**
+     * The storage view, for code that calls the {@link Backend} directly (op implementations, benchmarks).
+     * Element (i, j, …) is at {@code Σ index·stride} in it.
+     */
     public Buffer buffer() {
+        if (DebugScopes.ON && buffer.released()) throw UseAfterScope.error(this);
         return buffer;
     }
 
@@ -170,26 +153,55 @@ public final class Tensor {
     /** The values in row-major order (copies to the host). */
     public float[] toArray() {
         if (isInt) throw new IllegalStateException("toArray on an int32 tensor; use toIntArray");
-        Tensor c = contiguousNoGrad();
-        return backend.download(c.buffer.slice(0, c.numel()));
+        return backend.download(contiguousNoGrad().buffer().slice(0, numel()));
     }
 
     public int[] toIntArray() {
         if (!isInt) throw new IllegalStateException("toIntArray on a float32 tensor");
-        Tensor c = isContiguous() ? this : Movement.contiguous(this);
-        return backend.downloadInts(c.buffer.slice(0, c.numel()));
+        return backend.downloadInts(contiguousNoGrad().buffer().slice(0, numel()));
     }
 
     /** The single value of a one-element tensor. */
     public float item() {
         if (numel() != 1) throw new ShapeException("item() on a tensor of shape " + Shape.str(shape));
-        return backend.download(buffer.slice(0, 1))[0];
+        return backend.download(buffer().slice(0, 1))[0];
+    }
+
+    /**
+     * Overwrites this tensor's values with host data in row-major order (initialisation, loading a
+     * checkpoint). Not recorded: like PyTorch's in-place init under no_grad, autograd does not see it.
+     */
+    public void copyFrom(float[] values) {
+        if (isInt) throw new IllegalStateException("copyFrom on an int32 tensor " + this);
+        if (values.length != numel()) {
+            throw new ShapeException("copyFrom: " + values.length + " values for a tensor of shape " + Shape.str(shape));
+        }
+        if (isContiguous()) {
+            backend.upload(values, buffer().slice(0, values.length));
+        } else {
+            copyFrom(of(backend, values, shape));
+        }
+    }
+
+    /** Overwrites this tensor's values with {@code src}'s (same shape; src may be a view). Not recorded. */
+    public void copyFrom(Tensor src) {
+        if (!java.util.Arrays.equals(src.shape, shape) || src.isInt != isInt || isInt) {
+            throw new ShapeException("copyFrom: " + src + " into " + this);
+        }
+        backend.copyStrided(src.buffer(), src.strides, buffer(), strides, shape, false);
     }
 
     @Override
     public String toString() {
         return "Tensor" + Shape.str(shape) + (isInt ? " int32" : "") + (requiresGrad ? " requiresGrad" : "")
-                + (node != null ? " <" + node.op() + ">" : "");
+                + (op != null ? " <" + op + ">" : "");
+    }
+
+    private Tensor contiguousNoGrad() {
+        if (isContiguous()) return this;
+        try (var off = GradMode.noGrad()) {
+            return Movement.contiguous(this);
+        }
     }
 
     // ------------------------------------------------------------------ autograd
@@ -198,7 +210,7 @@ public final class Tensor {
         return requiresGrad;
     }
 
-    /** Marks a leaf as trainable; returns this. */
+    /** Marks a leaf as trainable (or not); returns this. */
     public Tensor requiresGrad(boolean on) {
         if (on && isInt) throw new IllegalArgumentException("an int32 tensor cannot require grad");
         if (node != null && !on) throw new IllegalStateException("cannot clear requiresGrad on a non-leaf; use detach()");
@@ -211,143 +223,44 @@ public final class Tensor {
         return grad;
     }
 
-    /** Points this leaf's gradient at a preallocated tensor (the flat gradient store's view). */
-    public void setGrad(Tensor g) {
-        if (g != null && !Arrays.equals(g.shape, shape)) {
-            throw new ShapeException("setGrad: gradient " + Shape.str(g.shape) + " for tensor " + Shape.str(shape));
-        }
-        // Backward kernels write gradBuffer() as a dense row-major array, so the gradient must be one.
-        if (g != null && (g.isInt || !g.isContiguous())) {
-            throw new IllegalArgumentException("setGrad: the gradient must be a contiguous float32 tensor, got " + g);
-        }
-        grad = g;
-    }
-
-    /** Redirects this tensor's storage (parameter packing into one flat buffer); values are not copied. */
-    public void rebind(Buffer newStorage) {
-        if (newStorage.length() != numel() || !isContiguous()) {
-            throw new IllegalArgumentException("rebind: need a contiguous tensor and a buffer of " + numel());
-        }
-        buffer = newStorage;
+    /**
+     * Forgets this leaf's gradient (PyTorch's {@code x.grad = None}); the next backward starts a new one. A
+     * packed parameter's gradient is put back on its slice of the flat store by {@code ParameterStore.reattachGrads}.
+     */
+    public void clearGrad() {
+        grad = null;
     }
 
     /** Same storage, no history: gradients stop here (stop-gradient). */
     public Tensor detach() {
-        return new Tensor(backend, buffer, shape, strides, isInt);
+        Tensor t = new Tensor(backend, buffer, shape, strides, isInt, storage);
+        t.op = op;
+        return t;
     }
 
     /** Back-propagates from this scalar (d self / d self = 1). */
     public void backward() {
+        backward((Consumer<Tensor>) null);
+    }
+
+    /**
+     * Back-propagates from this scalar and calls {@code leafGradientReady} with each leaf (parameter) as soon as
+     * no rule of this pass can add to its gradient any more: data-parallel training starts reducing that
+     * gradient across devices while the rest of backward runs. On an asynchronous backend the gradient is
+     * then queued, not necessarily computed.
+     */
+    public void backward(Consumer<Tensor> leafGradientReady) {
         if (numel() != 1) throw new ShapeException("backward() needs a scalar, got " + Shape.str(shape) + "; pass a gradient");
-        backward(Tensor.ones(backend, shape));
+        if (!requiresGrad) throw new IllegalStateException("backward() on a tensor that does not require grad");
+        Tape.backward(this, null, leafGradientReady);
     }
 
     /** Back-propagates {@code gradient} (same shape as this) through the recorded graph. */
     public void backward(Tensor gradient) {
         if (!requiresGrad) throw new IllegalStateException("backward() on a tensor that does not require grad");
-        Tape.backward(this, gradient);
-    }
-
-    /** The gradient storage for fused backward kernels that accumulate in place; allocated as zeros once. */
-    public Buffer gradBuffer() {
-        if (grad == null) grad = Tensor.zeros(backend, shape);
-        return grad.buffer;
-    }
-
-    /** grad += g (g may be a strided or broadcast view of this tensor's shape). */
-    public void accumulateGrad(Tensor g) {
-        if (!requiresGrad) return;
-        if (!Arrays.equals(g.shape, shape)) {
-            throw new ShapeException("gradient of shape " + Shape.str(g.shape) + " for tensor " + Shape.str(shape));
+        if (!java.util.Arrays.equals(gradient.shape, shape)) {
+            throw new ShapeException("backward: gradient " + Shape.str(gradient.shape) + " for a tensor of shape " + Shape.str(shape));
         }
-        Buffer gb = gradBuffer();
-        int[] cs = Shape.contiguousStrides(shape);
-        backend.binary(BinaryOp.ADD, gb, cs, g.buffer, g.strides, gb, shape);
+        Tape.backward(this, gradient, null);
     }
-
-    private Tensor contiguousNoGrad() {
-        if (isContiguous()) return this;
-        try (var off = GradMode.noGrad()) {
-            return Movement.contiguous(this);
-        }
-    }
-
-    // ------------------------------------------------------------------ elementwise (ops.Elementwise)
-
-    public Tensor add(Tensor o) { return Elementwise.add(this, o); }
-    public Tensor sub(Tensor o) { return Elementwise.sub(this, o); }
-    public Tensor mul(Tensor o) { return Elementwise.mul(this, o); }
-    public Tensor div(Tensor o) { return Elementwise.div(this, o); }
-    public Tensor add(float s) { return Elementwise.addScalar(this, s); }
-    public Tensor sub(float s) { return Elementwise.addScalar(this, -s); }
-    public Tensor mul(float s) { return Elementwise.scale(this, s); }
-    public Tensor div(float s) { return Elementwise.scale(this, 1f / s); }
-    public Tensor neg() { return Elementwise.neg(this); }
-    public Tensor exp() { return Elementwise.exp(this); }
-    public Tensor log() { return Elementwise.log(this); }
-    public Tensor sqrt() { return Elementwise.sqrt(this); }
-    public Tensor pow(float p) { return Elementwise.pow(this, p); }
-    public Tensor square() { return Elementwise.square(this); }
-    public Tensor tanh() { return Elementwise.tanh(this); }
-    public Tensor relu() { return Elementwise.relu(this); }
-    /** Exact GELU, x·Φ(x) (docs/vit.md#block). */
-    public Tensor gelu() { return Elementwise.gelu(this); }
-
-    // ------------------------------------------------------------------ movement (ops.Movement)
-
-    /** Same data, new shape; one entry may be -1. A view when contiguous, else a copy. */
-    public Tensor reshape(int... newShape) { return Movement.reshape(this, newShape); }
-    /** Alias of reshape, for readers coming from PyTorch. */
-    public Tensor view(int... newShape) { return Movement.reshape(this, newShape); }
-    public Tensor permute(int... order) { return Movement.permute(this, order); }
-    public Tensor transpose(int a, int b) { return Movement.transpose(this, a, b); }
-    public Tensor contiguous() { return Movement.contiguous(this); }
-    /** Elements [start, start+length) along {@code axis}, as a view. */
-    public Tensor narrow(int axis, int start, int length) { return Movement.narrow(this, axis, start, length); }
-    /** Broadcast view to {@code shape} (stride 0 on expanded axes); backward sums. */
-    public Tensor expand(int... newShape) { return Movement.expand(this, newShape); }
-    public Tensor[] split(int axis, int... sizes) { return Movement.split(this, axis, sizes); }
-    public static Tensor concat(int axis, Tensor... parts) { return Movement.concat(axis, parts); }
-
-    // ------------------------------------------------------------------ reductions (ops.Reduce)
-
-    public Tensor sum(int[] axes, boolean keepDim) { return Reduce.sum(this, axes, keepDim); }
-    public Tensor sum(int axis, boolean keepDim) { return Reduce.sum(this, new int[] {axis}, keepDim); }
-    /** Sum of all elements, a scalar. */
-    public Tensor sum() { return Reduce.sumAll(this); }
-    public Tensor mean(int[] axes, boolean keepDim) { return Reduce.mean(this, axes, keepDim); }
-    public Tensor mean(int axis, boolean keepDim) { return Reduce.mean(this, new int[] {axis}, keepDim); }
-    public Tensor mean() { return Reduce.meanAll(this); }
-    /** torch.var over {@code axes}; {@code unbiased} divides by n−1 (Bessel), else by n. */
-    public Tensor var(int[] axes, boolean unbiased, boolean keepDim) { return Reduce.var(this, axes, unbiased, keepDim); }
-    /** Maximum along {@code axis}; the gradient goes to the first maximal element. */
-    public Tensor max(int axis, boolean keepDim) { return Reduce.max(this, axis, keepDim); }
-    /** Index of the first maximum along {@code axis}, int32, that axis removed. */
-    public Tensor argmax(int axis) { return Reduce.argmax(this, axis); }
-
-    // ------------------------------------------------------------------ normalisation (ops.LayerNormOp, ops.SoftmaxOp)
-
-    /** Layer norm over the last axis, weight and bias [C] (either may be null: 1 and 0). */
-    public Tensor layerNorm(Tensor weight, Tensor bias, float eps) { return LayerNormOp.layerNorm(this, weight, bias, eps); }
-    public Tensor softmax(int axis) { return SoftmaxOp.softmax(this, axis); }
-    public Tensor logSoftmax(int axis) { return SoftmaxOp.logSoftmax(this, axis); }
-
-    // ------------------------------------------------------------------ indexing (ops.GatherOp)
-
-    /** out[.., j, ..] = this[.., index[.., j], ..]; index int32 of shape shape[:axis] + [K]. */
-    public Tensor gather(int axis, Tensor index) { return GatherOp.gather(this, axis, index); }
-    /** The adjoint of gather: a tensor with {@code size} at {@code axis}, out[.., index[.., j], ..] += this[.., j, ..]. */
-    public Tensor scatterAdd(int axis, Tensor index, int size) { return GatherOp.scatterAdd(this, axis, index, size); }
-
-    // ------------------------------------------------------------------ matrix multiply (ops.MatMul)
-
-    /** [.., m, k] · [k, n] (shared weight) or batched [B.., m, k] · [B.., k, n]. */
-    public Tensor matmul(Tensor o) { return MatMul.matmul(this, o); }
-    /** x·Wᵀ + b with W [out, in] (torch.nn.Linear); bias may be null. */
-    public Tensor linear(Tensor weight, Tensor bias) { return MatMul.linear(this, weight, bias); }
-
-    // ------------------------------------------------------------------ attention (ops.AttentionOp)
-
-    /** softmax(q·kᵀ·scale)·v, fused; q [B, H, Lq, dh], k and v [B, H, Lk, dh] → [B, H, Lq, dh]. */
-    public static Tensor attention(Tensor q, Tensor k, Tensor v, float scale) { return AttentionOp.attention(q, k, v, scale); }
 }

@@ -82,7 +82,7 @@ class SafeTensorsTest {
     @Test
     void moduleStateDictRoundTripThroughTensors() {
         Linear saved = new Linear(be, 3, 2, true, new Rng(1));
-        be.upload(new float[] {0.5f, -0.5f}, saved.bias().tensor().buffer());
+        saved.bias().tensor().copyFrom(new float[] {0.5f, -0.5f});
         Path p = dir.resolve("linear.safetensors");
         SafeTensors.writeTensors(p, saved.stateDict(), Map.of());
         Linear loaded = new Linear(be, 3, 2, true, new Rng(2));

@@ -48,8 +48,8 @@ class BatchNorm1dTest {
     @Test
     void evalUsesRunningStats() {
         BatchNorm1d bn = new BatchNorm1d(be, 2, 1e-6f, 0.1f, false);
-        be.upload(new float[] {1, -1}, bn.runningMean().buffer());
-        be.upload(new float[] {4, 0.25f}, bn.runningVar().buffer());
+        bn.runningMean().copyFrom(new float[] {1, -1});
+        bn.runningVar().copyFrom(new float[] {4, 0.25f});
         bn.train(false);
         float[] y = bn.forward(Tensor.of(be, new float[] {3, 0, 1, -1}, 2, 2)).toArray();
         float[] expected = {(float) (2 / Math.sqrt(4 + 1e-6)), (float) (1 / Math.sqrt(0.25 + 1e-6)), 0, 0};
@@ -61,8 +61,8 @@ class BatchNorm1dTest {
     void affineGradientsThroughTheModule() {
         BatchNorm1d bn = new BatchNorm1d(be, 3, 1e-5f, 0.1f, true);
         assertEquals(List.of("weight", "bias"), List.copyOf(bn.namedParameters().keySet()));
-        be.upload(new Rng(1).uniform(3, 0.5f, 1.5f), bn.weight().tensor().buffer());
-        be.upload(new Rng(2).uniform(3, -0.5f, 0.5f), bn.bias().tensor().buffer());
+        bn.weight().tensor().copyFrom(new Rng(1).uniform(3, 0.5f, 1.5f));
+        bn.bias().tensor().copyFrom(new Rng(2).uniform(3, -0.5f, 0.5f));
         Tensor x = GradCheck.random(be, 3, -2, 2, 5, 3);
         ModuleGradCheck.check("BatchNorm1d", bn, bn::forward, x);
     }

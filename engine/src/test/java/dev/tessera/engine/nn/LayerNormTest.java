@@ -26,8 +26,8 @@ class LayerNormTest {
     @Test
     void forwardNormalisesEachRowWithTheBiasedVariance() {
         LayerNorm ln = new LayerNorm(be, 4, 1e-5f);
-        be.upload(new float[] {1, 2, 0.5f, -1}, ln.weight().tensor().buffer());
-        be.upload(new float[] {0, 1, 0, 0.25f}, ln.bias().tensor().buffer());
+        ln.weight().tensor().copyFrom(new float[] {1, 2, 0.5f, -1});
+        ln.bias().tensor().copyFrom(new float[] {0, 1, 0, 0.25f});
         float[] x = {1, 2, 3, 4, -2, 0, 0, 6};
         float[] expected = new float[8];
         float[] w = {1, 2, 0.5f, -1}, b = {0, 1, 0, 0.25f};
@@ -45,8 +45,8 @@ class LayerNormTest {
     @Test
     void gradientsThroughTheModule() {
         LayerNorm ln = new LayerNorm(be, 6, 1e-6f);
-        be.upload(new Rng(1).uniform(6, 0.5f, 1.5f), ln.weight().tensor().buffer());
-        be.upload(new Rng(2).uniform(6, -0.5f, 0.5f), ln.bias().tensor().buffer());
+        ln.weight().tensor().copyFrom(new Rng(1).uniform(6, 0.5f, 1.5f));
+        ln.bias().tensor().copyFrom(new Rng(2).uniform(6, -0.5f, 0.5f));
         Tensor x = GradCheck.random(be, 3, -2, 2, 3, 6);
         ModuleGradCheck.check("LayerNorm", ln, ln::forward, x);
     }

@@ -38,8 +38,8 @@ class LinearTest {
     @Test
     void forwardIsXTimesWTransposedPlusBias() {
         Linear l = new Linear(be, 3, 2, true, new Rng(2));
-        be.upload(new float[] {1, 2, 3, -1, 0, 1}, l.weight().tensor().buffer());
-        be.upload(new float[] {0.5f, -2}, l.bias().tensor().buffer());
+        l.weight().tensor().copyFrom(new float[] {1, 2, 3, -1, 0, 1});
+        l.bias().tensor().copyFrom(new float[] {0.5f, -2});
         Tensor x = Tensor.of(be, new float[] {1, 1, 1, 2, 0, -1}, 2, 3);
         // Row 0: [1+2+3+0.5, -1+0+1-2] = [6.5, -2]; row 1: [2-3+0.5, -2-1-2] = [-0.5, -5].
         assertClose("linear", new float[] {6.5f, -2f, -0.5f, -5f}, l.forward(x).toArray(), 0, 0);
@@ -51,7 +51,7 @@ class LinearTest {
     @Test
     void gradientsThroughTheModule() {
         Linear l = new Linear(be, 4, 3, true, new Rng(3));
-        be.upload(new Rng(4).uniform(3, -1, 1), l.bias().tensor().buffer());
+        l.bias().tensor().copyFrom(new Rng(4).uniform(3, -1, 1));
         Tensor x = GradCheck.random(be, 5, -1, 1, 2, 2, 4);
         ModuleGradCheck.check("Linear", l, l::forward, x);
     }

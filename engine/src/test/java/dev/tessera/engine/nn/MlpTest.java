@@ -28,8 +28,8 @@ class MlpTest {
     @Test
     void forwardIsFc2OfExactGeluOfFc1() {
         Mlp mlp = new Mlp(be, 3, 5, 2, new Rng(2));
-        be.upload(new Rng(3).uniform(5, -1, 1), mlp.fc1().bias().tensor().buffer());
-        be.upload(new Rng(4).uniform(2, -1, 1), mlp.fc2().bias().tensor().buffer());
+        mlp.fc1().bias().tensor().copyFrom(new Rng(3).uniform(5, -1, 1));
+        mlp.fc2().bias().tensor().copyFrom(new Rng(4).uniform(2, -1, 1));
         float[] w1 = mlp.fc1().weight().tensor().toArray(), b1 = mlp.fc1().bias().tensor().toArray();
         float[] w2 = mlp.fc2().weight().tensor().toArray(), b2 = mlp.fc2().bias().tensor().toArray();
         float[] x = new Rng(5).uniform(2 * 3, -2, 2);
@@ -53,7 +53,7 @@ class MlpTest {
     @Test
     void gradientsThroughTheModule() {
         Mlp mlp = new Mlp(be, 3, 4, new Rng(6));
-        be.upload(new Rng(7).uniform(4, -1, 1), mlp.fc1().bias().tensor().buffer());
+        mlp.fc1().bias().tensor().copyFrom(new Rng(7).uniform(4, -1, 1));
         Tensor x = GradCheck.random(be, 8, -1, 1, 2, 3);
         ModuleGradCheck.check("Mlp", mlp, mlp::forward, x);
     }

@@ -27,13 +27,13 @@ final class ModuleGradCheck {
                 Tensor p = params.get(i);
                 if (t[i + 1] != p) {
                     saved[i] = p.toArray();
-                    p.backend().upload(t[i + 1].toArray(), p.buffer().slice(0, p.numel()));
+                    p.copyFrom(t[i + 1].toArray());
                 }
             }
             Tensor out = forward.apply(t[0]);
             for (int i = 0; i < params.size(); i++) {
                 Tensor p = params.get(i);
-                if (saved[i] != null) p.backend().upload(saved[i], p.buffer().slice(0, p.numel()));
+                if (saved[i] != null) p.copyFrom(saved[i]);
             }
             return out;
         }, inputs);

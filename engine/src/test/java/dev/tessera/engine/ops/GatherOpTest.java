@@ -93,5 +93,7 @@ class GatherOpTest {
         assertTrue(o.getMessage().contains("5") && o.getMessage().contains("[0, 5)"), o.getMessage());
         assertThrows(IndexOutOfBoundsException.class,
                 () -> Tensor.zeros(be, 2, 1, 3).scatterAdd(1, Tensor.ofInts(be, new int[] {0, -1}, 2, 1), 4));
+        e = assertThrows(ShapeException.class, () -> x.scatterAdd(1, Tensor.ofInts(be, new int[4], 2, 2), 6));
+        assertEquals("scatterAdd: input [2, 5, 3] has 5 rows on axis 1 for an index [2, 2] of 2", e.getMessage());
     }
 }

@@ -61,7 +61,7 @@ class ParameterStoreTest {
         store.zeroGrad();
         assertClose("zeroed", new float[8], be.download(store.grads()), 0, 0);
         assertClose("w.grad is the zeroed view", new float[6], w.grad().toArray(), 0, 0);
-        w.setGrad(null);
+        w.clearGrad();
         store.reattachGrads();
         x.linear(w, b).sum().backward();
         assertClose("reattached", expected, be.download(store.grads()), 0, 0);

@@ -13,7 +13,7 @@ final class TinyModel extends Module {
             Tensor t = Tensor.zeros(be, shape);
             float[] v = new float[t.numel()];
             for (int j = 0; j < v.length; j++, k++) v[j] = 0.1f * (k + 1) * (k % 2 == 0 ? 1 : -1);
-            be.upload(v, t.buffer());
+            t.copyFrom(v);
             parameter((String) namesAndShapes[i], t);
         }
     }

@@ -8,6 +8,7 @@ import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.DebugScopes;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
@@ -41,7 +42,7 @@ public final class CpuBackend implements Backend {
     private final Map<Integer, Shelf<float[]>> floatPool = new HashMap<>();
     private final Map<Integer, Shelf<int[]>> intPool = new HashMap<>();
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
-    private long liveBuffers, liveBytes, pooledBytes, systemAllocations;
+    private long liveBuffers, liveBytes, pooledBytes, systemAllocations, scopesOpened;
     /** Steps seen: incremented when an outermost scope opens. */
     private long epoch;
     /**
@@ -88,9 +89,11 @@ public final class CpuBackend implements Backend {
 
     // ---------------------------------------------------------------- memory
 
-    private final class Scope implements StepScope {
+    final class Scope implements StepScope {
         final List<Object> owned = new ArrayList<>();
-        boolean closed;
+        /** Which scope this is (1, 2, …), for the messages of {@link DebugScopes}. */
+        final long generation = ++scopesOpened;
+        volatile boolean closed;
 
         @Override
         public void close() {
@@ -101,7 +104,10 @@ public final class CpuBackend implements Backend {
                 }
                 scopes.pop();
                 closed = true;
-                for (Object o : owned) release(o);
+                for (Object o : owned) {
+                    if (DebugScopes.ON) poison(o);
+                    release(o);
+                }
                 owned.clear();
             }
         }
@@ -129,8 +135,7 @@ public final class CpuBackend implements Backend {
             Arrays.fill(a, 0f);
             pooledBytes -= 4L * length;
         }
-        track(a, length);
-        return new CpuBuffer(a, null, 0, length);
+        return new CpuBuffer(a, null, 0, length, track(a, length));
     }
 
     @Override
@@ -147,15 +152,22 @@ public final class CpuBackend implements Backend {
             Arrays.fill(a, 0);
             pooledBytes -= 4L * length;
         }
-        track(a, length);
-        return new CpuBuffer(null, a, 0, length);
+        return new CpuBuffer(null, a, 0, length, track(a, length));
     }
 
-    private void track(Object array, int length) {
+    /** Counts the allocation and hands it to the innermost scope; returns that scope when debugging scopes. */
+    private Scope track(Object array, int length) {
         liveBuffers++;
         liveBytes += 4L * length;
         Scope s = scopes.peek();
         if (s != null) s.owned.add(array);
+        return DebugScopes.ON ? s : null;
+    }
+
+    /** Released memory made unusable: NaN for floats, an index no gather accepts for ints. */
+    private static void poison(Object array) {
+        if (array instanceof float[] f) Arrays.fill(f, Float.NaN);
+        else Arrays.fill((int[]) array, Integer.MIN_VALUE);
     }
 
     private void release(Object array) {

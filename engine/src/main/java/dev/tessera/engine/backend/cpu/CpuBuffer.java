@@ -11,12 +11,15 @@ final class CpuBuffer implements Buffer {
     final int[] ints;
     final int offset;
     private final int length;
+    /** The scope that owns the array, kept only with {@code DebugScopes.ON} (null: persistent, or not tracked). */
+    private final CpuBackend.Scope scope;
 
-    CpuBuffer(float[] floats, int[] ints, int offset, int length) {
+    CpuBuffer(float[] floats, int[] ints, int offset, int length, CpuBackend.Scope scope) {
         this.floats = floats;
         this.ints = ints;
         this.offset = offset;
         this.length = length;
+        this.scope = scope;
     }
 
     @Override
@@ -27,7 +30,12 @@ final class CpuBuffer implements Buffer {
     @Override
     public Buffer slice(int offset, int length) {
         Buffer.checkRange("slice", this, offset, length);
-        return new CpuBuffer(floats, ints, this.offset + offset, length);
+        return new CpuBuffer(floats, ints, this.offset + offset, length, scope);
+    }
+
+    @Override
+    public boolean released() {
+        return scope != null && scope.closed;
     }
 
     @Override
@@ -59,6 +67,7 @@ final class CpuBuffer implements Buffer {
 
     @Override
     public String toString() {
-        return "CpuBuffer[" + (ints != null ? "int32" : "float32") + ", offset " + offset + ", length " + length + "]";
+        return "CpuBuffer[" + (ints != null ? "int32" : "float32") + ", offset " + offset + ", length " + length
+                + (scope != null ? ", scope #" + scope.generation + (scope.closed ? " (closed)" : "") : "") + "]";
     }
 }

@@ -31,9 +31,9 @@ class AttentionCpuTest {
         Tensor ref = composite(q, k, v, scale);
         ref.mul(r).sum().backward();
         float[] refOut = ref.toArray(), refDq = q.grad().toArray(), refDk = k.grad().toArray(), refDv = v.grad().toArray();
-        q.setGrad(null);
-        k.setGrad(null);
-        v.setGrad(null);
+        q.clearGrad();
+        k.clearGrad();
+        v.clearGrad();
 
         Tensor fused = Tensor.attention(q, k, v, scale);
         fused.mul(r).sum().backward();

@@ -135,7 +135,7 @@ class StridedCpuTest {
 
     @Test
     void inPlaceAccumulationAliasesTheOutput() {
-        // grad += g, the way Tensor.accumulateGrad calls binary (out == a).
+        // grad += g, the way the tape adds a gradient into an existing one (out == a).
         int n = 70_001;
         float[] acc = LayerNormCpuTest.random(3, n, -1, 1), g = LayerNormCpuTest.random(4, n, -1, 1);
         float[] e = new float[n];
