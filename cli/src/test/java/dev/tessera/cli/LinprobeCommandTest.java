@@ -66,7 +66,7 @@ class LinprobeCommandTest {
     void usageErrorsNameTheProblem() {
         String[] r = run(new LinprobeCommand(), "--data", data.toString());
         assertEquals("2", r[0]);
-        assertTrue(r[2].contains("give --checkpoint FILE (a pretraining checkpoint), or --random-init"), r[2]);
+        assertTrue(r[2].contains("give --checkpoint FILE (a pretraining checkpoint), --init FILE (weights in any format), or --random-init"), r[2]);
         r = run(new LinprobeCommand(), "--random-init", "--pool", "max", "--data", data.toString(), "--device", "cpu");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--pool must be cls or avg, got 'max'"), r[2]);

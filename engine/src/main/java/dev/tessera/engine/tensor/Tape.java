@@ -126,6 +126,7 @@ public final class Tape {
         for (int j = 0; free && j < i; j++) free = taken[j] != g.storage;
         if (free) {
             x.grad = g;
+            g.op = null;                                   // a gradient is a leaf's value, not an op's output
             taken[i] = g.storage;
         } else {
             x.grad = Tensor.owning(be, be.allocateUninitialized(x.numel()), shape);
