@@ -1,13 +1,19 @@
 package dev.tessera.cli;
 
 import dev.tessera.cae.CaeConfig;
+import dev.tessera.cae.DalleConfig;
+import dev.tessera.cae.DalleWeights;
 import dev.tessera.cae.KMeansTokenizer;
 import dev.tessera.engine.backend.cpu.CpuBackend;
+import dev.tessera.train.DalleTokens;
 import dev.tessera.train.ModelSpec;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -16,14 +22,15 @@ import picocli.CommandLine.Option;
         description = {"Pre-train a Context Autoencoder: encode the visible patches, regress the masked patches' latents, decode",
                 "their targets, and align the predicted latents with the encoder's own (docs/cae.md).",
                 "Recipe: AdamW (0.9, 0.999), wd 0.05, clip 3.0, lr 1.5e-3 at batch 2048 (scaled with the batch), min lr 1e-5.",
-                "Targets: normalised pixels (default, no tokenizer) or k-means tokens (tessera tokenizer fit, then --target tokens"
-                        + " --tokenizer FILE)."})
+                "Targets: normalised pixels (default, no tokenizer), k-means tokens (tessera tokenizer fit, then --target tokens"
+                        + " --tokenizer FILE), or the paper's DALL-E tokens (--target dalle --tokenizer encoder.pkl, the released"
+                        + " weights from " + DalleWeights.RELEASE_URL + ")."})
 final class PretrainCaeCommand extends Pretraining {
 
-    @Option(names = "--target", paramLabel = "T", description = "pixels (default for the presets without a tokenizer) or tokens.")
+    @Option(names = "--target", paramLabel = "T", description = "pixels (default for the presets without a tokenizer), tokens (k-means) or dalle (the DALL-E tokenizer, CAE's published target).")
     String target;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "k-means codebook for --target tokens (from 'tessera tokenizer fit').")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "k-means codebook for --target tokens (from 'tessera tokenizer fit'), or the DALL-E encoder for --target dalle (encoder.pkl as released, a .pth state dict or .safetensors).")
     Path tokenizer;
 
     @Option(names = "--num-masked", paramLabel = "M", description = "Masked patches per image (default: the preset's, half of them).")
@@ -53,11 +60,22 @@ final class PretrainCaeCommand extends Pretraining {
             }
             case "tokens" -> {
                 if (tokenizer == null) options.fail("--target tokens needs --tokenizer FILE (make one with 'tessera tokenizer fit')");
+                if (DalleTokens.isDalleFile(tokenizer)) options.fail("--tokenizer " + tokenizer + " is a DALL-E encoder: use --target dalle");
                 try (CpuBackend cpu = new CpuBackend(1)) {
                     c = c.withTokenTarget(KMeansTokenizer.load(cpu, tokenizer).k());
                 }
             }
-            default -> options.fail("--target must be pixels or tokens, got '" + target + "'");
+            case "dalle" -> {
+                if (tokenizer == null) {
+                    options.fail("--target dalle needs --tokenizer FILE: the DALL-E encoder weights (download " + DalleWeights.RELEASE_URL + ")");
+                }
+                if (!Files.isRegularFile(tokenizer)) {
+                    options.fail("--tokenizer " + tokenizer + ": no such file (download the DALL-E encoder from " + DalleWeights.RELEASE_URL + ")");
+                }
+                if (!DalleTokens.isDalleFile(tokenizer)) options.fail("--tokenizer " + tokenizer + " is not a DALL-E encoder (no blocks.input.w)");
+                c = c.withTokenTarget(DalleConfig.fromShapes(shapes(tokenizer)).vocabSize());
+            }
+            default -> options.fail("--target must be pixels, tokens or dalle, got '" + target + "'");
         }
         if (numMasked != null) {
             options.positive("--num-masked", numMasked);
@@ -68,6 +86,13 @@ final class PretrainCaeCommand extends Pretraining {
             c = c.withAlignWeight(alignWeight);
         }
         return ModelSpec.of(c, c.target() == dev.tessera.cae.CaeTarget.TOKENS ? tokenizer : null);
+    }
+
+    /** The weight shapes of a DALL-E encoder file, by official key. */
+    private static Map<String, int[]> shapes(Path file) {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        DalleWeights.read(file).forEach((k, t) -> out.put(k, t.shape()));
+        return out;
     }
 
     @Override

@@ -1,12 +1,18 @@
 package dev.tessera.cli;
 
 import dev.tessera.cae.CaeConfig;
+import dev.tessera.cae.DalleConfig;
+import dev.tessera.cae.DalleWeights;
 import dev.tessera.cae.KMeansTokenizer;
 import dev.tessera.data.Dataset;
+import dev.tessera.data.Normalize;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.random.Rng;
+import dev.tessera.train.DalleTokens;
 import dev.tessera.train.DataSource;
 import dev.tessera.train.Trainer;
+import dev.tessera.viz.ImageGrid;
+import dev.tessera.viz.TokenMap;
 import dev.tessera.vit.ViTConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,17 +25,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code tessera tokenizer fit}: the k-means codebook that CAE's token target predicts (Tessera's DALL-E stand-in). */
+/**
+ * {@code tessera tokenizer fit}: the k-means codebook that CAE's token target predicts (Tessera's DALL-E stand-in);
+ * {@code tessera tokenizer draw}: a picture of the token ids a tokenizer (k-means or DALL-E) gives some images.
+ */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true,
-        description = "Build the patch tokenizer for CAE's token target.",
-        subcommands = {TokenizerCommand.Fit.class})
+        description = "Build the patch tokenizer for CAE's token target, or draw the tokens of some images.",
+        subcommands = {TokenizerCommand.Fit.class, TokenizerCommand.Draw.class})
 final class TokenizerCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "choose a subcommand: tessera tokenizer fit");
+        throw new ParameterException(spec.commandLine(), "choose a subcommand: tessera tokenizer fit | draw");
     }
 
     /** Samples patches from the training images and fits K centres with k-means++ and Lloyd iterations. */
@@ -122,6 +131,84 @@ final class TokenizerCommand implements Runnable {
                 }
             }
             return out;
+        }
+    }
+
+    /** Tokenizes the first images of the training data and draws each next to its token ids, one colour per id. */
+    @Command(name = "draw", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Draw the token ids of some training images: each image next to its token grid, one colour per id",
+                    "(a hash of the id). The tokenizer is a k-means codebook (tessera tokenizer fit) or the DALL-E encoder",
+                    "(encoder.pkl from " + DalleWeights.RELEASE_URL + ", which reads a Lanczos view of 8 pixels per patch).",
+                    "Example: tessera tokenizer draw --tokenizer encoder.pkl --model cae-base --data DIR --out tokens.png"})
+    static final class Draw implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--tokenizer", paramLabel = "FILE", required = true,
+                description = "k-means codebook (.safetensors) or DALL-E encoder (encoder.pkl, .pth, .safetensors).")
+        Path tokenizer;
+
+        @Option(names = "--data", paramLabel = "DIR", description = "As for pretrain: 'fashion-mnist' (default), its folder, or an image folder.")
+        String data;
+
+        @Option(names = "--model", paramLabel = "NAME", defaultValue = "cae-tiny",
+                description = "The CAE preset whose images and patch grid are used; default ${DEFAULT-VALUE}.")
+        String model;
+
+        @Option(names = "--images", paramLabel = "N", defaultValue = "8", description = "Images to draw (default ${DEFAULT-VALUE}).")
+        int images;
+
+        @Option(names = "--out", paramLabel = "FILE", required = true, description = "Where to write the picture (.png).")
+        Path out;
+
+        @Mixin
+        DeviceOptions deviceOptions;
+
+        @Override
+        public Integer call() {
+            if (images < 1) throw new ParameterException(spec.commandLine(), "--images must be a positive integer, got " + images);
+            if (!java.nio.file.Files.isRegularFile(tokenizer)) {
+                throw new ParameterException(spec.commandLine(), "--tokenizer " + tokenizer + ": no such file (the DALL-E encoder is at "
+                        + DalleWeights.RELEASE_URL + "; a k-means codebook comes from 'tessera tokenizer fit')");
+            }
+            PrintWriter log = spec.commandLine().getOut();
+            ViTConfig enc = CaeConfig.preset(model).encoder();
+            DataSource source = DataSource.parse(data, 0);
+            Dataset train = source.open(enc.inChans(), enc.imgSize()).train();
+            Trainer.checkImageShape(model, enc.imageShape(), train, "the data (" + source.describe() + ")");
+            int n = Math.min(images, train.size()), c = enc.inChans(), s = enc.imgSize(), g = s / enc.patchSize(), size = c * s * s;
+            float[] batch = new float[n * size];
+            Rng rng = new Rng(0);
+            for (int i = 0; i < n; i++) train.load(i, batch, i * size, rng);
+            ImageGrid grid = new ImageGrid(3, s, s).titles("image", "tokens");
+            Normalize norm = Normalize.forChannels(c);
+            try (Backend backend = deviceOptions.open(log::println)) {
+                int[] ids;
+                String what;
+                if (DalleTokens.isDalleFile(tokenizer)) {
+                    DalleTokens t = DalleTokens.load(backend, tokenizer);
+                    ids = t.tokens(batch, n, c, s, s, g, g).toIntArray();
+                    what = "DALL-E encoder, " + t.config().vocabSize() + " ids, view " + DalleConfig.DOWNSAMPLE * g + "²";
+                } else {
+                    KMeansTokenizer t = KMeansTokenizer.load(backend, tokenizer);
+                    if (t.patchSize() != enc.patchSize() || t.channels() != c) {
+                        throw new ParameterException(spec.commandLine(), "--tokenizer codes " + t.patchSize() + "×" + t.patchSize() + "×"
+                                + t.channels() + " patches but " + model + " has " + enc.patchSize() + "×" + enc.patchSize() + "×" + c);
+                    }
+                    ids = t.tokenizeImages(dev.tessera.engine.tensor.Tensor.of(backend, batch, n, c, s, s)).toIntArray();
+                    what = "k-means, " + t.k() + " ids";
+                }
+                java.util.Set<Integer> distinct = new java.util.HashSet<>();
+                for (int i = 0; i < n; i++) {
+                    int[] row = java.util.Arrays.copyOfRange(ids, i * g * g, (i + 1) * g * g);
+                    for (int id : row) distinct.add(id);
+                    TokenMap.addTo(grid, norm.denormalize(batch, i * size, c, s, s), c, s, s, row, g, g);
+                }
+                grid.write(out);
+                log.println("tokens: " + out.toAbsolutePath() + " (" + n + " images, " + g + "×" + g + " tokens each, " + distinct.size()
+                        + " distinct ids; " + what + ")");
+            }
+            return 0;
         }
     }
 }

@@ -21,7 +21,8 @@ import java.util.random.RandomGenerator;
 /**
  * CAE pretraining as an {@link Objective}: loss = target loss + λ·alignment (docs/cae.md#one-training-step), with the block-wise
  * masks drawn from the trainer's per-step generator. For the token target each batch is tokenized on the
- * fly by a k-means codebook ({@link KMeansTokenizer}, Tessera's stand-in for DALL-E's tokenizer, docs/cae.md#targets).
+ * fly, by the DALL-E tokenizer as published ({@link DalleTokens}: {@code --target dalle --tokenizer encoder.pkl}) or by
+ * a k-means codebook ({@link KMeansTokenizer}, Tessera's stand-in, docs/cae.md#targets); the file says which.
  * Drop-path (0.1 in CAE's recipe) draws from {@link #modelRng()}, which the trainer checkpoints.
  */
 public final class CaeObjective implements Objective {
@@ -29,21 +30,37 @@ public final class CaeObjective implements Objective {
     private final Backend backend;
     private final Rng modelRng;
     private final KMeansTokenizer tokenizer;
+    private final DalleTokens dalleTokens;
     private final Path tokenizerFile;
     private final CaeMaskGenerator masks;
     private Map<String, Double> lastParts = Map.of();
 
     /**
      * @param modelRng      the generator {@code model} was constructed with (its blocks keep it for drop-path)
-     * @param tokenizerFile the k-means codebook file for the TOKENS target (its K must be the config's
-     *                      vocabulary; recorded so a resumed run reloads it), else null
+     * @param tokenizerFile for the TOKENS target the DALL-E encoder weights or a k-means codebook (its K must be the
+     *                      config's vocabulary; recorded so a resumed run reloads it), else null
      */
     public CaeObjective(ContextAutoencoder model, Backend backend, Rng modelRng, Path tokenizerFile) {
         CaeConfig c = model.config();
-        KMeansTokenizer tokenizer = tokenizerFile == null ? null : KMeansTokenizer.load(backend, tokenizerFile);
-        if (c.target() == CaeTarget.TOKENS) {
+        if (c.target() != CaeTarget.TOKENS && tokenizerFile != null) {
+            throw new IllegalArgumentException(c.name() + " predicts pixels; a tokenizer is only used with --target tokens or dalle");
+        }
+        boolean dalle = tokenizerFile != null && DalleTokens.isDalleFile(tokenizerFile);
+        DalleTokens dalleTokens = dalle ? DalleTokens.load(backend, tokenizerFile) : null;
+        KMeansTokenizer tokenizer = tokenizerFile == null || dalle ? null : KMeansTokenizer.load(backend, tokenizerFile);
+        ViTConfig e = c.encoder();
+        if (dalleTokens != null) {
+            int cin = dalleTokens.config().inputChannels();
+            if (e.inChans() != cin && e.inChans() != 1) {
+                throw new IllegalArgumentException("the DALL-E tokenizer " + tokenizerFile + " takes " + cin + "-channel images but "
+                        + c.name() + " has " + e.inChans());
+            }
+            if (dalleTokens.config().vocabSize() != c.vocabSize()) {
+                throw new IllegalArgumentException("the DALL-E tokenizer " + tokenizerFile + " has " + dalleTokens.config().vocabSize()
+                        + " tokens but " + c.name() + "'s head predicts " + c.vocabSize());
+            }
+        } else if (c.target() == CaeTarget.TOKENS) {
             if (tokenizer == null) throw new IllegalArgumentException(c.name() + ": the token target needs a tokenizer (--tokenizer FILE)");
-            ViTConfig e = c.encoder();
             if (tokenizer.patchSize() != e.patchSize() || tokenizer.channels() != e.inChans()) {
                 throw new IllegalArgumentException("the tokenizer codes " + tokenizer.patchSize() + "×" + tokenizer.patchSize() + "×"
                         + tokenizer.channels() + " patches but " + c.name() + " has " + e.patchSize() + "×" + e.patchSize() + "×"
@@ -53,13 +70,12 @@ public final class CaeObjective implements Objective {
                 throw new IllegalArgumentException("the tokenizer has " + tokenizer.k() + " tokens but " + c.name()
                         + "'s head predicts " + c.vocabSize());
             }
-        } else if (tokenizer != null) {
-            throw new IllegalArgumentException(c.name() + " predicts pixels; a tokenizer is only used with --target tokens");
         }
         this.model = model;
         this.backend = backend;
         this.modelRng = modelRng;
         this.tokenizer = tokenizer;
+        this.dalleTokens = dalleTokens;
         this.tokenizerFile = tokenizerFile;
         this.masks = c.maskGenerator();
     }
@@ -105,13 +121,22 @@ public final class CaeObjective implements Objective {
     @Override
     public Tensor loss(Batch batch, RandomGenerator rng) {
         Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
-        Tensor tokens = tokenizer == null ? null : tokenizer.tokenizeImages(imgs);                      // [N, L] int32
+        Tensor tokens = tokens(batch, imgs);                                                            // [N, L] int32 or null
         CaeOutput out = model.forward(imgs, drawMasks(batch.n(), rng), tokens);
         Map<String, Double> parts = new LinkedHashMap<>();
         parts.put("loss_main", (double) out.lossMain().item());
         parts.put("loss_align", (double) out.lossAlign().item());
         lastParts = parts;
         return out.loss();
+    }
+
+    /** The token target of a batch: the DALL-E tokenizer's ids of its Lanczos view, or the k-means ids of its patches. */
+    private Tensor tokens(Batch batch, Tensor imgs) {
+        if (dalleTokens != null) {
+            int grid = model.config().encoder().imgSize() / model.config().encoder().patchSize();
+            return dalleTokens.tokens(batch.images(), batch.n(), batch.c(), batch.h(), batch.w(), grid, grid);
+        }
+        return tokenizer == null ? null : tokenizer.tokenizeImages(imgs);
     }
 
     /** {@code loss_main} (the pixel MSE or token cross-entropy) and {@code loss_align} (MSE(Ẑm, Zm), before λ). */
