@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.cae.DalleConfig;
 import dev.tessera.cae.DalleEncoder;
 import dev.tessera.cae.DalleWeights;
+import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.engine.io.SafeTensors;
 import dev.tessera.engine.io.SafeTensorsFile;
@@ -57,9 +58,9 @@ class DalleEncoderGoldenTest {
         return f;
     }
 
-    static void assertMatches(DalleEncoder enc, SafeTensorsFile g) {
+    static void assertMatches(DalleEncoder enc, SafeTensorsFile g, Backend be) {
         TensorData x = g.get("in.x");
-        Tensor input = Tensor.of(BE, x.floats(), x.shape());
+        Tensor input = Tensor.of(be, x.floats(), x.shape());
         float[] logits = enc.forward(input).toArray(), expected = g.get("out.logits").floats();
         assertEquals(expected.length, logits.length);
         double worst = 0;
@@ -69,19 +70,24 @@ class DalleEncoderGoldenTest {
         assertArrayEquals(want, tokens, "token ids");
     }
 
+    /** The comparison on {@code be}: {@link DalleOnCudaTest} runs it on the GPU. */
+    static void check(Backend be) throws Exception {
+        SafeTensorsFile g = golden();
+        DalleEncoder enc = DalleWeights.load(be, stateDictFile(g));
+        assertEquals(new DalleConfig(8, 2, 3, 64), enc.config());
+        assertMatches(enc, g, be);
+    }
+
     @Test
     void logitsAndTokenIdsMatchPyTorchFromAStateDict() throws Exception {
-        SafeTensorsFile g = golden();
-        DalleEncoder enc = DalleWeights.load(BE, stateDictFile(g));
-        assertEquals(new DalleConfig(8, 2, 3, 64), enc.config());
-        assertMatches(enc, g);
+        check(BE);
     }
 
     @Test
     void thePickledModuleLoadsWithoutRunningPython() {
         // torch.save of the whole Encoder under the official class names, as the released encoder.pkl is.
         DalleEncoder enc = DalleWeights.load(BE, resource("dalle_encoder.pkl"));
-        assertMatches(enc, golden());
+        assertMatches(enc, golden(), BE);
     }
 
     @Test
