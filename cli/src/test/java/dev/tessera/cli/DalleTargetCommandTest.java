@@ -56,6 +56,16 @@ class DalleTargetCommandTest {
         assertEquals(0, r.exit(), r.toString());
         assertTrue(Files.size(png) > 0);
         assertTrue(r.out().contains("3 images, 7×7 tokens each") && r.out().contains("DALL-E encoder, 16 ids, view 56²"), r.out());
+
+        // the same picture for a k-means codebook
+        Path tok = tmp.resolve("k4.safetensors"), kpng = tmp.resolve("pics/kmeans.png");
+        r = Cli.tessera("tokenizer", "fit", "--data", images.toString(), "--k", "4", "--images", "4", "--out", tok.toString(),
+                "--device", "cpu", "--threads", "2");
+        assertEquals(0, r.exit(), r.toString());
+        r = Cli.tessera("tokenizer", "draw", "--tokenizer", tok.toString(), "--data", images.toString(), "--images", "2",
+                "--out", kpng.toString(), "--device", "cpu", "--threads", "2");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(Files.size(kpng) > 0 && r.out().contains("k-means, 4 ids"), r.out());
     }
 
     @Test
