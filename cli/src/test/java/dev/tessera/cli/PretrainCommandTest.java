@@ -54,8 +54,8 @@ class PretrainCommandTest {
     @Test
     @Order(1)
     void firstSessionStopsWhereAsked() throws IOException {
-        Cli.Result r = Cli.tessera(cmd("mae", common("--out", run.toString(), "--steps", "4", "--stop-after", "2", "--no-norm-pix",
-                "--precision", "bf16")));
+        Cli.Result r = Cli.tessera(cmd("mae", common("--out", run.toString(), "--steps", "4", "--stop-after", "2", "--precision", "bf16",
+                "--no-norm-pix")));
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().contains("device: cpu") && r.out().contains("precision bf16"), r.out());
         assertTrue(r.out().contains("stopped: 2 of 4 steps"), r.out());
