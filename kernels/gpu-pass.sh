@@ -17,7 +17,8 @@
 #   probe      20 s  GPU, driver, cuBLAS / NCCL / cuDNN libraries in the likely folders, torch's CUDA
 #   info       15 s  tessera info (the GEMM the backend will use, and why)
 #   kernels   150 s  every GPU parity test class in its own JVM, -Dtessera.cuda.sync=true (a fault names its kernel)
-#   golden     45 s  GoldenOnCudaTest: whole MAE and CAE training steps against the PyTorch goldens
+#   golden     45 s  GoldenOnCudaTest: whole MAE and CAE training steps against the PyTorch goldens; Bf16OnCudaTest:
+#                    bf16/tf32 steps on the tensor cores against the CPU's emulation
 #   memory     30 s  CudaMemoryTest: 1,000 steps, flat memory
 #   bench     120 s  bench step MAE-B/16 and CAE-B/16 (batch 128) at fp32/tf32/bf16 against the PyTorch twins
 #   timings    40 s  attention and GEMM kernels (KernelTimings) against SDPA and cuBLAS (pytorch_kernels.py)
@@ -166,10 +167,11 @@ phase_kernels() {
   fi
 }
 
-# one JUnit class as a phase; $1: class, $2: budget
+# JUnit classes as a phase; $1: class names (space-separated), $2: budget
 junit_phase() {
-  local log=$WORK/golden-memory.log one=$WORK/one.log ok bad skipped
-  timeout "$(cap "$2")" "$DIST/bin/test-gpu" --disable-ansi-colors --select-class "$1" > "$one" 2>&1
+  local log=$WORK/golden-memory.log one=$WORK/one.log ok bad skipped sel=() x
+  for x in $1; do sel+=(--select-class "$x"); done
+  timeout "$(cap "$2")" "$DIST/bin/test-gpu" --disable-ansi-colors "${sel[@]}" > "$one" 2>&1
   local rc=$?
   { echo "===== $1 (exit $rc)"; cat "$one"; } >> "$log"
   read -r ok bad skipped < <(junit_counts "$one")
@@ -182,7 +184,7 @@ junit_phase() {
   fi
 }
 
-phase_golden() { junit_phase dev.tessera.tests.golden.GoldenOnCudaTest 45; }
+phase_golden() { junit_phase "dev.tessera.tests.golden.GoldenOnCudaTest dev.tessera.tests.precision.Bf16OnCudaTest" 45; }
 phase_memory() { junit_phase dev.tessera.kernels.CudaMemoryTest 30; }
 
 phase_bench() {

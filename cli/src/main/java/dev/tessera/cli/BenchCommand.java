@@ -2,7 +2,7 @@ package dev.tessera.cli;
 
 import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.backend.Backend;
-import dev.tessera.engine.backend.cpu.CpuBackend;
+import dev.tessera.engine.backend.Precision;
 import dev.tessera.eval.ResultFile;
 import dev.tessera.kernels.CudaBackend;
 import dev.tessera.kernels.CudaOptions;
@@ -56,9 +56,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--warmup", paramLabel = "W", defaultValue = "5", description = "Steps run first and not measured (default ${DEFAULT-VALUE}).")
         int warmup;
 
-        @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
-                description = "fp32 (default) or tf32 (CUDA: cuBLAS on TF32 tensor cores; the CPU computes in fp32 only).")
-        String precision;
+        @Mixin
+        PrecisionOption precision;
 
         @Option(names = "--peak-tflops", paramLabel = "T", description = "The device's peak TFLOP/s for the MFU (default: known GPUs' data-sheet value).")
         Double peakTflops;
@@ -77,49 +76,60 @@ final class BenchCommand implements Runnable {
             if (batch < 1) throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
             if (steps < 1) throw new ParameterException(spec.commandLine(), "--steps must be at least 1, got " + steps);
             if (warmup < 0) throw new ParameterException(spec.commandLine(), "--warmup must be >= 0, got " + warmup);
-            String p = precision.toLowerCase(Locale.ROOT);
-            if (!p.equals("fp32") && !p.equals("tf32")) throw new ParameterException(spec.commandLine(), "--precision must be fp32 or tf32, got '" + precision + "'");
+            Precision p = precision.get();
             if (peakTflops != null && !(peakTflops > 0)) throw new ParameterException(spec.commandLine(), "--peak-tflops must be positive, got " + peakTflops);
             ModelSpec ms = modelSpec(model);
             PrintWriter out = spec.commandLine().getOut();
             CudaOptions props = CudaOptions.fromSystemProperties();
-            CudaOptions cuda = new CudaOptions(props.useCublas(), props.tf32() || p.equals("tf32"), props.syncAfterLaunch());
-            try (Backend backend = deviceOptions.open(cuda, out::println)) {
+            try (Backend backend = deviceOptions.open(props.withPrecision(p), out::println)) {
                 String problem = precisionProblem(backend, p);
                 if (problem != null) throw new ParameterException(spec.commandLine(), problem);
-                String gemm = gemmOf(backend);
-                out.printf(Locale.ROOT, "%s, batch %d, %s: %d warm-up + %d measured steps%n", ms.describe(), batch, p, warmup, steps);
+                String gemm = gemmOf(backend), attention = attentionOf(backend);
+                out.printf(Locale.ROOT, "%s, batch %d, %s: %d warm-up + %d measured steps%n", ms.describe(), batch, p.label(), warmup, steps);
                 out.println("matmul: " + gemm);
+                out.println("attention: " + attention);
                 out.flush();
                 StepBenchmark.Result r = StepBenchmark.run(ms, backend,
-                        new StepBenchmark.Settings(batch, warmup, steps, p, peakTflops == null ? Double.NaN : peakTflops, seed));
+                        new StepBenchmark.Settings(batch, warmup, steps, p.label(), peakTflops == null ? Double.NaN : peakTflops, seed));
                 print(out, r);
                 if (json != null) {
                     Map<String, Object> j = r.json();
                     j.put("gemm", gemm);
+                    j.put("attention", attention);
                     ResultFile.write(json, j);
                 }
             }
         }
 
         /**
-         * Null when {@code backend} really computes at {@code precision}, else why not. A tf32 result is measured
-         * against the TF32 tensor-core peak, so it must come from a GEMM that uses them: on the CPU, or on CUDA when
-         * matmul fell back to our fp32 kernels (no cuBLAS found, or it failed to start), it is refused, with the reason.
+         * Null when {@code backend} really computes at {@code precision}, else why not. A tf32 or bf16 result is measured
+         * against the tensor-core peak, so it must come from the tensor-core kernels: the CUDA backend runs them in those
+         * precisions (or refuses to start), and under fp32 a cuBLAS switched to TF32 (-Dtessera.cuda.tf32) would make an
+         * "fp32" number a TF32 one. The CPU computes the rounded numerics on its fp32 units (no peak to compare with).
          */
-        static String precisionProblem(Backend backend, String precision) {
-            if (!precision.equals("tf32")) return null;
-            if (backend instanceof CpuBackend) return "--precision tf32 needs a CUDA device; " + backend.name() + " computes in fp32 only";
-            if (backend instanceof CudaBackend c && !c.gemmUsesTf32()) {
-                return "--precision tf32 needs cuBLAS (TF32 tensor cores), but matmul runs " + c.gemmDescription()
-                        + " (point TESSERA_CUBLAS at libcublas.so.13, or measure --precision fp32)";
+        static String precisionProblem(Backend backend, Precision precision) {
+            if (backend.precision() != precision) {
+                return "--precision " + precision.label() + ": " + backend.name() + " computes in " + backend.precision().label();
+            }
+            if (backend instanceof CudaBackend c && c.gemmUsesTf32() != (precision == Precision.TF32)) {
+                return "--precision " + precision.label() + ", but matmul runs " + c.gemmDescription()
+                        + " (leave out -Dtessera.cuda.tf32, or measure --precision tf32)";
             }
             return null;
         }
 
         /** Which GEMM runs matmul on {@code backend}, for the output and the JSON ("gemm"). */
         static String gemmOf(Backend backend) {
-            return backend instanceof CudaBackend c ? c.gemmDescription() : backend.name() + " SGEMM (Vector API, fp32)";
+            if (backend instanceof CudaBackend c) return c.gemmDescription();
+            Precision p = backend.precision();
+            return backend.name() + " SGEMM (Vector API, fp32" + (p == Precision.FP32 ? ")" : "; operands rounded to " + p.label() + " first)");
+        }
+
+        /** Which kernels run attention on {@code backend}, for the output and the JSON ("attention"). */
+        static String attentionOf(Backend backend) {
+            if (backend instanceof CudaBackend c) return c.attentionDescription();
+            return backend.name() + (backend.precision() == Precision.BF16 ? " attention with the flash kernel's bf16 roundings"
+                    : " attention (fp32)");
         }
 
         private ModelSpec modelSpec(String name) {

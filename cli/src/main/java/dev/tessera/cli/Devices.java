@@ -1,6 +1,7 @@
 package dev.tessera.cli;
 
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.Precision;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.kernels.CudaBackend;
 import dev.tessera.kernels.CudaOptions;
@@ -30,21 +31,40 @@ public final class Devices {
      * and ignored by CUDA); {@code log} receives one line saying what was chosen and why.
      */
     public static Backend open(String device, int threads, Consumer<String> log) {
-        return open(device, threads, CudaOptions::fromSystemProperties, log);
+        return open(device, threads, Precision.FP32, log);
     }
 
-    /** As above, with the CUDA backend's switches given rather than read from system properties. */
+    /**
+     * As above, GEMMs and attention computing in {@code precision}: the CUDA backend on tensor cores (or refusing to
+     * start on a GPU without them), the CPU backend with the same roundings. The log line names the precision.
+     */
+    public static Backend open(String device, int threads, Precision precision, Consumer<String> log) {
+        return open(device, threads, () -> CudaOptions.fromSystemProperties().withPrecision(precision), precision, log);
+    }
+
+    /** As above, with the CUDA backend's switches (and its precision) given rather than read from system properties. */
     public static Backend open(String device, int threads, CudaOptions cuda, Consumer<String> log) {
-        return open(device, threads, () -> cuda, log);
+        return open(device, threads, () -> cuda, cuda.precision(), log);
     }
 
     /** {@code cuda} is asked only when a CUDA backend is opened, so the CPU never reads the CUDA switches. */
-    private static Backend open(String device, int threads, Supplier<CudaOptions> cuda, Consumer<String> log) {
+    private static Backend open(String device, int threads, Supplier<CudaOptions> cuda, Precision precision, Consumer<String> log) {
+        Consumer<String> withPrecision = precision == Precision.FP32 ? log : line -> log.accept(line + ", precision " + precision.label());
+        Backend b = openBackend(device, threads, cuda, precision, withPrecision);
+        if (b.precision() != precision) {   // a backend that ignored the setting must never run under its label
+            String got = b.precision().label();
+            b.close();
+            throw new IllegalStateException(b.name() + " computes in " + got + ", not the --precision " + precision.label() + " asked for");
+        }
+        return b;
+    }
+
+    private static Backend openBackend(String device, int threads, Supplier<CudaOptions> cuda, Precision precision, Consumer<String> log) {
         if (threads < 1) throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
         switch (d) {
             case "cpu" -> {
-                Backend b = new CpuBackend(threads);
+                Backend b = new CpuBackend(threads, precision);
                 log.accept("device: " + b.name());
                 return b;
             }
@@ -62,7 +82,7 @@ public final class Devices {
                     log.accept("device: " + b.name() + " (auto)");
                     return b;
                 }
-                Backend b = new CpuBackend(threads);
+                Backend b = new CpuBackend(threads, precision);
                 log.accept("device: " + b.name() + " (auto; " + s.reason() + ")");
                 return b;
             }
@@ -73,6 +93,6 @@ public final class Devices {
     /** One line for {@code tessera info}: the GPU and its GEMM when CUDA is usable, else why it is not. */
     public static String cudaSummary() {
         CudaStatus s = CudaProbe.probe();
-        return s.available() ? "usable: " + s.describe() : "unusable: " + s.reason();
+        return s.available() ? "usable: " + s.describe() + "\n        precisions: " + s.precisions() : "unusable: " + s.reason();
     }
 }

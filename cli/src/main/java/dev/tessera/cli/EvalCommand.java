@@ -46,6 +46,9 @@ abstract class EvalCommand implements Callable<Integer> {
     @Mixin
     protected HeadsOption heads;
 
+    @Mixin
+    protected PrecisionOption precision;
+
     @Option(names = "--random-init", description = "Evaluate a randomly initialised encoder of the same shape (the baseline).")
     protected boolean randomInit;
 
@@ -105,7 +108,8 @@ abstract class EvalCommand implements Callable<Integer> {
         EvalData d = EvalData.open(data, shape.inChans(), shape.imgSize(), augmentTrain()).limit(trainLimit, testLimit, seed);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("command", name());
-        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), out::println)) {
+        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), precision.get(),
+                out::println)) {
             out.println("encoder: " + encoder.description());
             out.println("data: " + d.description());
             double top1 = evaluate(backend, encoder, d, result, out);
@@ -119,6 +123,7 @@ abstract class EvalCommand implements Callable<Integer> {
             result.put("test_images", d.test().size());
             result.put("seed", seed);
             result.put("device", backend.name());
+            result.put("precision", backend.precision().label());
             result.put("seconds", Math.round((System.nanoTime() - start) / 1e8) / 10.0);
             Path file = resultPath();
             ResultFile.write(file, result);

@@ -2,6 +2,7 @@ package dev.tessera.cli;
 
 import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.Precision;
 import dev.tessera.interop.InitWeights;
 import dev.tessera.interop.ModelWeights;
 import dev.tessera.interop.WeightImport;
@@ -50,6 +51,9 @@ abstract class Pretraining implements Callable<Integer> {
     @Mixin
     HeadsOption heads;
 
+    @Mixin
+    PrecisionOption precision;
+
     /** "mae" or "cae". */
     abstract String method();
 
@@ -73,10 +77,17 @@ abstract class Pretraining implements Callable<Integer> {
         ModelSpec model;
         TrainSettings settings;
         DataSource data;
+        Precision arithmetic = precision.get();
         if (options.resume != null) {
             RunConfig recorded = Checkpoint.read(RunDirectory.existing(options.resume).checkpoint()).run();
             if (recorded == null) throw new IllegalArgumentException("--resume " + options.resume + ": the checkpoint holds weights only");
             checkResumable(recorded);
+            Precision trained = recorded.precisionOrFp32();
+            if (precision.given() && arithmetic != trained) {
+                throw new ParameterException(spec.commandLine(), "--resume " + options.resume + " continues a run trained with --precision "
+                        + trained.label() + "; leave out --precision " + arithmetic.label());
+            }
+            arithmetic = trained;
             model = recorded.model();
             settings = options.session(recorded.settings().toBuilder()).build();
             data = recorded.data();
@@ -85,7 +96,7 @@ abstract class Pretraining implements Callable<Integer> {
             settings = options.settings(method());
             data = DataSource.parse(options.data, options.crop == null ? 0 : options.crop);
         }
-        try (Backend backend = Devices.open(options.device, options.threads(), out::println)) {
+        try (Backend backend = Devices.open(options.device, options.threads(), arithmetic, out::println)) {
             Objective objective = model.build(backend, settings.seed());
             if (initial != null) {
                 for (String n : initial.notes()) out.println("note: " + n);

@@ -1,9 +1,12 @@
 package dev.tessera.cli;
 
+import dev.tessera.engine.backend.Precision;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.engine.backend.Precision;
 import dev.tessera.eval.ResultFile;
 import dev.tessera.eval.TinyRun;
 import dev.tessera.kernels.CudaOptions;
@@ -52,12 +55,9 @@ class BenchCommandTest {
 
     @Test
     void badStepOptionsNameTheProblem() {
-        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--precision", "tf32", "--device", "cpu");
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--precision", "bf17");
         assertEquals("2", r[0]);
-        assertTrue(r[2].contains("--precision tf32 needs a CUDA device"), r[2]);
-        r = LinprobeCommandTest.run(new BenchCommand(), "step", "--precision", "bf17");
-        assertEquals("2", r[0]);
-        assertTrue(r[2].contains("--precision must be fp32 or tf32, got 'bf17'"), r[2]);
+        assertTrue(r[2].contains("--precision must be fp32, tf32 or bf16, got 'bf17'"), r[2]);
         r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "vit-huge-patch14");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--model vit-huge-patch14: not an MAE or CAE preset") && r[2].contains("cae-tiny"), r[2]);
@@ -70,15 +70,34 @@ class BenchCommandTest {
     }
 
     @Test
-    void tf32IsRefusedWhenMatmulWouldRunOnFp32KernelsAndTheReasonIsGiven() {
-        // a CUDA backend without cuBLAS (the census's recording driver): TF32 asked for, our fp32 kernels chosen
+    void aResultIsRefusedUnlessTheBackendComputesInThePrecisionOfItsLabel() {
+        // a CUDA backend without cuBLAS (the census's recording driver): fp32 runs our fp32 kernels
         try (LaunchCensus census = LaunchCensus.start(new CudaOptions(true, true, false))) {
-            String problem = BenchCommand.Step.precisionProblem(census.backend(), "tf32");
-            assertTrue(problem != null && problem.contains("needs cuBLAS") && problem.contains("own kernels (gemm.cu, fp32)")
-                    && problem.contains("no cuBLAS on the recording driver"), problem);
-            assertNull(BenchCommand.Step.precisionProblem(census.backend(), "fp32"));
+            String problem = BenchCommand.Step.precisionProblem(census.backend(), Precision.TF32);
+            assertEquals("--precision tf32: " + census.backend().name() + " computes in fp32", problem);
+            assertNull(BenchCommand.Step.precisionProblem(census.backend(), Precision.FP32));
             assertTrue(BenchCommand.Step.gemmOf(census.backend()).startsWith("own kernels"), BenchCommand.Step.gemmOf(census.backend()));
         }
+        for (Precision p : new Precision[] {Precision.TF32, Precision.BF16}) {
+            try (LaunchCensus census = LaunchCensus.start(CudaOptions.defaults().withPrecision(p))) {
+                assertNull(BenchCommand.Step.precisionProblem(census.backend(), p));
+                assertTrue(BenchCommand.Step.gemmOf(census.backend()).contains(p.label() + " tensor-core GEMM"),
+                        BenchCommand.Step.gemmOf(census.backend()));
+            }
+        }
+    }
+
+    @Test
+    void aBf16StepOnTheCpuIsRecordedAsBf16WithItsRoundedGemm() {
+        Path json = tmp.resolve("bf16.json");
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "mae-tiny", "--batch", "2", "--warmup", "0", "--steps", "1",
+                "--device", "cpu", "--threads", "1", "--precision", "bf16", "--json", json.toString());
+        assertEquals("0", r[0], r[2] + r[1]);
+        Map<String, Object> j = ResultFile.read(json);
+        assertEquals("bf16", j.get("precision"));
+        assertEquals("cpu(1 threads) SGEMM (Vector API, fp32; operands rounded to bf16 first)", j.get("gemm"));
+        assertEquals("cpu(1 threads) attention with the flash kernel's bf16 roundings", j.get("attention"));
+        assertTrue(r[1].contains("device: cpu(1 threads), precision bf16"), r[1]);
     }
 
     @Test

@@ -55,9 +55,11 @@ class LinprobeCommandTest {
     @Test
     void randomInitWithAvgPoolWritesItsOwnFile() {
         String[] r = run(new LinprobeCommand(), "--checkpoint", checkpoint.toString(), "--random-init", "--pool", "avg", "--data",
-                data.toString(), "--epochs", "5", "--batch", "16", "--device", "cpu");
+                data.toString(), "--epochs", "5", "--batch", "16", "--device", "cpu", "--precision", "bf16");
         assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("device: cpu(") && r[1].contains("precision bf16"), r[1]);
         Map<String, Object> json = ResultFile.read(checkpoint.getParent().resolve("linprobe-random.json"));
+        assertEquals("bf16", json.get("precision"));
         assertEquals(true, json.get("random_init"));
         assertEquals("avg", json.get("features"));
     }
@@ -70,6 +72,9 @@ class LinprobeCommandTest {
         r = run(new LinprobeCommand(), "--random-init", "--pool", "max", "--data", data.toString(), "--device", "cpu");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--pool must be cls or avg, got 'max'"), r[2]);
+        r = run(new LinprobeCommand(), "--random-init", "--data", data.toString(), "--device", "cpu", "--precision", "fp16");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--precision must be fp32, tf32 or bf16, got 'fp16'"), r[2]);
     }
 
     @Test

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tessera pretrain mae} end to end on a small image folder with the real mae-tiny preset: a run in
- * two sessions (--stop-after, then --resume), its files, and what --resume refuses.
+ * two sessions (--stop-after, then --resume) in --precision bf16, its files (the precision recorded), and what --resume
+ * refuses (another precision among it).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PretrainCommandTest {
@@ -53,9 +54,10 @@ class PretrainCommandTest {
     @Test
     @Order(1)
     void firstSessionStopsWhereAsked() throws IOException {
-        Cli.Result r = Cli.tessera(cmd("mae", common("--out", run.toString(), "--steps", "4", "--stop-after", "2", "--no-norm-pix")));
+        Cli.Result r = Cli.tessera(cmd("mae", common("--out", run.toString(), "--steps", "4", "--stop-after", "2", "--precision", "bf16",
+                "--no-norm-pix")));
         assertEquals(0, r.exit(), r.toString());
-        assertTrue(r.out().contains("device: cpu"), r.out());
+        assertTrue(r.out().contains("device: cpu") && r.out().contains("precision bf16"), r.out());
         assertTrue(r.out().contains("stopped: 2 of 4 steps"), r.out());
         assertTrue(r.out().contains("note: recon.png shows training images"), r.out());
         for (String f : new String[] {"config.json", "metrics.jsonl", "checkpoint.safetensors", "loss.png", "recon.png", "summary.json"}) {
@@ -64,6 +66,7 @@ class PretrainCommandTest {
         JsonNode config = new ObjectMapper().readTree(run.resolve("config.json").toFile());
         assertEquals("image-folder", config.at("/data/kind").asText());
         assertEquals("mae-tiny", config.at("/model/name").asText());
+        assertEquals("bf16", config.at("/precision").asText());
         assertFalse(config.at("/model/config/normPixLoss").asBoolean());
         assertEquals("--no-norm-pix", config.at("/command").get(config.at("/command").size() - 1).asText());
         assertEquals(2, Checkpoint.read(run.resolve("checkpoint.safetensors")).step());
@@ -82,6 +85,10 @@ class PretrainCommandTest {
         assertEquals("tessera pretrain mae: --resume " + run + ": the checkpoint is mae-tiny (MAE) but --model asks for mae-vit-base-patch16",
                 r.err().strip());
 
+        r = Cli.tessera("pretrain", "mae", "--resume", run.toString(), "--precision", "fp32", "--device", "cpu");
+        assertEquals(2, r.exit(), r.toString());
+        assertTrue(r.err().contains("--resume " + run + " continues a run trained with --precision bf16; leave out --precision fp32"), r.err());
+
         r = Cli.tessera("pretrain", "cae", "--resume", run.toString(), "--device", "cpu");
         assertEquals(1, r.exit(), r.toString());
         assertTrue(r.err().contains("continue it with 'tessera pretrain mae --resume"), r.err());
@@ -92,11 +99,12 @@ class PretrainCommandTest {
     void secondSessionFinishesTheRun() throws IOException {
         Cli.Result r = Cli.tessera("pretrain", "mae", "--resume", run.toString(), "--device", "cpu", "--threads", "2");
         assertEquals(0, r.exit(), r.toString());
-        assertTrue(r.out().contains("resuming at step 2"), r.out());
+        assertTrue(r.out().contains("resuming at step 2") && r.out().contains("precision bf16"), r.out());
         assertTrue(r.out().contains("done: 4 of 4 steps"), r.out());
         JsonNode summary = new ObjectMapper().readTree(run.resolve("summary.json").toFile());
         assertEquals("finished", summary.get("status").asText());
         assertEquals(2, summary.get("resumedFromStep").asInt());
+        assertEquals("bf16", summary.get("precision").asText());
         assertEquals(4, Files.readAllLines(run.resolve("metrics.jsonl")).size());
         assertEquals(4, Checkpoint.read(run.resolve("checkpoint.safetensors")).losses().length);
 

@@ -1,5 +1,7 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.Precision;
+
 /**
  * bf16 on the host: rounding fp32 to bf16 (round to nearest, ties to even — what {@code cvt.rn.bf16.f32}
  * does on the GPU and {@code torch.bfloat16} does on the CPU) and packing bf16 values two per 32-bit element
@@ -9,17 +11,14 @@ package dev.tessera.kernels;
 public final class Bf16 {
     private Bf16() {}
 
-    /** The 16 bits of {@code x} rounded to bf16; NaN becomes the canonical 0x7fff. */
+    /** The 16 bits of {@code x} rounded to bf16; NaN becomes the canonical 0x7fff ({@link Precision#bf16Bits}). */
     public static int bits(float x) {
-        if (Float.isNaN(x)) return 0x7fff;
-        int u = Float.floatToRawIntBits(x);
-        u += 0x7fff + ((u >>> 16) & 1);  // half of the dropped 16 bits, plus one when the kept part is odd
-        return u >>> 16;
+        return Precision.bf16Bits(x);
     }
 
     /** {@code x} rounded to the nearest bf16, as an fp32. */
     public static float round(float x) {
-        return Float.intBitsToFloat(bits(x) << 16);
+        return Precision.bf16(x);
     }
 
     /** Every element rounded to bf16 (a new array). */

@@ -5,6 +5,7 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.MemoryStats;
+import dev.tessera.engine.backend.Precision;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.UnaryOp;
@@ -50,6 +51,8 @@ public final class CudaBackend implements Backend {
     private final ReduceCuda reduce;
     private final GemmCuda gemmKernels;
     private final GemmSelection.Choice gemm;
+    /** matmul and attention in the backend's precision: the fp32 choice above, or the tensor-core rungs. */
+    private final PrecisionKernels precisionKernels;
     private final LayerNormCuda layerNorm;
     private final SoftmaxCuda softmax;
     private final AttentionCuda attention;
@@ -74,6 +77,8 @@ public final class CudaBackend implements Backend {
      */
     CudaBackend(CudaDriver driver, CudaStatus status, CudaOptions options, GemmSelection.Candidates gemmCandidates) {
         this.driver = driver;
+        String refused = PrecisionKernels.problem(status, options.precision());
+        if (status.available() && refused != null) throw new IllegalArgumentException(refused);
         try {
             ctx = resources.push("context", new CudaContext(driver, status));
             module = resources.push("kernel module", new KernelModule(ctx, options.syncAfterLaunch()));
@@ -91,11 +96,13 @@ public final class CudaBackend implements Backend {
             adamW = new AdamWCuda(lc);
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
+            precisionKernels = new PrecisionKernels(options.precision(), gemm, lc, attention);
         } catch (RuntimeException | Error e) {
             resources.closeAfter(e);
             throw e;
         }
-        LOG.log(System.Logger.Level.INFO, "{0}; matmul: {1}", status.describe(), gemm.description());
+        LOG.log(System.Logger.Level.INFO, "{0}; precision {1}; matmul: {2}; attention: {3}", status.describe(),
+                options.precision().label(), precisionKernels.gemmDescription(), precisionKernels.attentionDescription());
     }
 
     @Override
@@ -107,17 +114,28 @@ public final class CudaBackend implements Backend {
         return ctx.status();
     }
 
-    /**
-     * Which GEMM runs matmul and why, e.g. "cuBLAS 13.0.2 via FFM (/…/libcublas.so.13), fp32" or
-     * "own kernels (gemm.cu, fp32): cuBLAS 13 via FFM: libcublas.so.13 not found in […]; …".
-     */
-    public String gemmDescription() {
-        return gemm.description();
+    @Override
+    public Precision precision() {
+        return precisionKernels.precision();
     }
 
-    /** True when matmul really runs on TF32 tensor cores (cuBLAS with TF32 asked for); our kernels compute fp32. */
+    /**
+     * Which GEMM runs matmul in this backend's precision and why, e.g. "cuBLAS 13.0.2 via FFM (/…/libcublas.so.13), fp32",
+     * "own kernels (gemm.cu, fp32): cuBLAS 13 via FFM: libcublas.so.13 not found in […]; …" or, under bf16, "Tessera bf16
+     * tensor-core GEMM (gemm_mma.cu, …) for --precision bf16; …" ({@link PrecisionKernels}).
+     */
+    public String gemmDescription() {
+        return precisionKernels.gemmDescription();
+    }
+
+    /** Which attention kernels run in this backend's precision and why. */
+    public String attentionDescription() {
+        return precisionKernels.attentionDescription();
+    }
+
+    /** True when matmul really runs on TF32 tensor cores (our tf32 rung, or cuBLAS with TF32 asked for under fp32). */
     public boolean gemmUsesTf32() {
-        return gemm.gemm().tf32();
+        return precisionKernels.gemmUsesTf32();
     }
 
     /** True after a kernel fault (a sticky error): every later call fails until the backend is closed and reopened. */
@@ -296,7 +314,7 @@ public final class CudaBackend implements Backend {
                        Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c) {
         ctx.makeCurrent();
         GemmCuda.checkSizes(batch, m, n, k, a.length(), aBatchStride, b.length(), bBatchStride, c.length());
-        gemm.gemm().gemm(transA, transB, batch, m, n, k, alpha, lc.floats(a, 0, "matmul A"), aBatchStride,
+        precisionKernels.matmul(transA, transB, batch, m, n, k, alpha, lc.floats(a, 0, "matmul A"), aBatchStride,
                 lc.floats(b, 0, "matmul B"), bBatchStride, beta, lc.floats(c, 0, "matmul C"));
     }
 
@@ -336,8 +354,7 @@ public final class CudaBackend implements Backend {
     public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
                                  int batchHeads, int lq, int lk, int headDim, float scale) {
         ctx.makeCurrent();
-        attention.forward(AttentionCuda.choose(headDim), AttentionCuda.V1_DEFAULT_BLOCK, q, k, v, out, lse, batchHeads,
-                lq, lk, headDim, scale);
+        precisionKernels.attentionForward(q, k, v, out, lse, batchHeads, lq, lk, headDim, scale);
     }
 
     @Override
@@ -345,8 +362,7 @@ public final class CudaBackend implements Backend {
                                   Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim,
                                   float scale) {
         ctx.makeCurrent();
-        attention.backward(AttentionCuda.choose(headDim), AttentionCuda.V1_DEFAULT_BLOCK, q, k, v, out, lse, dout, dq,
-                dk, dv, batchHeads, lq, lk, headDim, scale);
+        precisionKernels.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, batchHeads, lq, lk, headDim, scale);
     }
 
     @Override

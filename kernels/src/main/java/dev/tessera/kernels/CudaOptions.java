@@ -1,5 +1,7 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.Precision;
+
 /**
  * Switches for {@link CudaBackend}, normally read from system properties so the CLI, tests and benchmarks
  * share one spelling:
@@ -11,11 +13,27 @@ package dev.tessera.kernels;
  *   <li>{@code -Dtessera.cuda.sync=true} — synchronize after every kernel so an asynchronous fault names the
  *       kernel that caused it (debugging; slow).</li>
  * </ul>
+ * {@code precision} is the run's {@code --precision} (fp32 unless a command gives another): tf32 and bf16 put matmul
+ * and attention on the tensor-core kernels ({@link PrecisionKernels}).
  */
-public record CudaOptions(boolean useCublas, boolean tf32, boolean syncAfterLaunch) {
+public record CudaOptions(boolean useCublas, boolean tf32, boolean syncAfterLaunch, Precision precision) {
+
+    public CudaOptions {
+        java.util.Objects.requireNonNull(precision, "precision");
+    }
+
+    /** fp32. */
+    public CudaOptions(boolean useCublas, boolean tf32, boolean syncAfterLaunch) {
+        this(useCublas, tf32, syncAfterLaunch, Precision.FP32);
+    }
 
     public static CudaOptions defaults() {
         return new CudaOptions(true, false, false);
+    }
+
+    /** These options with {@code p} as the precision. */
+    public CudaOptions withPrecision(Precision p) {
+        return new CudaOptions(useCublas, tf32, syncAfterLaunch, p);
     }
 
     public static CudaOptions fromSystemProperties() {

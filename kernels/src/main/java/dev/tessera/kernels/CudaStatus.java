@@ -34,6 +34,11 @@ public record CudaStatus(boolean available, String reason, int device, String de
         return driverVersion / 1000 + "." + (driverVersion % 1000) / 10;
     }
 
+    /** What each --precision would run on this GPU (fp32 with {@link #gemm}), for {@code tessera info}. */
+    public String precisions() {
+        return PrecisionKernels.plan(this, gemm);
+    }
+
     /** One line for logs and {@code tessera info}. */
     public String describe() {
         if (!available) {

@@ -29,7 +29,7 @@ public final class StepBenchmark {
      * @param batch     images per step
      * @param warmup    steps run before the measured ones
      * @param steps     measured steps
-     * @param precision "fp32" or "tf32" (recorded; the backend was opened with it)
+     * @param precision "fp32", "tf32" or "bf16" (recorded; the backend was opened with it)
      * @param peakTflops the device's peak for the MFU, or NaN to look it up ({@link PeakFlops})
      * @param seed      seed of the model, the masks and the noise
      */
@@ -38,9 +38,7 @@ public final class StepBenchmark {
             if (batch < 1 || warmup < 0 || steps < 1) {
                 throw new IllegalArgumentException("need batch >= 1, warmup >= 0, steps >= 1; got " + batch + ", " + warmup + ", " + steps);
             }
-            if (!precision.equals("fp32") && !precision.equals("tf32")) {
-                throw new IllegalArgumentException("precision must be fp32 or tf32, got '" + precision + "'");
-            }
+            dev.tessera.engine.backend.Precision.parse(precision);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
  * summary.json, written when a run ends — finished, stopped early, or stopped by a non-finite loss.
  *
  * @param status          "finished", "stopped: …" or "failed: …"
+ * @param precision       the arithmetic of GEMMs and attention: "fp32", "tf32" or "bf16"
  * @param steps           optimizer steps done
  * @param totalSteps      steps planned
  * @param epochs          fractional epochs done
@@ -17,5 +18,5 @@ import java.util.Map;
  * @param paths           the run directory's files, by role
  * @param notes           anything a reader should know (pictures skipped, data caveats)
  */
-public record RunSummary(String status, String method, String model, int steps, int totalSteps, double epochs, Double finalLoss,
+public record RunSummary(String status, String method, String model, String precision, int steps, int totalSteps, double epochs, Double finalLoss,
                          double minutes, double imgPerSec, Integer resumedFromStep, Map<String, String> paths, List<String> notes) {}

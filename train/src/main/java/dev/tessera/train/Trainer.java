@@ -157,7 +157,11 @@ public final class Trainer {
         Module model = objective.model();
         RunConfig config = ckpt != null ? ckpt.run()
                 : new RunConfig(version(), OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(), command,
-                        objective.spec(), data, be.name(), settings, plan);
+                        objective.spec(), data, be.name(), be.precision().label(), settings, plan);
+        if (config.precisionOrFp32() != be.precision()) {
+            throw new IllegalArgumentException("--resume " + resumeDir + ": the run was trained with --precision "
+                    + config.precisionOrFp32().label() + " but the backend computes in " + be.precision().label());
+        }
 
         // ---- persistent state, outside any scope
         RngCursor cursor = new RngCursor(objective.modelRng());
@@ -490,7 +494,8 @@ public final class Trainer {
                 if (Files.exists(dir.file(f))) paths.put(f.substring(0, f.indexOf('.')), dir.file(f).toString());
             }
             List<String> allNotes = new ArrayList<>(notes);
-            return new RunSummary(status, config.model().method(), config.model().name(), step, plan.totalSteps(), plan.epoch(step),
+            return new RunSummary(status, config.model().method(), config.model().name(),
+                    config.precisionOrFp32().label(), step, plan.totalSteps(), plan.epoch(step),
                     losses.isEmpty() ? null : losses.getLast(), minutes(), imagesPerSecond(), resumedFrom, paths, allNotes);
         }
     }

@@ -24,6 +24,14 @@ public interface Backend extends AutoCloseable {
     /** Short name for logs and errors, e.g. {@code cpu(2 threads)} or {@code cuda:0 (NVIDIA H100)}. */
     String name();
 
+    /**
+     * The arithmetic of {@link #matmul} and the attention ops: fp32, or their operands rounded to tf32 / bf16 with
+     * fp32 sums ({@link Precision}, autocast semantics). Everything else is fp32 whatever this says.
+     */
+    default Precision precision() {
+        return Precision.FP32;
+    }
+
     // ---------------------------------------------------------------- memory
 
     /** A zero-filled float32 buffer owned by the innermost open {@link StepScope}, or persistent if none. */

@@ -10,6 +10,7 @@ import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.DebugScopes;
 import dev.tessera.engine.backend.MemoryStats;
+import dev.tessera.engine.backend.Precision;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.UnaryOp;
@@ -39,6 +40,9 @@ public final class CpuBackend implements Backend {
     static final boolean FAST = Sgemm.vectorEnabled();
 
     private final Parallel par;
+    private final Precision precision;
+    /** The rounding copy in front of SGEMM under tf32/bf16; null in fp32. */
+    private final GemmOperandRounding rounding;
     private final Map<Integer, Shelf<float[]>> floatPool = new HashMap<>();
     private final Map<Integer, Shelf<int[]>> intPool = new HashMap<>();
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
@@ -64,13 +68,33 @@ public final class CpuBackend implements Backend {
     }
 
     public CpuBackend(int threads) {
-        this(threads, Runtime.getRuntime().maxMemory() / 3);
+        this(threads, Precision.FP32);
+    }
+
+    /**
+     * {@code threads} threads computing GEMMs and attention in {@code precision}: under tf32/bf16 the operands are
+     * rounded exactly as the CUDA backend's tensor-core kernels round them ({@link GemmOperandRounding},
+     * {@link AttentionCpuBf16}), so a bf16 run on the CPU has the GPU's numerics (not its speed).
+     */
+    public CpuBackend(int threads, Precision precision) {
+        this(threads, Runtime.getRuntime().maxMemory() / 3, precision);
     }
 
     /** With an explicit cap on pooled arrays of stale sizes (tests). */
     CpuBackend(int threads, long maxPooledBytes) {
+        this(threads, maxPooledBytes, Precision.FP32);
+    }
+
+    private CpuBackend(int threads, long maxPooledBytes, Precision precision) {
         this.par = new Parallel(threads);
         this.maxPooledBytes = maxPooledBytes;
+        this.precision = java.util.Objects.requireNonNull(precision, "precision");
+        this.rounding = precision.roundsMatmul() ? new GemmOperandRounding(precision) : null;
+    }
+
+    @Override
+    public Precision precision() {
+        return precision;
     }
 
     public int threads() {
@@ -270,6 +294,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                        Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c) {
+        if (rounding != null) {
+            rounding.gemm(par, transA, transB, batch, m, n, k, alpha, f(a), off(a), aBatchStride, f(b), off(b), bBatchStride,
+                    beta, f(c), off(c));
+            return;
+        }
         Sgemm.gemm(par, transA, transB, batch, m, n, k, alpha, f(a), off(a), aBatchStride,
                 f(b), off(b), bBatchStride, beta, f(c), off(c));
     }
@@ -307,6 +336,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
                                  int batchHeads, int lq, int lk, int headDim, float scale) {
+        if (precision.roundsAttention()) {
+            AttentionCpuBf16.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                    batchHeads, lq, lk, headDim, scale);
+            return;
+        }
         if (FAST) AttentionCpuFast.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
                 batchHeads, lq, lk, headDim, scale);
         else AttentionCpu.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
@@ -319,6 +353,11 @@ public final class CpuBackend implements Backend {
                                   float scale) {
         float[] dqa = dq == null ? null : f(dq), dka = dk == null ? null : f(dk), dva = dv == null ? null : f(dv);
         int dqo = dq == null ? 0 : off(dq), dko = dk == null ? 0 : off(dk), dvo = dv == null ? 0 : off(dv);
+        if (precision.roundsAttention()) {
+            AttentionCpuBf16.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                    f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, batchHeads, lq, lk, headDim, scale);
+            return;
+        }
         if (FAST) AttentionCpuFast.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
                 f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, batchHeads, lq, lk, headDim, scale);
         else AttentionCpu.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
