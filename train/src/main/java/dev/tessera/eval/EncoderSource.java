@@ -4,6 +4,7 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.io.TensorData;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.random.Rng;
+import dev.tessera.engine.tensor.Shape;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.train.Checkpoint;
 import dev.tessera.train.ModelSpec;
@@ -131,6 +132,19 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
             throw new IllegalArgumentException(description + " lacks encoder tensors " + String.join(", ", missing.subList(0, Math.min(8, missing.size())))
                     + (missing.size() > 8 ? " … (" + missing.size() + " in all)" : ""));
         }
-        vit.loadStateDict(values, shapes, fresh, n -> false);
+        // The average-pooled classifier has no final norm, so nothing else would look at it; a wrong shape still
+        // means the file is not this encoder, which every other reader of the same file reports.
+        for (String norm : List.of("norm.weight", "norm.bias")) {
+            TensorData t = weights.get(norm);
+            if (t != null && !vit.stateDict().containsKey(norm) && !java.util.Arrays.equals(t.shape(), new int[] {encoder.dim()})) {
+                throw new IllegalArgumentException(description + ": tensor '" + norm + "' is " + Shape.str(t.shape()) + " but the encoder ("
+                        + encoder.describe() + ") needs " + Shape.str(new int[] {encoder.dim()}));
+            }
+        }
+        try {
+            vit.loadStateDict(values, shapes, fresh, n -> false);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(description + ": " + e.getMessage(), e);
+        }
     }
 }
