@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The exclusive right to write a run directory, for as long as the run lasts: an operating-system lock on the
@@ -22,11 +24,18 @@ import java.nio.file.StandardOpenOption;
  */
 final class RunLock implements AutoCloseable {
     static final String FILE = ".lock";
+    /**
+     * The folders this JVM holds. Checked before opening the file: POSIX drops every lock a process holds on a file
+     * when it closes any descriptor of it, so a second channel opened (and closed) here would free the first's lock.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
+    private final Path dir;
     private final FileChannel channel;
     private final FileLock lock;
 
-    private RunLock(FileChannel channel, FileLock lock) {
+    private RunLock(Path dir, FileChannel channel, FileLock lock) {
+        this.dir = dir;
         this.channel = channel;
         this.lock = lock;
     }
@@ -36,6 +45,22 @@ final class RunLock implements AutoCloseable {
      * {@code option} is the command-line option that named the folder, for the message.
      */
     static RunLock acquire(Path dir, String option) {
+        Path key = dir.toAbsolutePath().normalize();
+        if (!HELD.add(key)) throw inUse(dir, "process " + ProcessHandle.current().pid(), option);
+        try {
+            return lock(key, dir, option);
+        } catch (RuntimeException e) {
+            HELD.remove(key);
+            throw e;
+        }
+    }
+
+    private static IllegalStateException inUse(Path dir, String holder, String option) {
+        return new IllegalStateException("run directory " + dir + " is in use by " + holder + "; wait for it to finish or choose another "
+                + option);
+    }
+
+    private static RunLock lock(Path key, Path dir, String option) {
         Path file = dir.resolve(FILE);
         FileChannel ch;
         try {
@@ -47,7 +72,7 @@ final class RunLock implements AutoCloseable {
         try {
             lock = ch.tryLock();
         } catch (OverlappingFileLockException e) {
-            lock = null;                                  // this JVM already holds it (two trainers in one process)
+            lock = null;                                  // another class loader's copy of this class holds it
         } catch (IOException e) {
             close(ch);
             throw new UncheckedIOException("cannot lock " + file + ": " + e.getMessage(), e);
@@ -55,8 +80,7 @@ final class RunLock implements AutoCloseable {
         if (lock == null) {
             String holder = holder(file);
             close(ch);
-            throw new IllegalStateException("run directory " + dir + " is in use by " + holder + "; wait for it to finish or choose another "
-                    + option);
+            throw inUse(dir, holder, option);
         }
         try {
             byte[] pid = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
@@ -67,7 +91,7 @@ final class RunLock implements AutoCloseable {
             close(ch);
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
-        return new RunLock(ch, lock);
+        return new RunLock(key, ch, lock);
     }
 
     /** "process 1234" from the lock file, or "another process" while the holder has not written its id yet. */
@@ -98,5 +122,6 @@ final class RunLock implements AutoCloseable {
             // Closing the channel below releases it in any case.
         }
         close(channel);
+        HELD.remove(dir);
     }
 }
