@@ -56,7 +56,7 @@ class BadInputTest {
                 "tessera pretrain mae: give --epochs or --steps, not both (see 'tessera pretrain mae --help')");
         assertOneLineContaining(Cli.tessera("pretrain", "mae", "--batch", "many"), 2, "--batch", "'many'");
         assertOneLineContaining(Cli.tessera("pretrain", "mae", "--mask-ratio", "1.5", "--out", tmp.resolve("x").toString()), 2,
-                "--mask-ratio must lie in [0, 1), got 1.5");
+                "--mask-ratio must lie in (0, 1), got 1.5");
         assertFalse(Files.exists(tmp.resolve("x")));
     }
 

@@ -36,9 +36,22 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
 
     /** The encoder of a pretraining checkpoint; {@code fallbackPreset} (an MAE preset) names the shape of a plain state dict. */
     public static EncoderSource fromCheckpoint(Path path, String fallbackPreset) {
+        return fromCheckpoint(path, fallbackPreset, false);
+    }
+
+    /**
+     * As {@link #fromCheckpoint(Path, String)}; {@code presetGiven}: the user named the preset ({@code --model}), which
+     * is then an error for a file that records another model — silently preferring either would evaluate something
+     * other than what one of the two says.
+     */
+    public static EncoderSource fromCheckpoint(Path path, String fallbackPreset, boolean presetGiven) {
         Checkpoint c = Checkpoint.read(path);
         ModelSpec spec = c.spec();
         String at = c.isTrainingCheckpoint() ? " after " + c.step() + " steps" : "";
+        if (spec != null && presetGiven && !spec.name().equals(fallbackPreset)) {
+            throw new IllegalArgumentException("--model " + fallbackPreset + " conflicts with " + path + ", which holds " + spec.describe()
+                    + "; leave out --model (it names the shape of a plain state dict only)");
+        }
         if (spec != null) return of(spec, c.modelState(), "encoder of " + spec.describe() + at + " from " + path);
         if (fallbackPreset == null) {
             throw new IllegalArgumentException(path + " has no model_spec metadata (a plain state dict); name its shape with --model PRESET");
@@ -84,7 +97,8 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
 
     /** The same shape without the weights: the random-encoder baseline. */
     public EncoderSource asRandom() {
-        return new EncoderSource(encoder, method, null, "random encoder of the same shape (" + encoder.describe() + ")");
+        return new EncoderSource(encoder, method, null, "random encoder of the same shape (" + encoder.describe() + ")"
+                + (weights != null && !description.isEmpty() ? " as the " + description + ", whose weights are not used" : ""));
     }
 
     public boolean isRandom() {
