@@ -80,16 +80,21 @@ public final class RunDirectory implements AutoCloseable {
      * {@link #resume}.
      */
     public static RunDirectory existing(Path dir) {
+        return existing(dir, "--resume");
+    }
+
+    /** {@link #existing(Path)} for a folder that the command-line option {@code option} named (for the messages). */
+    public static RunDirectory existing(Path dir, String option) {
         Path abs = dir.toAbsolutePath().normalize();
-        if (!Files.isDirectory(abs)) throw new IllegalArgumentException("--resume " + dir + ": no such run folder");
+        if (!Files.isDirectory(abs)) throw new IllegalArgumentException(option + " " + dir + ": no such run folder");
         Path ckpt = abs.resolve(CHECKPOINT);
         if (Files.isDirectory(ckpt)) {
-            throw new IllegalArgumentException("--resume " + dir + ": " + ckpt + " is a folder, not a checkpoint file");
+            throw new IllegalArgumentException(option + " " + dir + ": " + ckpt + " is a folder, not a checkpoint file");
         }
         if (!Files.exists(ckpt)) {
-            throw new IllegalArgumentException("--resume " + dir + ": no " + CHECKPOINT + " in it (the run stopped before its first checkpoint)");
+            throw new IllegalArgumentException(option + " " + dir + ": no " + CHECKPOINT + " in it (the run stopped before its first checkpoint)");
         }
-        if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException("--resume " + dir + ": " + ckpt + " is not a regular file");
+        if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException(option + " " + dir + ": " + ckpt + " is not a regular file");
         return new RunDirectory(abs, null);
     }
 
