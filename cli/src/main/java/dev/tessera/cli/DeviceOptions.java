@@ -15,7 +15,7 @@ final class DeviceOptions {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 × the cores).")
     Integer threads;
 
     /** Validates --threads and opens the backend through {@link Devices#open}, which logs its choice. */

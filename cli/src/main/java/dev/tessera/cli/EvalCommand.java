@@ -67,7 +67,7 @@ abstract class EvalCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
     protected String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 × the cores).")
     protected Integer threads;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the subsets, the head's init and data order (default ${DEFAULT-VALUE}).")

@@ -67,7 +67,7 @@ final class TrainOptions {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 × the cores).")
     Integer threads;
 
     @Option(names = "--workers", paramLabel = "W", description = "Data-loading threads (default min(4, cores)).")
