@@ -66,7 +66,8 @@ final class RunLock implements AutoCloseable {
         try {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new IllegalArgumentException(option + " " + dir + " is not writable: cannot create the lock file " + file + " (" + e + ")", e);
+            String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+            throw new IllegalArgumentException(option + " " + dir + " is not writable: cannot create the lock file " + file + " (" + why + ")", e);
         }
         FileLock lock;
         try {

@@ -165,6 +165,7 @@ public final class Trainer {
         ParameterStore store = new ParameterStore(be, model);
         AdamW opt = new AdamW(store, AdamW.Config.pretrain((float) settings.weightDecay())
                 .withBetas((float) settings.beta1(), (float) settings.beta2()));
+        opt.wroteNonFinite();              // forget what another optimizer on this backend left unread: the guard is this run's
         List<Double> losses = new ArrayList<>();
         int step = 0;
         if (ckpt != null) {
