@@ -102,12 +102,26 @@ else
 fi
 
 cat > "$out/bin/tessera" <<'LAUNCHER'
-#!/bin/sh
+#!/usr/bin/env bash
 # Tessera launcher: the bundled Java 25 runtime, the project's JVM flags, the CLI jar.
 # Extra JVM options: TESSERA_JAVA_OPTS="-Xmx32g" bin/tessera ...
 here="$(cd "$(dirname "$0")/.." && pwd)"
+# The JVM's "WARNING: Using incubator modules: jdk.incubator.vector" (printed at every start; no option turns it
+# off) is dropped, exactly that line and once; everything else on stderr passes through (as in the repository's ./tessera).
+quiet_incubator() {
+  trap '' INT
+  local line n=0
+  while [ "$n" -lt 5 ]; do
+    if ! IFS= read -r line; then printf '%s' "$line"; return 0; fi
+    [ "$line" = "WARNING: Using incubator modules: jdk.incubator.vector" ] && exec cat
+    printf '%s\n' "$line"
+    n=$((n + 1))
+  done
+  exec cat
+}
 # shellcheck disable=SC2046,SC2086
-exec "$here/runtime/bin/java" $(cat "$here/lib/jvm.flags") ${TESSERA_JAVA_OPTS:-} -jar "$here/lib/tessera.jar" "$@"
+exec "$here/runtime/bin/java" $(cat "$here/lib/jvm.flags") ${TESSERA_JAVA_OPTS:-} -jar "$here/lib/tessera.jar" "$@" \
+  2> >(quiet_incubator >&2)
 LAUNCHER
 chmod +x "$out/bin/tessera"
 

@@ -12,12 +12,17 @@
 // One thread per element, grid-stride; memory-bound (16 bytes read + 12 written per parameter), one
 // version. Deterministic.
 //
+// nonFinite: a device word set to 1 when any new m, v or p is NaN or infinite (every writer stores the same 1,
+// so the race is benign). A diverging run overflows v long before its loss turns NaN; the trainer reads the word
+// right after reading the loss, when the queue is already drained (AdamWCpu returns the same flag).
+//
 // Build: part of tessera_kernels.cu.
 #include "common.cuh"
 
 extern "C" __global__ void adamw_step(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
                                       float* __restrict__ v, int n, float beta1, float beta2, float oneMinusBeta1,
-                                      float oneMinusBeta2, float eps, float stepSize, float bc2Sqrt, float decay) {
+                                      float oneMinusBeta2, float eps, float stepSize, float bc2Sqrt, float decay,
+                                      int* __restrict__ nonFinite) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         float gi = g[i];
         // mi = b1 * m + (1 - b1) * gi
@@ -29,6 +34,8 @@ extern "C" __global__ void adamw_step(float* __restrict__ p, const float* __rest
         // denom = (float) Math.sqrt(vi) / bc2Sqrt + eps
         float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vi), bc2Sqrt), eps);
         // p = p * decay - stepSize * mi / denom
-        p[i] = __fsub_rn(__fmul_rn(p[i], decay), __fdiv_rn(__fmul_rn(stepSize, mi), denom));
+        float pi = __fsub_rn(__fmul_rn(p[i], decay), __fdiv_rn(__fmul_rn(stepSize, mi), denom));
+        p[i] = pi;
+        if (!(isfinite(mi) && isfinite(vi) && isfinite(pi))) *nonFinite = 1;
     }
 }

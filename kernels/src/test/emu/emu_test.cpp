@@ -380,11 +380,26 @@ static void testGatherAndAdamW() {
         float denom = std::sqrt(vi) / bc2Sqrt + eps;
         pe[i] = pe[i] * decay - stepSize * mi / denom;
     }
+    int nonFinite = 0;
     emu_launch(adamw_step, dim3(ceilDiv(n, 128)), dim3(128), 0, p.data(), gr.data(), m.data(), v.data(), n, b1, b2, 1 - b1, 1 - b2,
-               eps, stepSize, bc2Sqrt, decay);
+               eps, stepSize, bc2Sqrt, decay, &nonFinite);
     expectClose("adamw param", toD(pe), p, 0, 0);
     expectClose("adamw m", toD(me), m, 0, 0);
     expectClose("adamw v", toD(ve), v, 0, 0);
+    checks++;
+    if (nonFinite != 0) {
+        failures++;
+        std::printf("FAIL adamw non-finite word set by a finite step\n");
+    } else std::printf("ok   adamw non-finite word stays 0 for a finite step\n");
+    // A gradient of 1e30 squares to infinity in v (the overflow a diverging run hits first): the word is set.
+    gr[617] = 1e30f;
+    emu_launch(adamw_step, dim3(ceilDiv(n, 128)), dim3(128), 0, p.data(), gr.data(), m.data(), v.data(), n, b1, b2, 1 - b1, 1 - b2,
+               eps, stepSize, bc2Sqrt, decay, &nonFinite);
+    checks++;
+    if (nonFinite != 1 || !std::isinf(v[617])) {
+        failures++;
+        std::printf("FAIL adamw non-finite word %d after v[617] = %g\n", nonFinite, v[617]);
+    } else std::printf("ok   adamw non-finite word set by an overflowing v\n");
 }
 
 int main(int argc, char** argv) {

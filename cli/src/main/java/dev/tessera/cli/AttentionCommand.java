@@ -71,7 +71,8 @@ final class AttentionCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give --checkpoint FILE, or --random-init for a random encoder");
         }
         PrintWriter log = spec.commandLine().getOut();
-        EncoderSource source = checkpoint == null ? EncoderSource.randomPreset(model) : EncoderSource.fromCheckpoint(checkpoint, model);
+        EncoderSource source = checkpoint == null ? EncoderSource.randomPreset(model) : EncoderSource.fromCheckpoint(checkpoint, model,
+                spec.commandLine().getParseResult().hasMatchedOption("--model"));
         if (randomInit) source = source.asRandom();
         var cfg = source.encoder();
         int c = cfg.inChans(), s = cfg.imgSize(), g = cfg.gridSize(), t = 1 + cfg.numPatches();

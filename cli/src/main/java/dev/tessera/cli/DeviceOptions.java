@@ -5,7 +5,6 @@ import dev.tessera.kernels.CudaOptions;
 import java.util.function.Consumer;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code --device} and {@code --threads}, for the commands that open one backend (a picocli mixin). */
@@ -16,7 +15,7 @@ final class DeviceOptions {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 × the cores).")
     Integer threads;
 
     /** Validates --threads and opens the backend through {@link Devices#open}, which logs its choice. */
@@ -30,9 +29,6 @@ final class DeviceOptions {
     }
 
     private int threads() {
-        if (threads != null && threads < 1) {
-            throw new ParameterException(mixee.commandLine(), "--threads must be a positive integer, got " + threads);
-        }
-        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        return Checks.threads(mixee.commandLine(), threads);
     }
 }

@@ -49,7 +49,8 @@ abstract class EvalCommand implements Callable<Integer> {
     @Mixin
     protected PrecisionOption precision;
 
-    @Option(names = "--random-init", description = "Evaluate a randomly initialised encoder of the same shape (the baseline).")
+    @Option(names = "--random-init", description = "Evaluate a randomly initialised encoder of the same shape (the baseline); with"
+            + " --checkpoint, the checkpoint gives the shape and its weights are not used.")
     protected boolean randomInit;
 
     @Option(names = "--model", paramLabel = "NAME", defaultValue = "mae-tiny",
@@ -69,7 +70,7 @@ abstract class EvalCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
     protected String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 × the cores).")
     protected Integer threads;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the subsets, the head's init and data order (default ${DEFAULT-VALUE}).")
@@ -108,8 +109,7 @@ abstract class EvalCommand implements Callable<Integer> {
         EvalData d = EvalData.open(data, shape.inChans(), shape.imgSize(), augmentTrain()).limit(trainLimit, testLimit, seed);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("command", name());
-        try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), precision.get(),
-                out::println)) {
+        try (Backend backend = Devices.open(device, Checks.threads(spec.commandLine(), threads), precision.get(), out::println)) {
             out.println("encoder: " + encoder.description());
             out.println("data: " + d.description());
             double top1 = evaluate(backend, encoder, d, result, out);
@@ -144,7 +144,7 @@ abstract class EvalCommand implements Callable<Integer> {
         if (testLimit < 0) fail("--test-limit must be 0 (all) or positive, got " + testLimit);
         if (epochs != null && epochs < 1) fail("--epochs must be a positive integer, got " + epochs);
         if (batch != null && batch < 2) fail("--batch must be at least 2, got " + batch);
-        if (threads != null && threads < 1) fail("--threads must be a positive integer, got " + threads);
+        Checks.threads(spec.commandLine(), threads);
         if (init != null && (checkpoint != null || randomInit || !readsEncoder())) {
             fail(readsEncoder() ? "give --init FILE or --checkpoint FILE (or --random-init), not both" : "--init is for commands that read an encoder");
         }
@@ -174,7 +174,7 @@ abstract class EvalCommand implements Callable<Integer> {
             return w.encoderSource();
         }
         if (checkpoint == null) return EncoderSource.randomPreset(model);
-        EncoderSource s = EncoderSource.fromCheckpoint(checkpoint, model);
+        EncoderSource s = EncoderSource.fromCheckpoint(checkpoint, model, spec.commandLine().getParseResult().hasMatchedOption("--model"));
         return randomInit ? s.asRandom() : s;
     }
 

@@ -52,7 +52,7 @@ final class ExportCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--format: " + e.getMessage());
         }
-        Path source = Files.isDirectory(checkpoint) ? RunDirectory.existing(checkpoint).checkpoint() : checkpoint;
+        Path source = Files.isDirectory(checkpoint) ? RunDirectory.existing(checkpoint, "--checkpoint").checkpoint() : checkpoint;
         ModelWeights w = WeightImport.read(source, heads.hints());
         WeightExport.Written written = WeightExport.write(w, f, prepareOut(spec, out));
         report(spec.commandLine().getOut(), w, f, written);

@@ -39,8 +39,7 @@ final class PretrainMaeCommand extends Pretraining {
     ModelSpec modelSpec(String preset) {
         MaeConfig c = MaeConfig.preset(preset);
         if (maskRatio != null) {
-            if (!(maskRatio >= 0 && maskRatio < 1)) options.fail("--mask-ratio must lie in [0, 1), got " + maskRatio);
-            c = c.withMaskRatio(maskRatio);
+            c = c.withMaskRatio(Checks.maskRatio(options.spec.commandLine(), maskRatio));
         }
         if (normPix != null) c = c.withNormPixLoss(normPix);
         if (masking != null) c = c.withMasking(MaskingStrategy.parse(masking));

@@ -68,9 +68,7 @@ final class ReconstructCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (maskRatio != null && !(maskRatio > 0 && maskRatio < 1)) {
-            throw new ParameterException(spec.commandLine(), "--mask-ratio must lie in (0, 1), got " + maskRatio);
-        }
+        if (maskRatio != null) Checks.maskRatio(spec.commandLine(), maskRatio);
         if (crop != null && crop < 1) throw new ParameterException(spec.commandLine(), "--crop must be a positive integer, got " + crop);
         if ((checkpoint == null) == (init == null)) {
             throw new ParameterException(spec.commandLine(), "give --checkpoint FILE (a run's checkpoint) or --init FILE (weights in any format)");

@@ -67,7 +67,7 @@ final class TrainOptions {
     @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto", description = "auto, cpu or cuda (default ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 × the cores).")
     Integer threads;
 
     @Option(names = "--workers", paramLabel = "W", description = "Data-loading threads (default min(4, cores)).")
@@ -98,7 +98,7 @@ final class TrainOptions {
         positive("--steps", steps);
         positive("--batch", batch);
         positive("--accum", accum);
-        positive("--threads", threads);
+        Checks.threads(spec.commandLine(), threads);
         positive("--checkpoint-every", checkpointEvery);
         positive("--log-every", logEvery);
         positive("--stop-after", stopAfter);
@@ -169,7 +169,14 @@ final class TrainOptions {
         if (betas != null) b.betas(betas.get(0), betas.get(1));
         if (clipGrad != null) b.clipGrad(clipGrad);
         if (seed != null) b.seed(seed);
-        return session(b).build();
+        TrainSettings s;
+        try {
+            s = session(b).build();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (minLr != null) Checks.minLrBelowPeak(spec.commandLine(), s);
+        return s;
     }
 
     /** The options that may change between sessions of one run (speed, logging, when to stop). */
@@ -183,6 +190,6 @@ final class TrainOptions {
     }
 
     int threads() {
-        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        return Checks.threads(spec.commandLine(), threads);
     }
 }

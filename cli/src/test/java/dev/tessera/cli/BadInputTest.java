@@ -56,8 +56,42 @@ class BadInputTest {
                 "tessera pretrain mae: give --epochs or --steps, not both (see 'tessera pretrain mae --help')");
         assertOneLineContaining(Cli.tessera("pretrain", "mae", "--batch", "many"), 2, "--batch", "'many'");
         assertOneLineContaining(Cli.tessera("pretrain", "mae", "--mask-ratio", "1.5", "--out", tmp.resolve("x").toString()), 2,
-                "--mask-ratio must lie in [0, 1), got 1.5");
+                "--mask-ratio must lie in (0, 1), got 1.5");
         assertFalse(Files.exists(tmp.resolve("x")));
+    }
+
+    @Test
+    void eachOptionIsCheckedInOnePlaceTheSameForEveryCommand() throws IOException {
+        assertOneLine(Cli.tessera("pretrain", "mae", "--mask-ratio", "0"), 2,
+                "tessera pretrain mae: --mask-ratio must lie in (0, 1), got 0.0 (see 'tessera pretrain mae --help')");
+        assertOneLine(Cli.tessera("reconstruct", "--checkpoint", "x", "--out", "y.png", "--mask-ratio", "0"), 2,
+                "tessera reconstruct: --mask-ratio must lie in (0, 1), got 0.0 (see 'tessera reconstruct --help')");
+        int bound = Checks.THREADS_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
+        String threads = "--threads 10000 is more than 4 × the " + Runtime.getRuntime().availableProcessors() + " processors here ("
+                + bound + "); more threads only add switching";
+        for (String[] cmd : new String[][] {{"pretrain", "mae"}, {"pretrain", "cae"}, {"knn", "--random-init"}, {"linprobe", "--random-init"},
+                {"reconstruct", "--checkpoint", maeRun.resolve("checkpoint.safetensors").toString(), "--out", tmp.resolve("t.png").toString()},
+                {"attention", "--random-init", "--out", tmp.resolve("t.png").toString()}}) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(cmd), java.util.stream.Stream.of("--threads", "10000",
+                    "--device", "cpu")).toArray(String[]::new);
+            Cli.Result r = Cli.tessera(args);
+            assertOneLineContaining(r, 2, threads);
+        }
+        assertFalse(Files.exists(tmp.resolve("t.png")));
+        assertOneLine(Cli.tessera("pretrain", "mae", "--min-lr", "1", "--lr", "1e-4"), 2,
+                "tessera pretrain mae: --min-lr 1.0 exceeds the peak lr 0.0001000 (--lr); the cosine decays from the peak to the floor"
+                        + " (see 'tessera pretrain mae --help')");
+        assertOneLineContaining(Cli.tessera("pretrain", "cae", "--min-lr", "0.01", "--batch", "16"), 2,
+                "--min-lr 0.01 exceeds the peak lr 1.172e-05 (--blr 1.875E-4 × 16 images / 256)");
+        assertOneLineContaining(Cli.tessera("pretrain", "mae", "--batch", "16", "--accum", "1000000000"), 2,
+                "--batch 16 × --accum 1000000000 = 16000000000 images per step is more than 2147483647");
+        assertOneLineContaining(Cli.tessera("pretrain", "mae", "--batch", "16", "--accum", "268435457"), 2,
+                "--batch 16 × --accum 268435457 = 4294967312 images per step is more than 2147483647");
+        Path file = Files.writeString(tmp.resolve("hostname"), "box\n");
+        assertOneLineContaining(Cli.tessera("pretrain", "mae", "--data", file.toString(), "--device", "cpu"), 1,
+                "--data " + file + " is a file, not a folder");
+        assertOneLineContaining(Cli.tessera("knn", "--random-init", "--data", file.toString(), "--device", "cpu"), 1,
+                "--data " + file + " is a file, not a folder");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.tessera.kernels;
 
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Buffer;
+import jcuda.driver.CUdeviceptr;
 
 /**
  * Launcher for adamw.cu: one fused AdamW step over the flat parameter store. CPU reference: {@code AdamWCpu}.
@@ -13,14 +14,61 @@ import dev.tessera.engine.backend.Buffer;
  * The per-step scalars are computed here with the very expressions AdamWCpu uses (double bias corrections,
  * then rounded to float), and the kernel repeats AdamWCpu's float operations in order without FMA
  * contraction, so the GPU result is bit-identical to the CPU's.
+ *
+ * <p>The kernel also sets a device word when it writes a NaN or infinity into m, v or p; {@link #nonFinite}
+ * reads and clears it (one 4-byte copy after the queue, so call it when the queue has drained anyway).
  */
-public final class AdamWCuda {
+public final class AdamWCuda implements AutoCloseable {
     public static final int DEFAULT_BLOCK = 256;
 
+    private final CudaContext ctx;
     private final LaunchContext lc;
+    private final ResourceStack resources = new ResourceStack();
+    private final DeviceAllocator.Allocation flag;
+    private final CudaDriver.HostMemory hostFlag;
+    private boolean launchedSinceCheck;
 
-    AdamWCuda(LaunchContext lc) {
+    AdamWCuda(CudaContext ctx, LaunchContext lc) {
+        this.ctx = ctx;
         this.lc = lc;
+        try {
+            flag = lc.allocator.allocate(4);
+            resources.push("AdamW non-finite word", () -> lc.allocator.release(flag));
+            hostFlag = ctx.driver().mallocHost(4);
+            resources.push("pinned AdamW non-finite word", () -> ctx.driver().freeHost(hostFlag));
+            clear();
+        } catch (RuntimeException | Error e) {
+            resources.closeAfter(e);
+            throw e;
+        }
+    }
+
+    private void clear() {
+        ctx.driver().memset(flag.ptr(), 0, 1, ctx.stream());
+    }
+
+    /** The device word the kernel sets (for tests that read it directly). */
+    CUdeviceptr flagPointer() {
+        return flag.ptr();
+    }
+
+    /**
+     * Whether a step since the last call wrote a NaN or infinity; clears the word. Waits for the queue (a
+     * 4-byte copy behind it), and costs nothing when no step ran since the last call.
+     */
+    public boolean nonFinite() {
+        if (!launchedSinceCheck) return false;
+        launchedSinceCheck = false;
+        ctx.driver().copyToHost(hostFlag.pointer(), flag.ptr(), 4, ctx.stream());
+        ctx.synchronize();
+        boolean set = hostFlag.view().clear().asIntBuffer().get(0) != 0;
+        if (set) clear();
+        return set;
+    }
+
+    @Override
+    public void close() {
+        resources.close();
     }
 
     /** The host-side scalars in kernel argument order: b1, b2, 1−b1, 1−b2, eps, stepSize, bc2Sqrt, decay. */
@@ -43,6 +91,8 @@ public final class AdamWCuda {
         CudaBuffer ms = lc.required(m, n, "adamW m"), vs = lc.required(v, n, "adamW v");
         KernelArgs args = new KernelArgs().ptr(ps).ptr(gs).ptr(ms).ptr(vs).i(n);
         for (float f : scalars(step)) args.f(f);
+        args.ptr(flag.ptr());
         lc.module.launch("adamw_step", LaunchConfig.linear(n, LaunchConfig.checkWarpMultiple("adamw", block)), args);
+        launchedSinceCheck = true;
     }
 }

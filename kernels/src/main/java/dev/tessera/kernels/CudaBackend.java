@@ -93,7 +93,7 @@ public final class CudaBackend implements Backend {
             attention = new AttentionCuda(lc);
             gather = resources.push("gather error record", new GatherCuda(ctx, lc));
             gather.reset();
-            adamW = new AdamWCuda(lc);
+            adamW = resources.push("AdamW non-finite word", new AdamWCuda(ctx, lc));
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
             precisionKernels = new PrecisionKernels(options.precision(), gemm, lc, attention);
@@ -381,6 +381,12 @@ public final class CudaBackend implements Backend {
     public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
         ctx.makeCurrent();
         adamW.step(param, grad, m, v, step, AdamWCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public boolean adamWNonFinite() {
+        ctx.makeCurrent();
+        return adamW.nonFinite();
     }
 
     @Override

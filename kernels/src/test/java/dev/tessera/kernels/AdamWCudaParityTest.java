@@ -3,10 +3,12 @@ package dev.tessera.kernels;
 import static dev.tessera.engine.testing.Close.assertClose;
 import static dev.tessera.kernels.GpuTestSupport.CPU;
 import static dev.tessera.kernels.GpuTestSupport.uniform;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
+
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,6 +40,30 @@ class AdamWCudaParityTest extends GpuTest {
                     }
                 }
             }
+        }
+    }
+
+    /** The non-finite word: clear after finite steps, set (like AdamWCpu's flag) by an overflowing v, cleared by the read. */
+    @Test
+    void nonFiniteWordAgreesWithCpu() {
+        int n = 1000;
+        try (StepScope _ = CPU.openScope(); StepScope _ = gpu.openScope()) {
+            Pair p = Pair.of(gpu, uniform(81, n, -1f, 1f)), m = Pair.zeros(gpu, n), v = Pair.zeros(gpu, n);
+            float[] g = uniform(82, n, -1f, 1f);
+            AdamWStep step = new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1);
+            Pair pg = Pair.of(gpu, g);
+            CPU.adamW(p.cpu(), pg.cpu(), m.cpu(), v.cpu(), step);
+            gpu.adamW(p.gpu(), pg.gpu(), m.gpu(), v.gpu(), step);
+            assertEquals(false, CPU.adamWNonFinite());
+            assertEquals(false, gpu.adamWNonFinite());
+            g[617] = 1e30f;                                   // squares to infinity in v
+            Pair big = Pair.of(gpu, g);
+            AdamWStep step2 = new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 2);
+            CPU.adamW(p.cpu(), big.cpu(), m.cpu(), v.cpu(), step2);
+            gpu.adamW(p.gpu(), big.gpu(), m.gpu(), v.gpu(), step2);
+            assertEquals(true, CPU.adamWNonFinite());
+            assertEquals(true, gpu.adamWNonFinite());
+            assertEquals(false, gpu.adamWNonFinite(), "the read clears the word");
         }
     }
 }

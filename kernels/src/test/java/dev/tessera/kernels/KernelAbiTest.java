@@ -158,7 +158,7 @@ class KernelAbiTest {
         ga.gather(b.f(60), b.i(8), b.f(48), 2, 5, 4, 6, 256);
         ga.scatterAdd(b.f(48), b.i(8), b.f(60), 2, 5, 4, 6, 256);
 
-        new AdamWCuda(lc).step(b.f(100), b.f(100), b.f(100), b.f(100), new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
+        new AdamWCuda(new CudaContext(new RecordingDriver(1L << 40), LaunchCensus.H100), lc).step(b.f(100), b.f(100), b.f(100), b.f(100), new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
 
         TreeSet<String> launched = new TreeSet<>();
         for (Launch l : launches) {

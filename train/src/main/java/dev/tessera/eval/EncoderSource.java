@@ -4,6 +4,7 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.io.TensorData;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.random.Rng;
+import dev.tessera.engine.tensor.Shape;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.train.Checkpoint;
 import dev.tessera.train.ModelSpec;
@@ -35,9 +36,22 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
 
     /** The encoder of a pretraining checkpoint; {@code fallbackPreset} (an MAE preset) names the shape of a plain state dict. */
     public static EncoderSource fromCheckpoint(Path path, String fallbackPreset) {
+        return fromCheckpoint(path, fallbackPreset, false);
+    }
+
+    /**
+     * As {@link #fromCheckpoint(Path, String)}; {@code presetGiven}: the user named the preset ({@code --model}), which
+     * is then an error for a file that records another model — silently preferring either would evaluate something
+     * other than what one of the two says.
+     */
+    public static EncoderSource fromCheckpoint(Path path, String fallbackPreset, boolean presetGiven) {
         Checkpoint c = Checkpoint.read(path);
         ModelSpec spec = c.spec();
         String at = c.isTrainingCheckpoint() ? " after " + c.step() + " steps" : "";
+        if (spec != null && presetGiven && !spec.name().equals(fallbackPreset)) {
+            throw new IllegalArgumentException("--model " + fallbackPreset + " conflicts with " + path + ", which holds " + spec.describe()
+                    + "; leave out --model (it names the shape of a plain state dict only)");
+        }
         if (spec != null) return of(spec, c.modelState(), "encoder of " + spec.describe() + at + " from " + path);
         if (fallbackPreset == null) {
             throw new IllegalArgumentException(path + " has no model_spec metadata (a plain state dict); name its shape with --model PRESET");
@@ -83,7 +97,8 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
 
     /** The same shape without the weights: the random-encoder baseline. */
     public EncoderSource asRandom() {
-        return new EncoderSource(encoder, method, null, "random encoder of the same shape (" + encoder.describe() + ")");
+        return new EncoderSource(encoder, method, null, "random encoder of the same shape (" + encoder.describe() + ")"
+                + (weights != null && !description.isEmpty() ? " as the " + description + ", whose weights are not used" : ""));
     }
 
     public boolean isRandom() {
@@ -131,6 +146,19 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
             throw new IllegalArgumentException(description + " lacks encoder tensors " + String.join(", ", missing.subList(0, Math.min(8, missing.size())))
                     + (missing.size() > 8 ? " … (" + missing.size() + " in all)" : ""));
         }
-        vit.loadStateDict(values, shapes, fresh, n -> false);
+        // The average-pooled classifier has no final norm, so nothing else would look at it; a wrong shape still
+        // means the file is not this encoder, which every other reader of the same file reports.
+        for (String norm : List.of("norm.weight", "norm.bias")) {
+            TensorData t = weights.get(norm);
+            if (t != null && !vit.stateDict().containsKey(norm) && !java.util.Arrays.equals(t.shape(), new int[] {encoder.dim()})) {
+                throw new IllegalArgumentException(description + ": tensor '" + norm + "' is " + Shape.str(t.shape()) + " but the encoder ("
+                        + encoder.describe() + ") needs " + Shape.str(new int[] {encoder.dim()}));
+            }
+        }
+        try {
+            vit.loadStateDict(values, shapes, fresh, n -> false);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(description + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -74,7 +74,11 @@ public final class InitWeights {
             shapes.put(n, t.shape());
         });
         Set<String> freshSet = Set.copyOf(fresh);
-        model.loadStateDict(values, shapes, freshSet::contains, n -> false);
+        try {
+            model.loadStateDict(values, shapes, freshSet::contains, n -> false);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(w.description() + ": " + e.getMessage(), e);
+        }
         return "initialised " + modelName + " from " + w.description() + ": " + source.size() + " tensors loaded"
                 + (fresh.isEmpty() ? "" : ", " + fresh.size() + " start fresh (" + parts(fresh) + ")");
     }

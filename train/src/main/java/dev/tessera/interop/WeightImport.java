@@ -167,10 +167,7 @@ public final class WeightImport {
         Map<String, TensorData> out = new LinkedHashMap<>();
         t.forEach((n, x) -> {
             TensorData f = HostTensors.f32(x, file + ": " + n);
-            float[] v = f.floats();
-            for (int i = 0; i < v.length; i++) {
-                if (!Float.isFinite(v[i])) throw new IllegalArgumentException(file + ": tensor '" + n + "' holds " + v[i] + " at element " + i);
-            }
+            f.requireFinite(file, n);
             out.put(n, f);
         });
         return out;

@@ -7,6 +7,7 @@ import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.optim.AdamW;
 import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.Tensor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -81,7 +82,13 @@ public record Checkpoint(Path path, Map<String, TensorData> modelState, AdamW.St
      * A damaged file fails with the io layer's message, which names the file and the field.
      */
     public static Checkpoint read(Path path) {
+        if (Files.isDirectory(path)) {
+            throw new IllegalArgumentException(path + " is a folder, not a checkpoint file (a run's checkpoint is " + path.resolve(RunDirectory.CHECKPOINT) + ")");
+        }
         SafeTensorsFile f = SafeTensors.read(path);
+        // Every tensor, weights and optimizer moments alike: a NaN weight evaluates to chance with exit 0, and an
+        // infinite AdamW moment freezes its parameter on resume (m/(√v+eps) = 0) without any loss turning NaN.
+        f.tensors().forEach((name, t) -> t.requireFinite(path.toString(), name));
         Map<String, String> meta = f.metadata();
         String format = meta.get("format");
         if (format == null) {
@@ -165,6 +172,16 @@ public record Checkpoint(Path path, Map<String, TensorData> modelState, AdamW.St
                         + "' " + Shape.str(modelState.get(n).shape()) + " that the model lacks"
                         + (spec != null ? " (the checkpoint is " + spec.describe() + ")" : ""));
             }
+        }
+    }
+
+    /** Restores AdamW's moments and step count from this training checkpoint; a mismatch names this file. */
+    public void loadOptimizerInto(AdamW opt) {
+        if (optimizer == null) throw new IllegalArgumentException(path + " holds weights only, no optimizer state");
+        try {
+            opt.loadState(optimizer);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(path + ": optimizer state does not fit the model: " + e.getMessage(), e);
         }
     }
 

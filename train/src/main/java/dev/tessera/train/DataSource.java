@@ -50,6 +50,9 @@ public record DataSource(String kind, String path, int crop) {
     public static DataSource parse(String option, int crop) {
         if (option == null || option.equals(FASHION_MNIST)) return new DataSource(FASHION_MNIST, null, crop);
         Path p = Path.of(option);
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+            throw new DataException(p, "--data " + option + " is a file, not a folder (give a folder or 'fashion-mnist')", null);
+        }
         if (!Files.isDirectory(p)) throw new DataException(p, "--data " + option + ": no such folder (give a folder or 'fashion-mnist')", null);
         if (holdsFashionMnist(p) || holdsFashionMnist(p.resolve("fashion-mnist"))) {
             return new DataSource(FASHION_MNIST, p.toAbsolutePath().normalize().toString(), crop);

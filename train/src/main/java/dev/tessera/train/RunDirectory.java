@@ -23,15 +23,21 @@ import java.util.List;
  * </pre>
  * Every file except metrics.jsonl is replaced atomically (temporary file + rename), so a crash leaves the
  * previous version; metrics.jsonl grows by whole lines.
+ *
+ * <p>A run writing the folder ({@link #create}, {@link #resume}) holds its {@link RunLock} (the file {@code .lock})
+ * until {@link #close}: a second process on the same folder fails at once instead of interleaving metrics and
+ * overwriting checkpoints. With the lock held, the temporary files of writes interrupted by a kill are removed.
  */
-public final class RunDirectory {
+public final class RunDirectory implements AutoCloseable {
     public static final String CONFIG = "config.json", METRICS = "metrics.jsonl", CHECKPOINT = "checkpoint.safetensors",
             LOSS_PNG = "loss.png", RECON_PNG = "recon.png", SUMMARY = "summary.json";
 
     private final Path dir;
+    private final RunLock lock;
 
-    private RunDirectory(Path dir) {
+    private RunDirectory(Path dir, RunLock lock) {
         this.dir = dir;
+        this.lock = lock;
     }
 
     /**
@@ -40,10 +46,6 @@ public final class RunDirectory {
      */
     public static RunDirectory create(Path dir, RunConfig config) {
         Path abs = dir.toAbsolutePath().normalize();
-        if (Files.exists(abs.resolve(CHECKPOINT)) || Files.exists(abs.resolve(METRICS))) {
-            throw new IllegalArgumentException("--out " + dir + " already holds a run; continue it with --resume " + dir
-                    + " or choose another --out");
-        }
         if (Files.exists(abs) && !Files.isDirectory(abs)) {
             throw new IllegalArgumentException("--out " + dir + " is not writable: it is a file, not a folder");
         }
@@ -52,23 +54,82 @@ public final class RunDirectory {
         } catch (IOException | SecurityException e) {
             throw new IllegalArgumentException("--out " + dir + " is not writable: cannot create the folder (" + reason(e) + ")", e);
         }
-        RunDirectory run = new RunDirectory(abs);
+        RunLock lock = RunLock.acquire(abs, "--out");
         try {
-            run.writeConfig(config);
-        } catch (UncheckedIOException e) {
-            throw new IllegalArgumentException("--out " + dir + " is not writable: " + reason(e), e);
+            // Checked with the lock held: two runs started together both saw an empty folder before.
+            if (Files.exists(abs.resolve(CHECKPOINT)) || Files.exists(abs.resolve(METRICS))) {
+                throw new IllegalArgumentException("--out " + dir + " already holds a run; continue it with --resume " + dir
+                        + " or choose another --out");
+            }
+            AtomicFile.removeLeftovers(abs);
+            RunDirectory run = new RunDirectory(abs, lock);
+            try {
+                run.writeConfig(config);
+            } catch (UncheckedIOException e) {
+                throw new IllegalArgumentException("--out " + dir + " is not writable: " + reason(e), e);
+            }
+            return run;
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
         }
-        return run;
     }
 
-    /** An existing run's folder, to resume: it must hold a checkpoint. */
+    /**
+     * An existing run's folder, to read: it must hold a checkpoint file. Holds no lock; a run continues through
+     * {@link #resume}.
+     */
     public static RunDirectory existing(Path dir) {
+        return existing(dir, "--resume");
+    }
+
+    /** {@link #existing(Path)} for a folder that the command-line option {@code option} named (for the messages). */
+    public static RunDirectory existing(Path dir, String option) {
         Path abs = dir.toAbsolutePath().normalize();
-        if (!Files.isDirectory(abs)) throw new IllegalArgumentException("--resume " + dir + ": no such run folder");
-        if (!Files.isRegularFile(abs.resolve(CHECKPOINT))) {
-            throw new IllegalArgumentException("--resume " + dir + ": no " + CHECKPOINT + " in it (the run stopped before its first checkpoint)");
+        if (!Files.isDirectory(abs)) throw new IllegalArgumentException(option + " " + dir + ": no such run folder");
+        Path ckpt = abs.resolve(CHECKPOINT);
+        if (Files.isDirectory(ckpt)) {
+            throw new IllegalArgumentException(option + " " + dir + ": " + ckpt + " is a folder, not a checkpoint file");
         }
-        return new RunDirectory(abs);
+        if (!Files.exists(ckpt)) {
+            throw new IllegalArgumentException(option + " " + dir + ": no " + CHECKPOINT + " in it (the run stopped before its first checkpoint)");
+        }
+        if (!Files.isRegularFile(ckpt)) throw new IllegalArgumentException(option + " " + dir + ": " + ckpt + " is not a regular file");
+        return new RunDirectory(abs, null);
+    }
+
+    /**
+     * An existing run's folder, to continue writing: as {@link #existing}, locked, its config.json readable (a run
+     * resumed over a damaged one would end with a folder that no longer says what it is), and cleared of the
+     * temporary files that kills mid-write left.
+     */
+    public static RunDirectory resume(Path dir) {
+        Path abs = existing(dir).path();
+        RunLock lock = RunLock.acquire(abs, "--resume");
+        try {
+            Path config = abs.resolve(CONFIG);
+            if (!Files.isRegularFile(config)) {
+                throw new IllegalArgumentException("--resume " + dir + ": " + config + " is missing; the run folder is damaged");
+            }
+            RunConfig recorded;
+            try {
+                recorded = Json.read(Files.readString(config, StandardCharsets.UTF_8), RunConfig.class, config + " (damaged)");
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--resume " + dir + ": cannot read " + config + " (" + reason(e) + ")", e);
+            }
+            if (recorded == null) throw new IllegalArgumentException("--resume " + dir + ": " + config + " (damaged) holds no run configuration");
+            AtomicFile.removeLeftovers(abs);
+            return new RunDirectory(abs, lock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** Releases the folder's lock (nothing for a folder opened only to read). */
+    @Override
+    public void close() {
+        if (lock != null) lock.close();
     }
 
     private static String reason(Exception e) {

@@ -69,6 +69,7 @@ public record TrainSettings(
         if (method == null || method.isBlank()) throw new IllegalArgumentException("method must be named");
         positive("batch size", batchSize);
         positive("accum", accum);
+        imagesPerStep(batchSize, accum);
         if ((epochs > 0) == (steps > 0) || epochs < 0 || steps < 0) {
             throw new IllegalArgumentException("give the run length as epochs or as steps (exactly one positive), got epochs "
                     + epochs + ", steps " + steps);
@@ -114,7 +115,17 @@ public record TrainSettings(
 
     /** Images per optimizer step, batchSize × accum. */
     public int effectiveBatch() {
-        return batchSize * accum;
+        return imagesPerStep(batchSize, accum);
+    }
+
+    /** batch × accum, or an error in the options' words when the product does not fit an int (it would wrap). */
+    private static int imagesPerStep(int batch, int accum) {
+        try {
+            return Math.multiplyExact(batch, accum);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("--batch " + batch + " × --accum " + accum + " = " + (long) batch * accum
+                    + " images per step is more than " + Integer.MAX_VALUE);
+        }
     }
 
     public Builder toBuilder() {

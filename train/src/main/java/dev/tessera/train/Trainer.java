@@ -169,27 +169,29 @@ public final class Trainer {
         ParameterStore store = new ParameterStore(be, model);
         AdamW opt = new AdamW(store, AdamW.Config.pretrain((float) settings.weightDecay())
                 .withBetas((float) settings.beta1(), (float) settings.beta2()));
+        opt.wroteNonFinite();              // forget what another optimizer on this backend left unread: the guard is this run's
         List<Double> losses = new ArrayList<>();
         int step = 0;
         if (ckpt != null) {
             ckpt.loadInto(model, objective.spec().describe());
-            opt.loadState(ckpt.optimizer());
+            ckpt.loadOptimizerInto(opt);
             cursor.replay(ckpt.rngDraws(), ckpt.rngState(), ckpt.path().toString());
             step = ckpt.step();
             for (float f : ckpt.losses()) losses.add((double) f);
         }
         RunDirectory dir = null;
         if (resumeDir != null) {
-            dir = RunDirectory.existing(resumeDir);
+            dir = RunDirectory.resume(resumeDir);          // locked from here until the run ends
             dir.truncateMetrics(step);
         } else if (outDir != null) {
             dir = RunDirectory.create(outDir, config);
         }
         // every run directory gets a TensorBoard log, after the caller's listeners (Pictures draws recon.png first)
-        if (dir != null && listeners.stream().noneMatch(l -> l instanceof TensorBoardLog)) listeners.add(new TensorBoardLog());
-        announce(plan, store, dir, ckpt);
-
-        return new Session(plan, config, store, opt, cursor, dir, losses, step, ckpt == null ? null : step).run();
+        try (RunDirectory locked = dir) {
+            if (dir != null && listeners.stream().noneMatch(l -> l instanceof TensorBoardLog)) listeners.add(new TensorBoardLog());
+            announce(plan, store, dir, ckpt);
+            return new Session(plan, config, store, opt, cursor, dir, losses, step, ckpt == null ? null : step).run();
+        }
     }
 
     private void checkImages(Dataset d, String what) {
@@ -311,6 +313,8 @@ public final class Trainer {
         private final int startStep;
         private int step;
         private int lastCheckpoint = -1;
+        /** Whether the optimizer's non-finite record has been read since the last AdamW step. */
+        private boolean stateChecked = true;
         /** The last step's loss parts (means over its micro-batches), for metrics.jsonl. */
         private Map<String, Double> lastParts = Map.of();
         private long windowNanos = System.nanoTime();
@@ -354,6 +358,7 @@ public final class Trainer {
                             losses.add(loss);
                             stopReason = stopReason();
                             boolean last = step == plan.totalSteps() || stopReason != null;
+                            if (last) guardOptimizer();
                             afterStep(loss, lr, last);
                             if (stopReason != null) break outer;
                         }
@@ -393,6 +398,7 @@ public final class Trainer {
                 try (StepScope s = be.openScope()) {
                     Tensor loss = objective.loss(b, rng);
                     float v = loss.item();
+                    if (j == 0) guardOptimizer();                          // the loss read drained the queue: the flag is free
                     if (!Float.isFinite(v)) {
                         store.zeroGrad();
                         throw nonFinite("loss", v, lr);
@@ -414,16 +420,34 @@ public final class Trainer {
             opt.step((float) lr);
             store.zeroGrad();
             lastParts = parts;
+            stateChecked = false;
             return (float) (sum / accum);    // float, as the checkpoint's history stores it: resumed histories match
         }
 
         private NonFiniteLossException nonFinite(String what, float value, double lr) {
             int s = step + 1;
-            String kept = dir == null ? "" : lastCheckpoint >= 0
-                    ? "; the last good checkpoint (step " + lastCheckpoint + ") is kept in " + dir.checkpoint()
-                    : "; no checkpoint had been written yet";
             return new NonFiniteLossException(String.format(Locale.ROOT, "%s is %s at step %d (epoch %.3f, lr %.3g); training stopped%s",
-                    what, value, s, plan.epoch(step), lr, kept), s, value);
+                    what, value, s, plan.epoch(step), lr, keptCheckpoint()), s, value);
+        }
+
+        /** Where the last finite state is: the checkpoint written after step {@code lastCheckpoint}, or the resumed one. */
+        private String keptCheckpoint() {
+            if (dir == null) return "";
+            if (lastCheckpoint < 0) return "; no checkpoint had been written yet";
+            return "; the last finite checkpoint (" + (resumedFrom != null && lastCheckpoint == resumedFrom
+                    ? "step " + lastCheckpoint + ", the one this run resumed from" : "step " + lastCheckpoint) + ") is kept in " + dir.checkpoint();
+        }
+
+        /**
+         * Stops the run when the last AdamW step wrote a NaN or infinity into its moments or the weights: the loss
+         * can stay finite for many steps while v overflows, and a checkpoint of that state resumes into garbage.
+         */
+        private void guardOptimizer() {
+            if (stateChecked) return;
+            stateChecked = true;
+            if (!opt.wroteNonFinite()) return;
+            throw new NonFiniteLossException(String.format(Locale.ROOT, "the optimizer state (AdamW moments or weights) holds NaN or "
+                    + "infinity after step %d (lr %.3g); training stopped%s", step, plan.lr(step - 1), keptCheckpoint()), step, Double.NaN);
         }
 
         private String stopReason() {
@@ -459,6 +483,7 @@ public final class Trainer {
 
         /** Checkpoint, then the listeners (so a failing picture never costs the checkpoint). */
         private void checkpoint() {
+            guardOptimizer();                                        // never replace a finite checkpoint by a broken one
             float[] history = new float[losses.size()];
             for (int i = 0; i < history.length; i++) history[i] = losses.get(i).floatValue();
             long draws = cursor.draws();

@@ -34,6 +34,7 @@ final class LinearRegression implements Objective {
     private final int nanAtCall;
     private boolean randomized;
     private int calls;
+    private int hugeAtCall = -1;
 
     LinearRegression(Backend backend, int[] shape, long seed, int nanAtCall) {
         this.backend = backend;
@@ -41,6 +42,15 @@ final class LinearRegression implements Objective {
         this.rng = new Rng(seed);
         this.model = new Model(backend, shape[0] * shape[1] * shape[2], rng);
         this.nanAtCall = nanAtCall;
+    }
+
+    /**
+     * Multiplies the loss of micro-batch call {@code call} (1-based) by 1e30: the loss stays finite, but its
+     * gradient squared overflows AdamW's v to infinity — a diverging run's first damage.
+     */
+    LinearRegression hugeGradientAtCall(int call) {
+        hugeAtCall = call;
+        return this;
     }
 
     /** Hide half of the pixels (step generator) and drop-path 0.3 on the prediction (model generator). */
@@ -70,6 +80,7 @@ final class LinearRegression implements Objective {
         Tensor pred = model.fc.forward(x);                                       // [N, 1]
         if (randomized) pred = Dropout.dropPath(pred, 0.3f, rng, model.isTraining());
         Tensor loss = pred.sub(Tensor.of(backend, y, batch.n(), 1)).square().mean();
+        if (calls == hugeAtCall) return loss.mul(1e30f);
         return calls == nanAtCall ? loss.add(Float.NaN) : loss;
     }
 }

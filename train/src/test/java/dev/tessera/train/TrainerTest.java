@@ -162,7 +162,7 @@ class TrainerTest {
         assertEquals(7, e.step());
         assertTrue(Double.isNaN(e.value()));
         assertTrue(e.getMessage().startsWith("loss is NaN at step 7"), e.getMessage());
-        assertTrue(e.getMessage().contains("last good checkpoint (step 5)"), e.getMessage());
+        assertTrue(e.getMessage().contains("last finite checkpoint (step 5)"), e.getMessage());
 
         Checkpoint c = Checkpoint.read(dir.resolve(RunDirectory.CHECKPOINT));
         assertEquals(5, c.step());
@@ -176,6 +176,115 @@ class TrainerTest {
         assertTrue(summary.get("status").asText().startsWith("failed: loss is NaN at step 7"));
         assertEquals(6, summary.get("steps").asInt());
         assertEquals(6, RunDirectory.existing(dir).readMetrics().size());
+    }
+
+    @Test
+    void optimizerStateOverflowingStopsTheRunBeforeItIsCheckpointed() throws IOException {
+        SyntheticImages data = SyntheticImages.fashionSized(2);
+        // step 7's gradient squares to infinity in v while its loss (and every later one) stays finite
+        Path dir = tmp.resolve("overflow");
+        var e = assertThrows(NonFiniteLossException.class, () -> quiet(new Trainer(
+                new LinearRegression(CPU, new int[] {1, 28, 28}, 3, -1).hugeGradientAtCall(7), data, base("mae").steps(20).build()))
+                .output(dir).run());
+        assertEquals(7, e.step());
+        assertTrue(e.getMessage().startsWith("the optimizer state (AdamW moments or weights) holds NaN or infinity after step 7"),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith("the last finite checkpoint (step 5) is kept in " + dir.toAbsolutePath().resolve(RunDirectory.CHECKPOINT)),
+                e.getMessage());
+        assertEquals(5, Checkpoint.read(dir.resolve(RunDirectory.CHECKPOINT)).step());
+        JsonNode summary = Json.parse(Files.readString(dir.resolve(RunDirectory.SUMMARY)), "summary");
+        assertTrue(summary.get("status").asText().startsWith("failed: the optimizer state"), summary.toString());
+
+        // at a checkpoint step the broken state is caught before it replaces the finite checkpoint
+        Path every = tmp.resolve("overflow-every");
+        e = assertThrows(NonFiniteLossException.class, () -> quiet(new Trainer(
+                new LinearRegression(CPU, new int[] {1, 28, 28}, 3, -1).hugeGradientAtCall(3), data,
+                base("mae").steps(20).checkpointEvery(1).build())).output(every).run());
+        assertEquals(3, e.step());
+        assertEquals(2, Checkpoint.read(every.resolve(RunDirectory.CHECKPOINT)).step());
+        // and on the last step of a run without a folder, which has no later loss read to ride on
+        e = assertThrows(NonFiniteLossException.class, () -> quiet(new Trainer(
+                new LinearRegression(CPU, new int[] {1, 28, 28}, 3, -1).hugeGradientAtCall(4), data, base("mae").steps(4).build())).run());
+        assertEquals(4, e.step());
+    }
+
+    private static final SyntheticImages ONE_EPOCH = SyntheticImages.fashionSized(1);
+    private static final TrainSettings FOUR_STEPS = base("mae").steps(4).build();
+
+    private static LinearRegression linreg() {
+        return new LinearRegression(CPU, new int[] {1, 28, 28}, 3, -1);
+    }
+
+    /** Rewrites the safetensors file {@code f} with {@code change} applied to its tensors (same metadata). */
+    private static void rewrite(Path f, java.util.function.Consumer<Map<String, dev.tessera.engine.io.TensorData>> change) {
+        var file = dev.tessera.engine.io.SafeTensors.read(f);
+        Map<String, dev.tessera.engine.io.TensorData> t = new java.util.LinkedHashMap<>(file.tensors());
+        change.accept(t);
+        dev.tessera.engine.io.SafeTensors.write(f, t, file.metadata());
+    }
+
+    /** The message of resuming the run in {@code dir}, which must fail. */
+    private static String resumeFails(Path dir) {
+        return assertThrows(IllegalArgumentException.class,
+                () -> quiet(new Trainer(linreg(), ONE_EPOCH, FOUR_STEPS)).resumeFrom(dir).run()).getMessage();
+    }
+
+    /** A run of {@link #FOUR_STEPS} stopped after 2 (a checkpoint to resume) in tmp/name. */
+    private Path halfRun(String name) {
+        Path dir = tmp.resolve(name);
+        quiet(new Trainer(linreg(), ONE_EPOCH, FOUR_STEPS.toBuilder().stopAfter(2).build())).output(dir).run();
+        return dir;
+    }
+
+    @Test
+    void aCheckpointHoldingANonFiniteTensorIsRefusedNamingFileAndTensor() throws IOException {
+        Path dir = halfRun("poisoned");
+        Path ckpt = dir.resolve(RunDirectory.CHECKPOINT);
+        byte[] finite = Files.readAllBytes(ckpt);
+        for (String tensor : List.of("fc.weight", "optimizer.v.fc.weight", "optimizer.m.fc.weight")) {
+            Files.write(ckpt, finite);
+            float bad = tensor.contains(".v.") ? Float.POSITIVE_INFINITY : Float.NaN;
+            rewrite(ckpt, t -> {
+                float[] w = t.get(tensor).floats().clone();
+                w[3] = bad;
+                t.put(tensor, dev.tessera.engine.io.TensorData.f32(w, t.get(tensor).shape()));
+            });
+            String expected = ckpt + ": tensor '" + tensor + "' holds " + bad + " at element 3";
+            var e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.read(ckpt));
+            assertEquals(expected, e.getMessage());
+            assertTrue(resumeFails(dir).contains(expected));
+        }
+    }
+
+    @Test
+    void resumeNamesWhatIsWrongWithTheRunFolder() throws IOException {
+        Path dir = halfRun("damaged");
+        Path config = dir.resolve(RunDirectory.CONFIG);
+        String good = Files.readString(config);
+        java.util.function.Supplier<String> resume = () -> resumeFails(dir);
+
+        Files.writeString(config, good.substring(0, good.length() / 2));
+        String m = resume.get();
+        assertTrue(m.startsWith(config.toAbsolutePath() + " (damaged): not a valid RunConfig"), m);
+        Files.delete(config);
+        assertEquals("--resume " + dir + ": " + config.toAbsolutePath() + " is missing; the run folder is damaged", resume.get());
+        Files.writeString(config, good);
+
+        Path ckpt = dir.resolve(RunDirectory.CHECKPOINT);
+        Path aside = Files.move(ckpt, dir.resolve("aside.safetensors"));
+        Files.createDirectory(ckpt);
+        assertEquals("--resume " + dir + ": " + ckpt.toAbsolutePath() + " is a folder, not a checkpoint file", resume.get());
+        Files.delete(ckpt);
+        Files.move(aside, ckpt);
+        assertEquals(4, quiet(new Trainer(linreg(), ONE_EPOCH, FOUR_STEPS)).resumeFrom(dir).run().steps());
+    }
+
+    @Test
+    void optimizerStateOfAnotherModelNamesTheFile() throws IOException {
+        Path dir = halfRun("opt");
+        Path ckpt = dir.resolve(RunDirectory.CHECKPOINT);
+        rewrite(ckpt, t -> t.remove("optimizer.v.fc.bias"));
+        assertEquals(ckpt.toAbsolutePath() + ": optimizer state does not fit the model: AdamW state: missing v of fc.bias", resumeFails(dir));
     }
 
     // ------------------------------------------------------------------ run directory

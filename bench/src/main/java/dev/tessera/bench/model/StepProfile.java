@@ -256,6 +256,7 @@ public final class StepProfile {
             add("adamW", t);
         }
 
+        @Override public boolean adamWNonFinite() { return d.adamWNonFinite(); }
         @Override public void synchronize() { d.synchronize(); }
         @Override public void close() { d.close(); }
     }

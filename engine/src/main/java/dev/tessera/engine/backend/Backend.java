@@ -150,6 +150,14 @@ public interface Backend extends AutoCloseable {
     /** One fused AdamW step over equal-length flat buffers (param, grad, first and second moments). */
     void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step);
 
+    /**
+     * Whether an {@link #adamW} call since the last query wrote a NaN or infinity into a moment or a parameter;
+     * the query clears the record. The fused update notes it as it goes (a diverging run overflows v long before
+     * the loss turns NaN), so asking costs one word; on a device, ask right after a value has been read back
+     * anyway (the loss), so the read does not stall the queue.
+     */
+    boolean adamWNonFinite();
+
     /** Waits until all queued work is done (no-op on the CPU); benchmarks call it inside the timed region. */
     void synchronize();
 

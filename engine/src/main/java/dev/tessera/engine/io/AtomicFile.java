@@ -10,6 +10,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Writes a file so that readers see either the old content or the complete new content, never a torn
@@ -17,9 +22,53 @@ import java.nio.file.attribute.PosixFilePermissions;
  * directory (same file system, so the rename is atomic), fsync it, rename it over the target with
  * ATOMIC_MOVE, then fsync the directory so the rename itself survives a crash. On any failure the
  * temporary file is deleted and the target is untouched.
+ *
+ * <p>Temporary files are named {@code .<target>.<pid>-<n>.tmp}: hidden, unique per process and write (so two
+ * writers never share one), and never ending like the target (no reader mistakes one for a checkpoint). A write
+ * in progress when the JVM shuts down (Ctrl-C, SIGTERM) has its temporary file deleted by a shutdown hook; one
+ * killed outright (kill -9, power loss) leaves it behind, and the owner of the directory removes such leftovers
+ * with {@link #removeLeftovers} once it knows no other process writes there.
  */
 public final class AtomicFile {
     private AtomicFile() {}
+
+    /** What {@link #write} names a temporary file: dot, target name, dot, pid-counter, ".tmp". */
+    private static final Pattern TEMP = Pattern.compile("\\..+\\.[0-9]+(-[0-9]+)?\\.tmp");
+    private static final AtomicLong COUNTER = new AtomicLong();
+    private static final Set<Path> IN_FLIGHT = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path p : IN_FLIGHT) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // Best effort at exit; removeLeftovers catches what remains.
+                }
+            }
+        }, "atomic-file-cleanup"));
+    }
+
+    /**
+     * Deletes the temporary files that interrupted writes left in {@code dir} (its own files only, not
+     * subfolders) and returns how many. Call it only while no other process can be writing in {@code dir} —
+     * for a run directory, after taking its lock. The pattern (older random-number names included) matches
+     * nothing else a run writes.
+     */
+    public static int removeLeftovers(Path dir) {
+        int n = 0;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (TEMP.matcher(p.getFileName().toString()).matches() && !IN_FLIGHT.contains(p) && Files.isRegularFile(p)) {
+                    Files.deleteIfExists(p);
+                    n++;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove leftover temporary files in " + dir + ": " + e, e);
+        }
+        return n;
+    }
 
     /** Produces the file's bytes. */
     @FunctionalInterface
@@ -36,7 +85,7 @@ public final class AtomicFile {
         }
         Path temp;
         try {
-            temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            temp = createTemp(dir, abs.getFileName().toString());
         } catch (AccessDeniedException e) {
             throw new UncheckedIOException("cannot write " + abs + ": directory " + dir + " is not writable", e);
         } catch (IOException e) {
@@ -55,6 +104,7 @@ public final class AtomicFile {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + abs + ": " + e, e);
         } finally {
+            IN_FLIGHT.remove(temp);
             if (!moved) {
                 try {
                     Files.deleteIfExists(temp);
@@ -65,8 +115,23 @@ public final class AtomicFile {
         }
     }
 
+    /** A new, empty temporary file; a leftover of an earlier process with the same pid is skipped, not reused. */
+    private static Path createTemp(Path dir, String target) throws IOException {
+        String prefix = "." + target + "." + ProcessHandle.current().pid() + "-";
+        while (true) {
+            Path p = dir.resolve(prefix + COUNTER.incrementAndGet() + ".tmp");
+            try {
+                Path created = Files.createFile(p);
+                IN_FLIGHT.add(created);
+                return created;
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                // try the next number
+            }
+        }
+    }
+
     /**
-     * Temporary files are created owner-only (rw-------); give the new file the old file's permissions, or
+     * Give the new file the old file's permissions, or
      * rw-r--r-- for a new one, so replacing a checkpoint does not change who can read it. POSIX only.
      */
     private static void copyPermissions(Path target, Path temp) {

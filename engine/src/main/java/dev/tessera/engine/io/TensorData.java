@@ -48,6 +48,20 @@ public record TensorData(String dtype, int[] shape, float[] floats, int[] ints) 
         return Shape.numel(shape);
     }
 
+    /**
+     * Fails unless every value is finite, naming {@code file}, the tensor {@code name}, the value and its element:
+     * a NaN or infinity read from a weight or checkpoint file is damage (or a diverged run), and training or
+     * evaluating on it gives garbage that looks like a result. Integer tensors are always finite.
+     */
+    public void requireFinite(String file, String name) {
+        if (floats == null) return;
+        for (int i = 0; i < floats.length; i++) {
+            if (!Float.isFinite(floats[i])) {
+                throw new IllegalArgumentException(file + ": tensor '" + name + "' holds " + floats[i] + " at element " + i);
+            }
+        }
+    }
+
     public boolean isFloating() {
         return isFloating(dtype);
     }

@@ -90,6 +90,14 @@ public final class AdamW {
         }
     }
 
+    /**
+     * Whether a step since the last call wrote a NaN or infinity into a moment or a parameter (the backend's
+     * fused kernels note it as they update; see {@link Backend#adamWNonFinite}). Clears the record.
+     */
+    public boolean wroteNonFinite() {
+        return store.backend().adamWNonFinite();
+    }
+
     /** Steps taken so far (the t of the bias corrections). */
     public int stepCount() {
         return step;
@@ -136,7 +144,7 @@ public final class AdamW {
             for (String n : map.keySet()) if (!known.contains(n)) problems.append("; unexpected ").append(n);
         }
         if (state.step() < 0) problems.append("; negative step ").append(state.step());
-        if (!problems.isEmpty()) throw new IllegalArgumentException("AdamW.loadState:" + problems.substring(1));
+        if (!problems.isEmpty()) throw new IllegalArgumentException("AdamW state:" + problems.substring(1));
         Backend be = store.backend();
         for (ParameterStore.Entry e : store.entries()) {
             be.upload(state.m().get(e.name()), m.slice(e.offset(), e.length()));

@@ -52,6 +52,33 @@ class AtomicFileTest {
     }
 
     @Test
+    void temporaryFilesAreNamedPerProcessAndNeverLikeTheTarget() throws IOException {
+        Path p = dir.resolve("ckpt.safetensors");
+        List<List<Path>> during = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) AtomicFile.write(p, ch -> during.add(list()));
+        String prefix = ".ckpt.safetensors." + ProcessHandle.current().pid() + "-";
+        for (List<Path> files : during) {
+            Path temp = files.stream().filter(f -> !f.equals(p)).findFirst().orElseThrow();
+            String name = temp.getFileName().toString();
+            assertTrue(name.startsWith(prefix) && name.endsWith(".tmp") && !name.endsWith(".safetensors"), name);
+        }
+        assertTrue(!during.get(0).equals(during.get(1)) || during.get(0).size() == 1, "two writes, two names");
+        assertEquals(List.of(p), list());
+    }
+
+    @Test
+    void leftoversAreTheAtomicWritersTemporaryFilesOnly() throws IOException {
+        List<Path> leftovers = List.of(Files.createFile(dir.resolve(".ckpt.safetensors.123-4.tmp")),
+                Files.createFile(dir.resolve(".config.json.8123456789012345.tmp")));
+        List<Path> kept = List.of(Files.createFile(dir.resolve("ckpt.safetensors")), Files.createFile(dir.resolve("notes.tmp")),
+                Files.createFile(dir.resolve(".lock")), Files.createFile(dir.resolve(".hidden.tmp")),
+                Files.createDirectory(dir.resolve(".sub.1-2.tmp")));
+        assertEquals(2, AtomicFile.removeLeftovers(dir));
+        for (Path l : leftovers) assertTrue(!Files.exists(l), l.toString());
+        for (Path k : kept) assertTrue(Files.exists(k), k.toString());
+    }
+
+    @Test
     void invalidTensorsFailBeforeTouchingTheFile() throws IOException {
         Path p = dir.resolve("ckpt.safetensors");
         SafeTensors.write(p, Map.of("a", TensorData.f32(new float[] {1}, 1)), Map.of());

@@ -159,6 +159,7 @@ public final class CallLog implements Backend {
     }
 
     @Override public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) { log("adamW"); cpu.adamW(param, grad, m, v, step); }
+    @Override public boolean adamWNonFinite() { return cpu.adamWNonFinite(); }
     @Override public void synchronize() { cpu.synchronize(); }
     @Override public void close() { cpu.close(); }
 }

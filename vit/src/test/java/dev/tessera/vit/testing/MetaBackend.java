@@ -65,6 +65,7 @@ public final class MetaBackend implements Backend {
     @Override public void gather(Buffer src, Buffer index, Buffer out, int outer, int sl, int il, int inner) { throw noData("gather"); }
     @Override public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dl, int il, int inner) { throw noData("scatterAdd"); }
     @Override public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) { throw noData("adamW"); }
+    @Override public boolean adamWNonFinite() { throw noData("adamWNonFinite"); }
     @Override public void synchronize() {}
     @Override public void close() {}
 }

@@ -1,25 +1,31 @@
 package dev.tessera.engine.backend.cpu;
 
 import dev.tessera.engine.backend.AdamWStep;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Fused AdamW over a flat parameter range (Loshchilov and Hutter 2019, Alg. 2; the form of torch.optim.AdamW):
  * p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
  * p ← p − lr·(m/(1−β1^t)) / (√(v/(1−β2^t)) + eps).
  * The CPU reference for {@code AdamWCuda}; the order of operations matches PyTorch so goldens agree.
+ * It also reports whether it wrote a non-finite value, for the trainer's guard (an overflowing second moment
+ * leaves the loss finite for a while, and a checkpoint of it cannot be resumed).
  */
 public final class AdamWCpu {
     private AdamWCpu() {}
 
-    public static void step(Parallel par, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
-                            int n, AdamWStep s) {
+    /** One step over {@code n} elements; returns whether it wrote a NaN or infinity into m, v or p. */
+    public static boolean step(Parallel par, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
+                               int n, AdamWStep s) {
         double bc1 = 1.0 - Math.pow(s.beta1(), s.step());
         double bc2 = 1.0 - Math.pow(s.beta2(), s.step());
         float stepSize = (float) (s.lr() / bc1);
         float bc2Sqrt = (float) Math.sqrt(bc2);
         float decay = 1f - s.lr() * s.weightDecay();
         float b1 = s.beta1(), b2 = s.beta2(), eps = s.eps();
+        AtomicBoolean nonFinite = new AtomicBoolean();
         par.forRange(n, 8192, (from, to) -> {
+            boolean bad = false;
             for (int i = from; i < to; i++) {
                 float gi = g[go + i];
                 float mi = b1 * m[mo + i] + (1 - b1) * gi;
@@ -27,8 +33,12 @@ public final class AdamWCpu {
                 m[mo + i] = mi;
                 v[vo + i] = vi;
                 float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
-                p[po + i] = p[po + i] * decay - stepSize * mi / denom;
+                float pi = p[po + i] * decay - stepSize * mi / denom;
+                p[po + i] = pi;
+                bad |= !(Float.isFinite(mi) & Float.isFinite(vi) & Float.isFinite(pi));
             }
+            if (bad) nonFinite.set(true);
         });
+        return nonFinite.get();
     }
 }

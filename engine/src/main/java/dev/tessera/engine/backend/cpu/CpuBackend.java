@@ -31,6 +31,8 @@ import java.util.Map;
  * with a parity test against it; the backend runs the twins unless scalar mode is on ({@link #FAST}).
  */
 public final class CpuBackend implements Backend {
+    /** Set by an AdamW step that wrote a non-finite value, cleared by {@link #adamWNonFinite()}. */
+    private volatile boolean adamWNonFinite;
 
     /**
      * Vector API kernels (attention, layer norm, GELU) unless {@code -Dtessera.cpu.scalar=true}, the switch that
@@ -380,7 +382,14 @@ public final class CpuBackend implements Backend {
     public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
         int n = param.length();
         for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamW", n, b);
-        AdamWCpu.step(par, f(param), off(param), f(grad), off(grad), f(m), off(m), f(v), off(v), n, step);
+        if (AdamWCpu.step(par, f(param), off(param), f(grad), off(grad), f(m), off(m), f(v), off(v), n, step)) adamWNonFinite = true;
+    }
+
+    @Override
+    public boolean adamWNonFinite() {
+        boolean was = adamWNonFinite;
+        adamWNonFinite = false;
+        return was;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package dev.tessera.engine.backend.cpu;
 
 import static dev.tessera.engine.testing.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.backend.AdamWStep;
 import org.junit.jupiter.api.AfterAll;
@@ -42,6 +44,30 @@ class AdamWCpuTest {
             assertClose("p after step " + t, toFloat(ep), p, 1e-6, 1e-6);
             assertClose("m after step " + t, toFloat(em), m, 1e-7, 1e-5);
             assertClose("v after step " + t, toFloat(ev), v, 1e-7, 1e-5);
+        }
+    }
+
+    @Test
+    void reportsWhetherItWroteANonFiniteValue() {
+        float[] p = {1, 2, 3}, g = {0.1f, -0.2f, 0.3f}, m = new float[3], v = new float[3];
+        AdamWStep s = new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1);
+        assertEquals(false, AdamWCpu.step(PAR, p, 0, g, 0, m, 0, v, 0, 3, s));
+        g[1] = 1e30f;                                   // (1 − β2)·g² overflows: v = +∞ while m and p stay finite
+        assertEquals(true, AdamWCpu.step(PAR, p, 0, g, 0, m, 0, v, 0, 3, s));
+        assertEquals(Float.POSITIVE_INFINITY, v[1]);
+        assertTrue(Float.isFinite(p[1]) && Float.isFinite(m[1]), "only v overflowed, which the loss would not show");
+
+        try (CpuBackend be = new CpuBackend(1); dev.tessera.engine.backend.StepScope scope = be.openScope()) {
+            var bp = be.allocate(2);
+            var bg = be.allocate(2);
+            var bm = be.allocate(2);
+            var bv = be.allocate(2);
+            be.upload(new float[] {1, 2}, bp);
+            be.upload(new float[] {1e30f, 0}, bg);
+            assertEquals(false, be.adamWNonFinite());
+            be.adamW(bp, bg, bm, bv, s);
+            assertEquals(true, be.adamWNonFinite());
+            assertEquals(false, be.adamWNonFinite(), "reading clears it");
         }
     }
 
