@@ -102,7 +102,7 @@ abstract class EvalCommand implements Callable<Integer> {
         long start = System.nanoTime();
         EncoderSource encoder = encoderSource();
         var shape = encoder.encoder();
-        EvalData d = EvalData.open(data, shape.inChans(), shape.imgSize(), augmentTrain()).limit(trainLimit, testLimit, seed);
+        EvalData d = EvalData.open(data, shape.inChans(), shape.imgSize(), trainTransform()).limit(trainLimit, testLimit, seed);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("command", name());
         try (Backend backend = Devices.open(device, threads != null ? threads : Runtime.getRuntime().availableProcessors(), out::println)) {
@@ -132,6 +132,11 @@ abstract class EvalCommand implements Callable<Integer> {
     /** Whether end-to-end training augments an image folder's training split (finetune, train-supervised). */
     protected boolean augmentTrain() {
         return false;
+    }
+
+    /** How the training split is transformed: fine-tuning's augmentation where {@link #augmentTrain}, else none (probes override). */
+    protected EvalData.TrainTransform trainTransform() {
+        return augmentTrain() ? EvalData.TrainTransform.FINETUNE : EvalData.TrainTransform.NONE;
     }
 
     private void validate() {

@@ -50,6 +50,16 @@ public sealed interface ImageTransform permits ImageTransform.Identity, ImageTra
         return new Compose(new RandomResizedCrop(size, 0.08, 1.0, 3.0 / 4.0, 4.0 / 3.0, true), RandAugment.mae());
     }
 
+    /**
+     * The probes' training augmentation, drawn afresh every epoch: RandomResizedCrop(size, scale 0.08–1, ratio
+     * 3/4–4/3, bicubic) then a horizontal flip — MAE's {@code main_linprobe.py} {@code transform_train}, and the
+     * timm {@code create_transform} that lxtGH/CAE's {@code run_attentive.py} gets with no RandAugment, no colour jitter
+     * and no random erasing.
+     */
+    static ImageTransform probe(int size) {
+        return new RandomResizedCrop(size, 0.08, 1.0, 3.0 / 4.0, 4.0 / 3.0, true);
+    }
+
     /** The standard evaluation transform: shorter side to ⌊size/0.875⌋ (256 for 224), then a centre crop. */
     static ImageTransform eval(int size) {
         return new ResizeCenterCrop(size, 0.875);

@@ -36,6 +36,29 @@ class SgdLarsTest {
     }
 
     @Test
+    void nesterovSgdMatchesTorch() {
+        ParameterStore store = new ParameterStore(be, new TinyModel(be, "w", new int[] {3, 2}, "b", new int[] {3}));
+        int n = store.size();
+        Sgd opt = new Sgd(store, 0.9f, 0f, true);
+        float[] p0 = be.download(store.values());
+        double[] p = new double[n], buf = new double[n];
+        for (int i = 0; i < n; i++) p[i] = p0[i];
+        Rng rng = new Rng(2);
+        float[] lrs = {0.1f, 0.05f, 0.02f};
+        for (int t = 0; t < 3; t++) {
+            float[] g = rng.normal(n, 0, 1);
+            be.upload(g, store.grads());
+            opt.step(lrs[t]);
+            // torch.optim.SGD(nesterov=True): buf = g first, then 0.9·buf + g; p −= lr·(g + 0.9·buf).
+            for (int i = 0; i < n; i++) {
+                buf[i] = t == 0 ? g[i] : 0.9 * buf[i] + g[i];
+                p[i] -= lrs[t] * (g[i] + 0.9 * buf[i]);
+            }
+        }
+        assertClose("nesterov", toFloat(p), be.download(store.values()), 1e-7, 1e-5);
+    }
+
+    @Test
     void larsFirstStepByHand() {
         // w = [[3, 0], [0, 4]] (‖w‖ = 5), g = [[1, 2], [2, 0]], wd 0.1: d = g + 0.1·w = [1.3, 2, 2, 0.4],
         // ‖d‖ = √9.85 = 3.1384710, q = 0.001·5/3.1384710 = 1.5931306e-3, mu = q·d, w −= 0.5·mu:
