@@ -742,6 +742,12 @@ def vit_case(seed, global_pool, dtype=torch.float32):
                label_smoothing=0.1, pos_embed="learnable", seed=seed)
     model = VisionTransformer(cfg)
     init_weights(model)
+    return classifier_case(cfg, model, ["patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "head.weight"], dtype)
+
+
+def classifier_case(cfg, model, final_names, dtype):
+    """A batch of 3 random 28×28 images with labels (drawn now, after the model's init) and the label-smoothed
+    cross-entropy step of a classifier case."""
     images = torch.randn(3, 1, 28, 28)
     labels = torch.randint(0, 10, (3,), dtype=torch.int64)
     model, images = model.to(dtype), images.to(dtype)
@@ -751,8 +757,7 @@ def vit_case(seed, global_pool, dtype=torch.float32):
         loss = F.cross_entropy(logits, labels, label_smoothing=cfg["label_smoothing"])
         return loss, {"logits": logits, "loss": loss}
 
-    return cfg, model, {"images": images, "labels": labels}, step, \
-        ["patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "head.weight"]
+    return cfg, model, {"images": images, "labels": labels}, step, final_names
 
 
 def vit_relpos_case(seed, dtype=torch.float32):
@@ -767,17 +772,8 @@ def vit_relpos_case(seed, dtype=torch.float32):
     with torch.no_grad():
         for blk in model.blocks:
             blk.attn.relative_position_bias_table.copy_(0.1 * torch.randn_like(blk.attn.relative_position_bias_table))
-    images = torch.randn(3, 1, 28, 28)
-    labels = torch.randint(0, 10, (3,), dtype=torch.int64)
-    model, images = model.to(dtype), images.to(dtype)
-
-    def step(m):
-        logits = m(images)
-        loss = F.cross_entropy(logits, labels, label_smoothing=cfg["label_smoothing"])
-        return loss, {"logits": logits, "loss": loss}
-
-    return cfg, model, {"images": images, "labels": labels}, step, \
-        ["blocks.0.attn.relative_position_bias_table", "blocks.1.attn.qkv.weight", "head.weight"]
+    return classifier_case(cfg, model, ["blocks.0.attn.relative_position_bias_table", "blocks.1.attn.qkv.weight",
+                                        "head.weight"], dtype)
 
 
 def mae_case(seed, img, patch, chans, dim, heads, dec_dim, dec_heads, norm_pix, dtype=torch.float32):
