@@ -79,6 +79,7 @@ abstract class ClassifierCommand extends EvalCommand {
                 + ", random erasing " + compact(r.augmentation().eraseProb()) + (rpb ? ", relative position bias" : ""));
         ClassifierTrainer.fit(vit, data.train(), r, seed, printer(out));
         result.put("recipe", r);
+        result.put("rel_pos_bias", rpb);
         if (save != null) {
             ModelWeights trained = ModelWeights.ofClassifier(vit, source.method(), name() + " classifier (" + r.epochs() + " epochs) of "
                     + source.description());
