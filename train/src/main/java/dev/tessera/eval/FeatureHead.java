@@ -62,6 +62,7 @@ public abstract class FeatureHead extends Module {
         train(true);
         for (int epoch = 0; epoch < recipe.epochs(); epoch++) {
             if (epoch > 0) {
+                train = null;                                      // the last epoch's set may go while the next is made
                 train = trainOfEpoch.apply(epoch);
                 if (train.size() != n || train.dim() != dim) {
                     throw new IllegalStateException("probe: epoch " + epoch + " has " + train.size() + "×" + train.dim()
