@@ -78,11 +78,7 @@ final class FigureCommand implements Callable<Integer> {
             throw new IllegalArgumentException("figure " + k + " needs a" + (method.equals("cae") ? " CAE" : "n MAE") + " checkpoint; "
                     + checkpoint + " holds " + ms.describe());
         }
-        DataSource source = data != null ? DataSource.parse(data, 0) : ck.run() != null ? ck.run().data() : DataSource.parse(null, 0);
-        if (source.kind().equals(DataSource.CUSTOM)) {
-            throw new ParameterException(spec.commandLine(), checkpoint + " was trained on a dataset given in code (" + source.path()
-                    + "); name the images to draw with --data fashion-mnist or --data DIR");
-        }
+        DataSource source = ReconstructCommand.imagesToDraw(spec, ck, data, 0);
         PrintWriter log = spec.commandLine().getOut();
         try (Backend backend = deviceOptions.open(log::println)) {
             Objective objective = ms.build(backend, seed);
