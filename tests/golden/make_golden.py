@@ -186,11 +186,15 @@ def split_heads(t, heads):                                  # [N, T, D] -> [N, h
     return t.reshape(n, tlen, heads, d // heads).transpose(1, 2)
 
 
-def attend(q, k, v, heads):
-    """softmax(q kᵀ · (D/h)^-0.5) v over heads; the scale multiplies q first (as timm / BEiT do)."""
+def attend(q, k, v, heads, bias=None):
+    """softmax(q kᵀ · (D/h)^-0.5 [+ bias]) v over heads; the scale multiplies q first (as timm / BEiT do).
+    bias: [h, Tq, Tk] added to the logits (BEiT's relative position bias), broadcast over the batch."""
     n, tq, d = q.shape
     qh, kh, vh = split_heads(q, heads), split_heads(k, heads), split_heads(v, heads)
-    a = ((qh * (d // heads) ** -0.5) @ kh.transpose(-2, -1)).softmax(dim=-1)   # [N, h, Tq, Tk]
+    logits = (qh * (d // heads) ** -0.5) @ kh.transpose(-2, -1)                 # [N, h, Tq, Tk]
+    if bias is not None:
+        logits = logits + bias.unsqueeze(0)
+    a = logits.softmax(dim=-1)
     return (a @ vh).transpose(1, 2).reshape(n, tq, d)                           # concat heads
 
 
@@ -227,30 +231,58 @@ class Block(nn.Module):
 
 # ---- BEiT-style (CAE) block: qkv without bias + q_bias / v_bias (k bias fixed 0), LayerScale ---------
 
-class BeitAttention(nn.Module):
-    """Keys: attn.q_bias [D], attn.v_bias [D], attn.qkv.weight [3D, D] (no qkv.bias), attn.proj.*"""
+def relative_position_index(grid):
+    """BEiT / CAE modeling_finetune.Attention's relative_position_index for a grid×grid window plus cls:
+    [T, T], T = 1 + grid²; patch pairs index (Δrow + G−1)·(2G−1) + (Δcol + G−1); row 0 (cls → token) R−3,
+    column 0 (token → cls) R−2, [0, 0] (cls → cls) R−1, with R = (2G−1)² + 3 table rows."""
+    rows = (2 * grid - 1) ** 2 + 3
+    coords = torch.stack(torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")).flatten(1)  # [2, L]
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0)                  # [L, L, 2]
+    rel[:, :, 0] += grid - 1
+    rel[:, :, 1] += grid - 1
+    rel[:, :, 0] *= 2 * grid - 1
+    index = torch.zeros((grid * grid + 1,) * 2, dtype=torch.int64)
+    index[1:, 1:] = rel.sum(-1)
+    index[0, 0:] = rows - 3
+    index[0:, 0] = rows - 2
+    index[0, 0] = rows - 1
+    return index
 
-    def __init__(self, dim, heads):
+
+class BeitAttention(nn.Module):
+    """Keys: attn.q_bias [D], attn.v_bias [D], attn.qkv.weight [3D, D] (no qkv.bias), attn.proj.*; with a window
+    (fine-tuning's rel_pos_bias) also attn.relative_position_bias_table [(2G−1)²+3, h], zero-initialised."""
+
+    def __init__(self, dim, heads, window=None):
         super().__init__()
         self.heads = heads
         self.qkv = nn.Linear(dim, dim * 3, bias=False)
         self.q_bias = nn.Parameter(torch.zeros(dim))
         self.v_bias = nn.Parameter(torch.zeros(dim))
+        self.window = window
+        if window:
+            self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2 + 3, heads))
+            self.register_buffer("relative_position_index", relative_position_index(window), persistent=False)
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x):
         bias = torch.cat([self.q_bias, torch.zeros_like(self.v_bias), self.v_bias])   # k bias is zero
         q, k, v = F.linear(x, self.qkv.weight, bias).chunk(3, dim=-1)
-        return self.proj(attend(q, k, v, self.heads))
+        rel = None
+        if self.window:
+            t = self.relative_position_index.shape[0]
+            rel = self.relative_position_bias_table[self.relative_position_index.view(-1)].view(t, t, -1)
+            rel = rel.permute(2, 0, 1).contiguous()                                    # [h, T, T]
+        return self.proj(attend(q, k, v, self.heads, rel))
 
 
 class BeitBlock(nn.Module):
     """x += gamma_1 ⊙ attn(norm1 x); x += gamma_2 ⊙ mlp(norm2 x)."""
 
-    def __init__(self, dim, heads, mlp_ratio, init_values):
+    def __init__(self, dim, heads, mlp_ratio, init_values, window=None):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=LN_EPS)
-        self.attn = BeitAttention(dim, heads)
+        self.attn = BeitAttention(dim, heads, window)
         self.norm2 = nn.LayerNorm(dim, eps=LN_EPS)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         self.gamma_1 = nn.Parameter(init_values * torch.ones(dim))
@@ -339,6 +371,31 @@ class VisionTransformer(nn.Module):
         else:
             feat = self.norm(x)[:, 0]                                                # [N, D]
         return self.head(feat)                                                       # [N, classes]
+
+
+class BeitFinetuneViT(nn.Module):
+    """The CAE fine-tuning classifier (Atten4Vis/CAE and lxtGH/CAE models/modeling_finetune.py with
+    rel_pos_bias=True, use_mean_pooling): BEiT blocks with q/v biases, LayerScale and a per-block relative
+    position bias, the fixed CAE sin-cos table, mean of the patch tokens -> fc_norm -> head."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        d = cfg["embed_dim"]
+        self.patch_embed = PatchEmbed(cfg["img_size"], cfg["patch_size"], cfg["in_chans"], d)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
+        self.pos_embed = fixed_table(cae_sincos_table(d, self.patch_embed.grid))
+        self.blocks = nn.ModuleList(
+            BeitBlock(d, cfg["num_heads"], cfg["mlp_ratio"], cfg["layer_scale_init_value"], self.patch_embed.grid)
+            for _ in range(cfg["depth"]))
+        self.fc_norm = nn.LayerNorm(d, eps=LN_EPS)
+        self.head = nn.Linear(d, cfg["num_classes"])
+
+    def forward(self, imgs):
+        x = self.patch_embed(imgs)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        for blk in self.blocks:
+            x = blk(x)
+        return self.head(self.fc_norm(x[:, 1:, :].mean(dim=1)))
 
 
 class MaskedAutoencoderViT(nn.Module):
@@ -685,6 +742,12 @@ def vit_case(seed, global_pool, dtype=torch.float32):
                label_smoothing=0.1, pos_embed="learnable", seed=seed)
     model = VisionTransformer(cfg)
     init_weights(model)
+    return classifier_case(cfg, model, ["patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "head.weight"], dtype)
+
+
+def classifier_case(cfg, model, final_names, dtype):
+    """A batch of 3 random 28×28 images with labels (drawn now, after the model's init) and the label-smoothed
+    cross-entropy step of a classifier case."""
     images = torch.randn(3, 1, 28, 28)
     labels = torch.randint(0, 10, (3,), dtype=torch.int64)
     model, images = model.to(dtype), images.to(dtype)
@@ -694,8 +757,23 @@ def vit_case(seed, global_pool, dtype=torch.float32):
         loss = F.cross_entropy(logits, labels, label_smoothing=cfg["label_smoothing"])
         return loss, {"logits": logits, "loss": loss}
 
-    return cfg, model, {"images": images, "labels": labels}, step, \
-        ["patch_embed.proj.weight", "blocks.0.attn.qkv.weight", "head.weight"]
+    return cfg, model, {"images": images, "labels": labels}, step, final_names
+
+
+def vit_relpos_case(seed, dtype=torch.float32):
+    """CAE fine-tuning's classifier with BEiT's relative position bias in both blocks. The zero-initialised
+    tables get 0.1·randn here so that the bias changes the logits (the gradient check needs no such help)."""
+    torch.manual_seed(seed)
+    cfg = dict(model="vit_relpos", img_size=28, patch_size=4, in_chans=1, embed_dim=32, depth=2, num_heads=2,
+               mlp_ratio=4.0, layer_scale_init_value=0.1, num_classes=10, global_pool=True, batch=3,
+               label_smoothing=0.1, pos_embed="fixed cae sin-cos", rel_pos_bias=True, seed=seed)
+    model = BeitFinetuneViT(cfg)
+    init_weights(model)
+    with torch.no_grad():
+        for blk in model.blocks:
+            blk.attn.relative_position_bias_table.copy_(0.1 * torch.randn_like(blk.attn.relative_position_bias_table))
+    return classifier_case(cfg, model, ["blocks.0.attn.relative_position_bias_table", "blocks.1.attn.qkv.weight",
+                                        "head.weight"], dtype)
 
 
 def mae_case(seed, img, patch, chans, dim, heads, dec_dim, dec_heads, norm_pix, dtype=torch.float32):
@@ -765,6 +843,7 @@ def cae_case(seed, target, dtype=torch.float32):
 CASES = {  # name -> builder(dtype)
     "vit_cls": lambda dt: vit_case(1, global_pool=False, dtype=dt),
     "vit_avg": lambda dt: vit_case(2, global_pool=True, dtype=dt),
+    "vit_relpos": lambda dt: vit_relpos_case(3, dtype=dt),
     "mae_p4_pix": lambda dt: mae_case(11, 28, 4, 1, 32, 2, 16, 2, norm_pix=False, dtype=dt),
     "mae_p4_normpix": lambda dt: mae_case(12, 28, 4, 1, 32, 2, 16, 2, norm_pix=True, dtype=dt),
     "mae_p16_normpix": lambda dt: mae_case(13, 48, 16, 3, 48, 3, 32, 2, norm_pix=True, dtype=dt),

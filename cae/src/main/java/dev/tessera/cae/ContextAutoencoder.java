@@ -218,6 +218,24 @@ public final class ContextAutoencoder extends Module {
         return decoder.forward(zmHat, positionRows(rdPosEmbed, maskedIdx));
     }
 
+    /**
+     * The path of the CAE paper's alignment figure (Chen et al., "Context Autoencoder for Self-Supervised Representation
+     * Learning": the encoder's representations of all patches fed to the decoder directly): ALL L patches through the
+     * encoder, its output (cls dropped, at the regressor width) straight into the decoder — no regressor. Only a model
+     * whose regressor output and encoder output share one space (λ &gt; 0) decodes the encoder's output into the image.
+     *
+     * @param images [N, C, H, W]
+     * @return [N, L, headDim]: normalised pixels per patch (PIXELS) or token logits (TOKENS), raster order
+     */
+    public Tensor decodeAllEncoded(Tensor images) {
+        int n = images.dim(0), l = config.numPatches();
+        int[] idx = new int[n * l];
+        for (int i = 0; i < idx.length; i++) idx[i] = i % l;
+        Tensor all = Tensor.ofInts(backend, idx, n, l);                        // every patch, ascending
+        Tensor z = toRegressorWidth(encode(images, all));                      // [N, 1+L, Dd]
+        return decode(z.narrow(1, 1, l), all);                                 // [N, L, headDim]
+    }
+
     // ================================================================ targets
 
     /**

@@ -164,6 +164,23 @@ class ContextAutoencoderTest {
     }
 
     @Test
+    void decodeAllEncodedIsTheEncoderOnAllPatchesStraightIntoTheDecoder() {
+        CaeConfig c = small().withPixelTarget();
+        ContextAutoencoder cae = new ContextAutoencoder(c, be, new Rng(4));
+        cae.train(false);
+        int n = 2, l = c.numPatches();
+        Tensor images = Tensor.of(be, new Rng(5).normal(n * 28 * 28, 0f, 1f), n, 1, 28, 28);
+        Tensor out = cae.decodeAllEncoded(images);
+        assertArrayEquals(new int[] {n, l, 16}, out.shape());                   // every patch, p²·C pixels each
+        int[] idx = new int[n * l];
+        for (int i = 0; i < idx.length; i++) idx[i] = i % l;
+        Tensor all = Tensor.ofInts(be, idx, n, l);
+        Tensor z = cae.encode(images, all);                                     // no neck: D = Dd, no projection
+        float[] expected = cae.decode(z.narrow(1, 1, l), all).toArray();
+        assertArrayEquals(expected, out.toArray(), 1e-6f);
+    }
+
+    @Test
     void differentNeckWidthAddsTheProjection() {
         CaeConfig c = small().withNeck(1, 1, 48, 3);
         ContextAutoencoder cae = new ContextAutoencoder(c, be, new Rng(2));

@@ -49,6 +49,10 @@ abstract class ClassifierCommand extends EvalCommand {
     @Option(names = "--reprob", paramLabel = "P", description = "Random-erasing probability per image; 0 = off (default 0.25).")
     protected Double reprob;
 
+    @Option(names = "--rel-pos-bias", negatable = true, description = "BEiT's relative position bias in every block (default: on for"
+            + " CAE encoders as the official CAE fine-tuning, off for MAE and random encoders).")
+    protected Boolean relPosBias;
+
     @Option(names = "--save", paramLabel = "FILE", description = "Also write the trained classifier (Tessera names, head and fc_norm"
             + " included; 'tessera export' turns it into timm or HF names). Must not exist.")
     protected Path save;
@@ -66,14 +70,16 @@ abstract class ClassifierCommand extends EvalCommand {
         FinetuneRecipe r = recipe();
         int classes = Math.max(data.train().numClasses(), data.test().numClasses());
         if (save != null) ExportCommand.prepareOut(spec, save);            // refused before any training
-        VisionTransformer vit = source.buildClassifier(classes, r.dropPath(), backend, seed);
+        boolean rpb = relPosBias != null ? relPosBias : source.defaultRelPosBias();
+        VisionTransformer vit = source.buildClassifier(classes, r.dropPath(), rpb, backend, seed);
         out.println("training: " + r.epochs() + " epochs, batch " + r.batch() + ", lr " + compact(r.lr()) + " (blr " + compact(r.blr())
                 + "), warmup " + compact(r.warmupEpochs()) + ", layer decay " + compact(r.layerDecay()) + ", drop-path "
                 + compact(r.dropPath()) + ", label smoothing " + compact(r.labelSmoothing()) + ", weight decay " + compact(r.weightDecay())
                 + ", mixup " + compact(r.augmentation().mixupAlpha()) + ", cutmix " + compact(r.augmentation().cutmixAlpha())
-                + ", random erasing " + compact(r.augmentation().eraseProb()));
+                + ", random erasing " + compact(r.augmentation().eraseProb()) + (rpb ? ", relative position bias" : ""));
         ClassifierTrainer.fit(vit, data.train(), r, seed, printer(out));
         result.put("recipe", r);
+        result.put("rel_pos_bias", rpb);
         if (save != null) {
             ModelWeights trained = ModelWeights.ofClassifier(vit, source.method(), name() + " classifier (" + r.epochs() + " epochs) of "
                     + source.description());

@@ -106,7 +106,7 @@ abstract class EvalCommand implements Callable<Integer> {
         long start = System.nanoTime();
         EncoderSource encoder = encoderSource();
         var shape = encoder.encoder();
-        EvalData d = EvalData.open(data, shape.inChans(), shape.imgSize(), augmentTrain()).limit(trainLimit, testLimit, seed);
+        EvalData d = EvalData.open(data, shape.inChans(), shape.imgSize(), trainTransform()).limit(trainLimit, testLimit, seed);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("command", name());
         try (Backend backend = Devices.open(device, Checks.threads(spec.commandLine(), threads), precision.get(), out::println)) {
@@ -137,6 +137,11 @@ abstract class EvalCommand implements Callable<Integer> {
     /** Whether end-to-end training augments an image folder's training split (finetune, train-supervised). */
     protected boolean augmentTrain() {
         return false;
+    }
+
+    /** How the training split is transformed: fine-tuning's augmentation where {@link #augmentTrain}, else none (probes override). */
+    protected EvalData.TrainTransform trainTransform() {
+        return augmentTrain() ? EvalData.TrainTransform.FINETUNE : EvalData.TrainTransform.NONE;
     }
 
     private void validate() {

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /** {@code tessera pretrain cae}: Context Autoencoder pretraining (Chen et al. 2022; docs/cae.md). */
 @Command(name = "cae", mixinStandardHelpOptions = true, sortOptions = false,
@@ -33,8 +34,11 @@ final class PretrainCaeCommand extends Pretraining {
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "k-means codebook for --target tokens (from 'tessera tokenizer fit'), or the DALL-E encoder for --target dalle (encoder.pkl as released, a .pth state dict or .safetensors).")
     Path tokenizer;
 
-    @Option(names = "--num-masked", paramLabel = "M", description = "Masked patches per image (default: the preset's, half of them).")
-    Integer numMasked;
+    @Option(names = {"--num-mask-patches", "--num-masked"}, paramLabel = "M|release|paper",
+            description = {"Masked patches per image: a count, 'release' (the PyTorch release's --num_mask_patches 98 of 196, half"
+                    + " the grid; the default, as the released scripts and checkpoints use it) or 'paper' (75 of 196 as the CAE paper v1"
+                    + " and PaddlePaddle's release, scaled to the grid)."})
+    String numMasked;
 
     @Option(names = "--align-weight", paramLabel = "L", description = "Weight λ of the alignment loss (default 2).")
     Double alignWeight;
@@ -77,10 +81,7 @@ final class PretrainCaeCommand extends Pretraining {
             }
             default -> options.fail("--target must be pixels, tokens or dalle, got '" + target + "'");
         }
-        if (numMasked != null) {
-            options.positive("--num-masked", numMasked);
-            c = c.withNumMasked(numMasked);
-        }
+        if (numMasked != null) c = c.withNumMasked(maskCount(numMasked, c.numPatches()));
         if (alignWeight != null) {
             options.nonNegative("--align-weight", alignWeight);
             c = c.withAlignWeight(alignWeight);
@@ -95,12 +96,36 @@ final class PretrainCaeCommand extends Pretraining {
         return out;
     }
 
+    /**
+     * The mask count {@code value} asks for on a grid of {@code patches}: 'release' = round(L·98/196) (Atten4Vis/CAE and
+     * lxtGH/CAE {@code run_pretraining.py} and scripts), 'paper' = round(L·75/196) (CAE paper v1, PaddlePaddle/VIMER CAE),
+     * or a count in [1, L−1].
+     */
+    private int maskCount(String value, int patches) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        int m;
+        if (v.equals("release")) m = (int) Math.round(patches * 98 / 196.0);
+        else if (v.equals("paper")) m = (int) Math.round(patches * 75 / 196.0);
+        else {
+            try {
+                m = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                throw new ParameterException(spec.commandLine(), "--num-mask-patches must be a count, 'release' or 'paper', got '" + value + "'");
+            }
+        }
+        if (m < 1 || m >= patches) {
+            throw new ParameterException(spec.commandLine(), "--num-mask-patches " + value + " gives " + m + " masked patches; the model has " + patches
+                    + ", so it must be in [1, " + (patches - 1) + "]");
+        }
+        return m;
+    }
+
     @Override
     List<String> modelOptionsGiven() {
         List<String> given = new ArrayList<>();
         if (target != null) given.add("--target");
         if (tokenizer != null) given.add("--tokenizer");
-        if (numMasked != null) given.add("--num-masked");
+        if (numMasked != null) given.add("--num-mask-patches");
         if (alignWeight != null) given.add("--align-weight");
         return given;
     }

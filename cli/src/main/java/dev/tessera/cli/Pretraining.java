@@ -103,7 +103,7 @@ abstract class Pretraining implements Callable<Integer> {
                 out.println(InitWeights.load(objective.model(), method(), model.describe(), initial, false));
             }
             int[] shape = objective.imageShape();
-            DataSource.Opened opened = data.open(shape[0], shape[2]);
+            DataSource.Opened opened = data.open(shape[0], shape[2], model.method());
             if (opened.note() != null) out.println("note: " + opened.note());
             Trainer trainer = new Trainer(objective, opened.train(), settings).heldOut(opened.heldOut()).listen(new Pictures())
                     .log(out, System.console() != null)

@@ -77,12 +77,7 @@ final class ReconstructCommand implements Callable<Integer> {
         if (init != null) return fromInit(log);
         Checkpoint ck = Checkpoint.read(checkpoint);
         ModelSpec ms = withMaskRatio(model != null ? preset(model) : recorded(ck));
-        DataSource source = data != null ? DataSource.parse(data, crop == null ? 0 : crop)
-                : ck.run() != null ? ck.run().data() : DataSource.parse(null, crop == null ? 0 : crop);
-        if (source.kind().equals(DataSource.CUSTOM)) {
-            throw new ParameterException(spec.commandLine(), checkpoint + " was trained on a dataset given in code (" + source.path()
-                    + "); name the images to draw with --data fashion-mnist or --data DIR");
-        }
+        DataSource source = imagesToDraw(spec, ck, data, crop == null ? 0 : crop);
         try (Backend backend = deviceOptions.open(log::println)) {
             Objective objective = ms.build(backend, seed);
             ck.loadInto(objective.model(), ms.describe());
@@ -116,6 +111,16 @@ final class ReconstructCommand implements Callable<Integer> {
         }
         log.println("reconstructions of " + Math.min(ReconstructionFigure.IMAGES, opened.heldOut().size()) + " images by "
                 + ms.describe() + " at " + what + ": " + out.toAbsolutePath());
+    }
+
+    /** The images a picture of {@code ck} shows: {@code data} if given, else the run's own (refused when given in code). */
+    static DataSource imagesToDraw(CommandSpec spec, Checkpoint ck, String data, int crop) {
+        DataSource source = data != null ? DataSource.parse(data, crop) : ck.run() != null ? ck.run().data() : DataSource.parse(null, crop);
+        if (source.kind().equals(DataSource.CUSTOM)) {
+            throw new ParameterException(spec.commandLine(), ck.path() + " was trained on a dataset given in code (" + source.path()
+                    + "); name the images to draw with --data fashion-mnist or --data DIR");
+        }
+        return source;
     }
 
     private static ModelSpec recorded(Checkpoint ck) {

@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
         subcommands = {InfoCommand.class, PretrainCommand.class, TokenizerCommand.class, ModelCommand.class,
                 ReconstructCommand.class, DemoCommand.class, CompareCommand.class, BenchCommand.class, LinprobeCommand.class, KnnCommand.class,
                 FinetuneCommand.class, TrainSupervisedCommand.class, AttnprobeCommand.class, AttentionCommand.class, ImportCommand.class,
-                ExportCommand.class,
+                ExportCommand.class, FigureCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Tessera {
 

@@ -49,7 +49,7 @@ final class TrainOptions {
     @Option(names = "--min-lr", paramLabel = "LR", description = "Floor of the cosine (default MAE 0, CAE 1e-5).")
     Double minLr;
 
-    @Option(names = "--warmup-epochs", paramLabel = "E", description = "Linear warmup (default: MAE 5%%, CAE 1/30 of the run).")
+    @Option(names = "--warmup-epochs", paramLabel = "E", description = "Linear warmup (default: MAE 5%%, CAE 1/40 of the run: the official 20 of 800 and 40 of 1600 epochs).")
     Double warmupEpochs;
 
     @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW weight decay (default 0.05).")

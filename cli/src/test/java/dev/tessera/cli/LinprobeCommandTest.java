@@ -39,7 +39,7 @@ class LinprobeCommandTest {
     @Test
     void probesACheckpointsEncoderAndWritesTheResultNextToIt() {
         String[] r = run(new LinprobeCommand(), "--checkpoint", checkpoint.toString(), "--data", data.toString(), "--epochs", "20",
-                "--batch", "16", "--device", "cpu", "--threads", "2");
+                "--batch", "16", "--augment", "none", "--device", "cpu", "--threads", "2");
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("linprobe top-1: "), r[1]);
         Map<String, Object> json = ResultFile.read(checkpoint.getParent().resolve("linprobe.json"));
@@ -78,11 +78,24 @@ class LinprobeCommandTest {
     }
 
     @Test
+    void augmentsEveryEpochByDefaultOnAnImageFolder() {
+        Path out = tmp.resolve("aug.json");
+        String[] r = run(new LinprobeCommand(), "--checkpoint", checkpoint.toString(), "--data", data.toString(), "--epochs", "3",
+                "--batch", "16", "--device", "cpu", "--threads", "2", "--out", out.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("probe: LARS, 3 epochs, batch 16, lr 6.4, min lr 0, warmup 2, features of freshly augmented images every epoch"),
+                r[1]);
+        Map<String, Object> json = ResultFile.read(out);
+        assertEquals("every-epoch", json.get("augment"));
+        assertEquals(0.0, ((Number) json.get("min_lr")).doubleValue());
+    }
+
+    @Test
     void pixelsProbeOfTheFolderImages() {
         Path out = tmp.resolve("pixels.json");
         // --model gives the image size (8×8 of the tiny run is not a preset; pixels need no encoder, but a shape)
         String[] r = run(new LinprobeCommand(), "--pixels", "--checkpoint", checkpoint.toString(), "--data", data.toString(),
-                "--epochs", "20", "--batch", "16", "--device", "cpu", "--out", out.toString());
+                "--epochs", "20", "--batch", "16", "--augment", "none", "--device", "cpu", "--out", out.toString());
         assertEquals("0", r[0], r[2]);
         Map<String, Object> json = ResultFile.read(out);
         assertEquals("pixels", json.get("features"));

@@ -121,6 +121,18 @@ class PretrainCommandTest {
         Cli.Result r = Cli.tessera(cmd("cae", common("--out", tmp.resolve("cae").toString(), "--steps", "1")));
         assertEquals(0, r.exit(), r.toString());
         assertTrue(Files.isRegularFile(tmp.resolve("cae/recon.png")));
+        // An image-folder CAE run crops as CAE's datasets.py does (flip, then scale 0.08–1), not as MAE.
+        assertTrue(r.out().contains("CAE's flip + random-resized-crop (0.08–1) to 1×28×28"), r.out());
+        assertEquals(24, new ObjectMapper().readTree(tmp.resolve("cae/config.json").toFile()).at("/model/config/numMasked").asInt(),
+                "the default is the PyTorch release's 98 of 196, half of cae-tiny's 49");
+
+        r = Cli.tessera(cmd("cae", common("--out", tmp.resolve("cae-paper").toString(), "--steps", "1", "--num-mask-patches", "paper")));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals(19, new ObjectMapper().readTree(tmp.resolve("cae-paper/config.json").toFile()).at("/model/config/numMasked").asInt(),
+                "paper: 75 of 196 scaled to 49 patches");
+        r = Cli.tessera(cmd("cae", common("--out", tmp.resolve("cae-bad").toString(), "--steps", "1", "--num-mask-patches", "75")));
+        assertTrue(r.exit() != 0 && r.err().contains("--num-mask-patches 75 gives 75 masked patches; the model has 49"), r.toString());
+        assertFalse(Files.exists(tmp.resolve("cae-bad")));
 
         Path tok = tmp.resolve("tok/k8.safetensors");
         r = Cli.tessera("tokenizer", "fit", "--data", images.toString(), "--k", "8", "--images", "12", "--out", tok.toString(),

@@ -117,14 +117,32 @@ public record EncoderSource(ViTConfig encoder, String method, Map<String, Tensor
      * The fine-tuning classifier (docs/mae.md#fine-tuning): average pooling + {@code fc_norm}, a {@code classes}-way head
      * (std 2e-5), drop-path {@code dropPath}; MAE fine-tunes the position table, CAE keeps it fixed (docs/cae.md#evaluation).
      * The encoder's blocks, patch embedding, cls token and position table are loaded; {@code fc_norm} and the
-     * head start fresh; the pretrained final {@code norm} has no place in an average-pooled model.
+     * head start fresh; the pretrained final {@code norm} has no place in an average-pooled model. CAE encoders
+     * get BEiT's relative position bias ({@link #defaultRelPosBias}).
      */
     public VisionTransformer buildClassifier(int classes, double dropPath, Backend backend, long seed) {
+        return buildClassifier(classes, dropPath, defaultRelPosBias(), backend, seed);
+    }
+
+    /**
+     * As {@link #buildClassifier(int, double, Backend, long)} with BEiT's relative position bias in every block
+     * ({@code relPosBias}); its zero tables start fresh unless the weights carry them.
+     */
+    public VisionTransformer buildClassifier(int classes, double dropPath, boolean relPosBias, Backend backend, long seed) {
         ViTConfig cfg = encoder.withNumClasses(classes).withPool(dev.tessera.vit.Pool.AVG).withDropPath(dropPath)
-                .withHeadInitStd(2e-5).withPosLearnable(!method.equals("cae"));
+                .withHeadInitStd(2e-5).withPosLearnable(!method.equals("cae")).withRelPosBias(relPosBias);
         VisionTransformer vit = new VisionTransformer(cfg, backend, new Rng(seed));
-        load(vit, n -> n.startsWith("fc_norm.") || n.startsWith("head."));
+        load(vit, n -> n.startsWith("fc_norm.") || n.startsWith("head.") || n.endsWith(".attn.relative_position_bias_table"));
         return vit;
+    }
+
+    /**
+     * Whether fine-tuning adds the relative position bias by default: yes for CAE, whose
+     * {@code run_class_finetuning.py} sets {@code rel_pos_bias=True} (Atten4Vis/CAE, lxtGH/CAE); no for MAE, whose
+     * official fine-tuning ({@code models_vit.py}) has none.
+     */
+    public boolean defaultRelPosBias() {
+        return method.equals("cae");
     }
 
     private void load(VisionTransformer vit, Predicate<String> fresh) {

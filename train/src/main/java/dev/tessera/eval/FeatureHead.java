@@ -12,6 +12,7 @@ import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.GradMode;
 import dev.tessera.engine.tensor.Tensor;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * A classifier trained on precomputed, frozen features ({@link FeatureSet}): the linear probe and the attentive
@@ -35,6 +36,16 @@ public abstract class FeatureHead extends Module {
      * one line per epoch.
      */
     public final double[] fit(FeatureSet train, ProbeRecipe recipe, long seed, Consumer<String> log) {
+        return fit(epoch -> train, recipe, seed, log);
+    }
+
+    /**
+     * Trains on {@code trainOfEpoch.apply(e)} in epoch e: the same precomputed set every epoch, or the features of
+     * freshly augmented images (the official probes' per-epoch RandomResizedCrop + flip: MAE's
+     * {@code main_linprobe.py}, lxtGH/CAE's {@code run_attentive.py}). Every epoch's set must have the same size.
+     */
+    public final double[] fit(IntFunction<FeatureSet> trainOfEpoch, ProbeRecipe recipe, long seed, Consumer<String> log) {
+        FeatureSet train = trainOfEpoch.apply(0);
         checkDim(train);
         int n = train.size(), b = recipe.batch(), dim = train.dim();
         if (n < b) throw new IllegalArgumentException("probe: " + n + " training samples is fewer than one batch of " + b);
@@ -42,14 +53,22 @@ public abstract class FeatureHead extends Module {
         Backend be = Features.backendOf(this);
         ParameterStore store = new ParameterStore(be, this);
         Lars lars = recipe.optimizer() == ProbeRecipe.Optimizer.LARS ? Lars.linearProbe(store) : null;
-        Sgd sgd = recipe.optimizer() == ProbeRecipe.Optimizer.SGD ? new Sgd(store, 0.9f, 0f) : null;
-        CosineSchedule schedule = new CosineSchedule(recipe.lr(), 0, recipe.warmupEpochs(), recipe.epochs());
+        Sgd sgd = recipe.optimizer() == ProbeRecipe.Optimizer.SGD ? new Sgd(store, 0.9f, 0f, recipe.nesterov()) : null;
+        CosineSchedule schedule = new CosineSchedule(recipe.lr(), recipe.minLr(), recipe.warmupEpochs(), recipe.epochs());
         Rng rng = new Rng(seed);
         double[] epochLoss = new double[recipe.epochs()];
         float[] xb = new float[b * dim];
         int[] yb = new int[b];
         train(true);
         for (int epoch = 0; epoch < recipe.epochs(); epoch++) {
+            if (epoch > 0) {
+                train = null;                                      // the last epoch's set may go while the next is made
+                train = trainOfEpoch.apply(epoch);
+                if (train.size() != n || train.dim() != dim) {
+                    throw new IllegalStateException("probe: epoch " + epoch + " has " + train.size() + "×" + train.dim()
+                            + " features, epoch 0 had " + n + "×" + dim);
+                }
+            }
             int[] order = rng.permutation(n);
             double sum = 0;
             for (int it = 0; it < iters; it++) {

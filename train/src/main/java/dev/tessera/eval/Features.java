@@ -35,8 +35,16 @@ public final class Features {
 
     /** Pooled features [N, D]; {@code progress} (may be null) receives the number of images done after each batch. */
     public static FeatureSet pooled(VisionTransformer encoder, Dataset data, Pool pool, int batch, IntConsumer progress) {
+        return pooled(encoder, data, pool, batch, 0, progress);
+    }
+
+    /**
+     * As {@link #pooled(VisionTransformer, Dataset, Pool, int, IntConsumer)} with the dataset's augmentation drawn
+     * for loader epoch {@code epoch}: a probe that re-augments every epoch asks for epoch 0, 1, 2, …
+     */
+    public static FeatureSet pooled(VisionTransformer encoder, Dataset data, Pool pool, int batch, int epoch, IntConsumer progress) {
         int d = encoder.config().dim();
-        return run(encoder, data, batch, d, progress, images -> encoder.features(images, pool));
+        return run(encoder, data, batch, epoch, d, progress, images -> encoder.features(images, pool));
     }
 
     /**
@@ -45,7 +53,7 @@ public final class Features {
      */
     public static Map<Pool, FeatureSet> clsAndAvg(VisionTransformer encoder, Dataset data, int batch, IntConsumer progress) {
         int d = encoder.config().dim();
-        FeatureSet both = run(encoder, data, batch, 2 * d, progress, images -> {
+        FeatureSet both = run(encoder, data, batch, 0, 2 * d, progress, images -> {
             Tensor x = encoder.forwardFeatures(images);                         // [N, 1+L, D]
             return Tensor.concat(1, encoder.pool(x, Pool.CLS), encoder.pool(x, Pool.AVG));   // [N, 2D]
         });
@@ -57,16 +65,26 @@ public final class Features {
 
     /** All tokens after the final norm, flattened per image to (1+L)·D floats. */
     public static FeatureSet tokens(VisionTransformer encoder, Dataset data, int batch, IntConsumer progress) {
+        return tokens(encoder, data, batch, 0, progress);
+    }
+
+    /** As {@link #tokens(VisionTransformer, Dataset, int, IntConsumer)} with the augmentation of loader epoch {@code epoch}. */
+    public static FeatureSet tokens(VisionTransformer encoder, Dataset data, int batch, int epoch, IntConsumer progress) {
         int perImage = (1 + encoder.config().numPatches()) * encoder.config().dim();
-        return run(encoder, data, batch, perImage, progress, images -> encoder.forwardFeatures(images));
+        return run(encoder, data, batch, epoch, perImage, progress, images -> encoder.forwardFeatures(images));
     }
 
     /** The normalised pixels, C·H·W floats per image, in dataset order. */
     public static FeatureSet pixels(Dataset data) {
+        return pixels(data, 0);
+    }
+
+    /** As {@link #pixels(Dataset)} with the augmentation of loader epoch {@code epoch}. */
+    public static FeatureSet pixels(Dataset data, int epoch) {
         int size = data.channels() * data.height() * data.width();
         float[] f = new float[Math.multiplyExact(data.size(), size)];
         int[] y = new int[data.size()];
-        try (Loader loader = new Loader(data, loaderOptions(DEFAULT_BATCH), 0)) {
+        try (Loader loader = new Loader(data, loaderOptions(DEFAULT_BATCH), epoch)) {
             int at = 0;
             for (Batch b : loader) {
                 System.arraycopy(b.images(), 0, f, at * size, b.n() * size);
@@ -81,7 +99,7 @@ public final class Features {
         Tensor apply(Tensor images);
     }
 
-    private static FeatureSet run(VisionTransformer encoder, Dataset data, int batch, int perImage, IntConsumer progress,
+    private static FeatureSet run(VisionTransformer encoder, Dataset data, int batch, int epoch, int perImage, IntConsumer progress,
                                   Forward forward) {
         var cfg = encoder.config();
         if (data.channels() != cfg.inChans() || data.height() != cfg.imgSize() || data.width() != cfg.imgSize()) {
@@ -93,7 +111,7 @@ public final class Features {
         int[] y = new int[data.size()];
         boolean wasTraining = encoder.isTraining();
         encoder.train(false);
-        try (var _ = GradMode.noGrad(); Loader loader = new Loader(data, loaderOptions(batch), 0)) {
+        try (var _ = GradMode.noGrad(); Loader loader = new Loader(data, loaderOptions(batch), epoch)) {
             int at = 0;
             for (Batch b : loader) {
                 try (StepScope _ = be.openScope()) {

@@ -19,6 +19,8 @@ import dev.tessera.engine.tensor.Tensor;
  * 10 warmup, and the same absolute lr 6.4 — with LARS the step of a weight matrix is lr·η·‖w‖ whatever the
  * batch, so the paper's lr keeps the paper's relative step size while the smaller batch gives ~60× more steps
  * per epoch. On precomputed features an epoch of 10k samples takes milliseconds, so all 90 epochs are cheap.
+ * MAE's probe also augments every epoch (RandomResizedCrop + flip in {@code main_linprobe.py}); {@code tessera
+ * linprobe --augment every-epoch} does that by re-extracting the features of freshly cropped images each epoch.
  */
 public final class LinearProbe extends FeatureHead {
     /** BN epsilon of the probe (MAE: 1e-6). */
@@ -34,9 +36,9 @@ public final class LinearProbe extends FeatureHead {
         w.copyFrom(rng.truncatedNormal(w.numel(), 0.01f, -2f, 2f));
     }
 
-    /** The defaults described above: LARS, 90 epochs, batch 256, lr 6.4, warmup 10. */
+    /** The defaults described above: LARS, 90 epochs, batch 256, lr 6.4, warmup 10, cosine to 0 (MAE's {@code --min_lr 0}). */
     public static ProbeRecipe recipe() {
-        return new ProbeRecipe(90, 256, 6.4, 10, ProbeRecipe.Optimizer.LARS);
+        return new ProbeRecipe(90, 256, 6.4, 10, ProbeRecipe.Optimizer.LARS, 0, false);
     }
 
     /**

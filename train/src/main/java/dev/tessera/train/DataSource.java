@@ -17,7 +17,7 @@ import java.nio.file.Path;
  *       {@link FashionMnistLocator} (a given folder first, then $TESSERA_DATA, the Debian package, the cache,
  *       and finally a download). 1×28×28, no augmentation (the images are small and centred).</li>
  *   <li>{@code image-folder}: {@code DIR/<class>/*.jpg|png} (or {@code DIR/train} and {@code DIR/val} when
- *       both exist), MAE's random-resized-crop + flip at {@code crop} pixels (default: the model's image
+ *       both exist), the method's random-resized-crop + flip (MAE: scale 0.2–1; CAE: 0.08–1, flip first) at {@code crop} pixels (default: the model's image
  *       size), converted to the model's channel count; pictures from {@code val/} with the evaluation
  *       transform, or from the training folder when there is no {@code val/}.</li>
  *   <li>{@code custom}: a {@link Dataset} handed to the trainer in code; {@code path} describes it. Such a run
@@ -69,15 +69,23 @@ public record DataSource(String kind, String path, int crop) {
         return Files.isRegularFile(dir.resolve("train-images-idx3-ubyte.gz")) || Files.isRegularFile(dir.resolve("train-images-idx3-ubyte"));
     }
 
-    /** Opens the training and held-out sets for a model taking {@code channels}×{@code imageSize}² images. */
+    /** Opens the training and held-out sets for a model taking {@code channels}×{@code imageSize}² images (MAE's crop). */
     public Opened open(int channels, int imageSize) {
+        return open(channels, imageSize, "mae");
+    }
+
+    /**
+     * As {@link #open(int, int)}, the training images cropped as {@code method} pre-trains: CAE's flip then
+     * RandomResizedCrop (0.08–1, bicubic), MAE's RandomResizedCrop (0.2–1) then flip ({@link ImageTransform#pretrain(String, int)}).
+     */
+    public Opened open(int channels, int imageSize, String method) {
         return switch (kind) {
             case FASHION_MNIST -> {
                 FashionMnistLocator.Found f = FashionMnistLocator.standard(path == null ? null : Path.of(path)).locate();
                 FashionMnist train = FashionMnist.read(f.dir(), FashionMnist.Split.TRAIN);
                 FashionMnist test = FashionMnist.read(f.dir(), FashionMnist.Split.TEST);
                 if (crop > 0 && crop != FashionMnist.SIDE) {
-                    train = train.withTransform(ImageTransform.pretrain(crop));
+                    train = train.withTransform(ImageTransform.pretrain(method, crop));
                     test = test.withTransform(ImageTransform.eval(crop));
                 }
                 yield new Opened(train, test, "Fashion-MNIST train split, " + train.size() + " images of " + shape(train)
@@ -89,10 +97,10 @@ public record DataSource(String kind, String path, int crop) {
                 Normalize norm = Normalize.forChannels(channels);
                 boolean split = Files.isDirectory(root.resolve("train")) && Files.isDirectory(root.resolve("val"));
                 Path trainDir = split ? root.resolve("train") : root;
-                ImageFolder train = ImageFolder.open(trainDir, ImageTransform.pretrain(size), channels, norm);
+                ImageFolder train = ImageFolder.open(trainDir, ImageTransform.pretrain(method, size), channels, norm);
                 ImageFolder held = ImageFolder.open(split ? root.resolve("val") : root, ImageTransform.eval(size), channels, norm);
                 yield new Opened(train, held, "image folder " + trainDir + ", " + train.size() + " images, " + train.numClasses()
-                        + " classes, random-resized-crop to " + shape(train),
+                        + " classes, " + ("cae".equals(method) ? "CAE's flip + random-resized-crop (0.08–1) to " : "random-resized-crop to ") + shape(train),
                         split ? null : "recon.png shows training images: " + root + " has no train/ and val/ folders");
             }
             default -> throw new IllegalArgumentException("the run used a dataset given in code (" + path

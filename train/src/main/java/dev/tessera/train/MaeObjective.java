@@ -80,7 +80,14 @@ public final class MaeObjective implements Objective {
         MaeConfig c = model.config();
         int[] s = imageShape();
         int l = c.numPatches(), keep = c.lenKeep();
-        float[] noise = c.masking().noise(n, c.encoder().gridSize(), keep, rng);
+        float[] mask = mask(c.masking().noise(n, c.encoder().gridSize(), keep, rng), n, l, keep);
+        Tensor imgs = Tensor.of(backend, images, n, s[0], s[1], s[2]);
+        float[] predicted = model.reconstruct(imgs, Tensor.of(backend, mask, n, l)).predicted().toArray();
+        return new Reconstructor.Prediction(predicted, mask, c.encoder().patchSize(), true);
+    }
+
+    /** Masking noise [n, l] → the mask [n, l] (1 = removed) that keeps the {@code keep} smallest per row. */
+    static float[] mask(float[] noise, int n, int l, int keep) {
         float[] mask = new float[n * l];
         for (int i = 0; i < n; i++) {
             // rank of each patch's noise within its row; ranks >= len_keep are removed (docs/mae.md#masking)
@@ -90,8 +97,6 @@ public final class MaeObjective implements Objective {
             java.util.Arrays.sort(order, (a, b) -> Float.compare(noise[row + a], noise[row + b]));
             for (int t = keep; t < l; t++) mask[row + order[t]] = 1f;
         }
-        Tensor imgs = Tensor.of(backend, images, n, s[0], s[1], s[2]);
-        float[] predicted = model.reconstruct(imgs, Tensor.of(backend, mask, n, l)).predicted().toArray();
-        return new Reconstructor.Prediction(predicted, mask, c.encoder().patchSize(), true);
+        return mask;
     }
 }

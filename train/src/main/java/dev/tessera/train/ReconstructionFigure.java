@@ -39,15 +39,13 @@ public final class ReconstructionFigure {
         Module model = objective.model();
         int n = Math.min(IMAGES, heldOut.size());
         int c = heldOut.channels(), h = heldOut.height(), w = heldOut.width(), size = c * h * w;
-        float[] images = new float[n * size];
-        Rng load = new Rng(seed).fork(FIGURE_STREAM);
-        for (int i = 0; i < n; i++) heldOut.load((int) ((long) i * heldOut.size() / n), images, i * size, load);
+        float[] images = images(heldOut, n, seed);
 
         Reconstructor.Prediction p;
         boolean wasTraining = model.isTraining();
         model.train(false);
         try (StepScope s = objective.backend().openScope(); var off = GradMode.noGrad()) {
-            p = r.predict(images, n, new Rng(seed).fork(FIGURE_STREAM + 1));
+            p = r.predict(images, n, maskRng(seed));
         } finally {
             model.train(wasTraining);
         }
@@ -65,6 +63,24 @@ public final class ReconstructionFigure {
         }
         grid.write(png);
         return true;
+    }
+
+    /**
+     * {@code n} images evenly spaced through {@code heldOut}, [n, C, H, W] normalised, loaded with the figure's own
+     * generator: every figure of a run (and the other figures of a checkpoint) shows the same images.
+     */
+    static float[] images(Dataset heldOut, int n, long seed) {
+        if (heldOut.size() == 0) throw new IllegalArgumentException("no images to draw: the dataset is empty");
+        int size = heldOut.channels() * heldOut.height() * heldOut.width();
+        float[] images = new float[n * size];
+        Rng load = new Rng(seed).fork(FIGURE_STREAM);
+        for (int i = 0; i < n; i++) heldOut.load((int) ((long) i * heldOut.size() / n), images, i * size, load);
+        return images;
+    }
+
+    /** A generator for the figure's masks, separate from the one that loads its images. */
+    static Rng maskRng(long seed) {
+        return new Rng(seed).fork(FIGURE_STREAM + 1);
     }
 
     private static float[] invert(float[] mask) {

@@ -16,11 +16,14 @@ import java.util.Locale;
  *   <tr><th></th><th>MAE</th><th>CAE</th></tr>
  *   <tr><td>lr</td><td>blr 1.5e-4 × eff. batch / 256</td><td>blr 1.875e-4 × eff. batch / 256 (1.5e-3 at 2048)</td></tr>
  *   <tr><td>min lr</td><td>0</td><td>1e-5</td></tr>
- *   <tr><td>warmup</td><td>5% of the run (40 of 800 epochs)</td><td>1/30 of the run (10 of 300 epochs)</td></tr>
+ *   <tr><td>warmup</td><td>5% of the run (40 of 800 epochs)</td><td>1/40 of the run (20 of 800, 40 of 1600 epochs)</td></tr>
  *   <tr><td>AdamW β</td><td>(0.9, 0.95)</td><td>(0.9, 0.999), torch's default: the scripts set none</td></tr>
  *   <tr><td>weight decay</td><td>0.05</td><td>0.05</td></tr>
  *   <tr><td>grad clip</td><td>off</td><td>3.0</td></tr>
  * </table>
+ * CAE's warmup is the official scripts' ({@code scripts/cae_base_800e.sh}: {@code --warmup_epochs 20 --epochs 800};
+ * {@code cae_large_1600e.sh}: 40 of 1600; Atten4Vis/CAE and lxtGH/CAE) — the runs behind the paper's tables. Atten4Vis's
+ * {@code cae_base_300e.sh} warms up 10 of 300 (1/30): pass {@code --warmup-epochs 10} to reproduce that one.
  * CAE's published lr is absolute (1.5e-3 at batch 2048); Tessera scales every method's lr with the
  * effective batch, so CAE's blr is that lr × 256/2048 and a 2048 batch gets exactly the published value.
  *
@@ -106,7 +109,7 @@ public record TrainSettings(
                 cae ? 1.5e-3 * 256 / 2048 : 1.5e-4,
                 cae ? 1e-5 : 0.0,
                 null,
-                cae ? 10.0 / 300 : 40.0 / 800,
+                cae ? 20.0 / 800 : 40.0 / 800,
                 0.05,
                 0.9, cae ? 0.999 : 0.95,
                 cae ? 3.0 : 0.0,

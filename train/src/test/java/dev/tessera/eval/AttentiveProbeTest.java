@@ -49,17 +49,70 @@ class AttentiveProbeTest {
     }
 
     @Test
-    void namesFollowCaesAttentiveModel() {
+    void namesFollowLxtghsAttentiveModel() {
         AttentiveProbe probe = new AttentiveProbe(Backends.cpu(), 5, 8, 2, 3, new Rng(0));
         assertEquals(List.of("query_token",
-                "attentive_blocks.0.norm_q.weight", "attentive_blocks.0.norm_q.bias",
-                "attentive_blocks.0.norm_k.weight", "attentive_blocks.0.norm_k.bias",
-                "attentive_blocks.0.norm_v.weight", "attentive_blocks.0.norm_v.bias",
+                "attentive_blocks.0.norm1_q.weight", "attentive_blocks.0.norm1_q.bias",
+                "attentive_blocks.0.norm1_k.weight", "attentive_blocks.0.norm1_k.bias",
+                "attentive_blocks.0.norm1_v.weight", "attentive_blocks.0.norm1_v.bias",
                 "attentive_blocks.0.cross_attn.q_bias", "attentive_blocks.0.cross_attn.v_bias",
                 "attentive_blocks.0.cross_attn.q.weight", "attentive_blocks.0.cross_attn.k.weight",
                 "attentive_blocks.0.cross_attn.v.weight", "attentive_blocks.0.cross_attn.proj.weight",
                 "attentive_blocks.0.cross_attn.proj.bias", "head.weight", "head.bias"),
                 List.copyOf(probe.namedParameters().keySet()));
         assertEquals(40, probe.inputDim());
+    }
+
+    @Test
+    void initIsTheOfficialOne() {
+        // run_attentive.py: head.weight ~ N(0, 0.01); _init_weights: Linears trunc_normal(0.02), biases 0; query token 0.
+        AttentiveProbe probe = new AttentiveProbe(Backends.cpu(), 5, 64, 4, 100, new Rng(3));
+        var p = probe.namedParameters();
+        assertEquals(0.01, std(p.get("head.weight").tensor().toArray()), 0.0005);
+        for (String n : new String[] {"q", "k", "v", "proj"}) {
+            assertEquals(0.02, std(p.get("attentive_blocks.0.cross_attn." + n + ".weight").tensor().toArray()), 0.001, n);
+        }
+        for (String n : new String[] {"head.bias", "attentive_blocks.0.cross_attn.proj.bias", "attentive_blocks.0.cross_attn.q_bias",
+                "attentive_blocks.0.cross_attn.v_bias", "query_token"}) {
+            for (float v : p.get(n).tensor().toArray()) assertEquals(0f, v, n);
+        }
+    }
+
+    @Test
+    void recipeIsNesterovSgdWithAFloor() {
+        ProbeRecipe r = AttentiveProbe.recipe();
+        assertEquals(ProbeRecipe.Optimizer.SGD, r.optimizer());
+        assertTrue(r.nesterov());
+        assertEquals(1e-6, r.minLr());
+        assertEquals(0.0, LinearProbe.recipe().minLr());
+        assertTrue(!LinearProbe.recipe().nesterov());
+    }
+
+    @Test
+    void fitReadsEachEpochsFeatures() {
+        // The on-the-fly mode: epoch e trains on the set for e. Feeding a different set from epoch 1 on must change
+        // the result; asking for the sets in order 0, 1, 2 proves each epoch is fed once.
+        int tokens = 4, dim = 8, classes = 2;
+        FeatureSet a = flaggedTokens(128, tokens, dim, classes, 1), b = flaggedTokens(128, tokens, dim, classes, 9);
+        List<Integer> asked = new java.util.ArrayList<>();
+        ProbeRecipe r = AttentiveProbe.recipe().withEpochs(3).withBatch(32);
+        double[] fresh = new AttentiveProbe(Backends.cpu(), tokens, dim, 2, classes, new Rng(0)).fit(e -> {
+            asked.add(e);
+            return e == 0 ? a : b;
+        }, r, 5, null);
+        double[] fixed = new AttentiveProbe(Backends.cpu(), tokens, dim, 2, classes, new Rng(0)).fit(a, r, 5, null);
+        assertEquals(List.of(0, 1, 2), asked);
+        assertEquals(fixed[0], fresh[0], 0.0);
+        assertTrue(fixed[1] != fresh[1], "epoch 1 trained on other features but gave the same loss " + fresh[1]);
+    }
+
+    private static double std(float[] v) {
+        double s = 0, s2 = 0;
+        for (float x : v) {
+            s += x;
+            s2 += (double) x * x;
+        }
+        double m = s / v.length;
+        return Math.sqrt(s2 / v.length - m * m);
     }
 }

@@ -63,4 +63,22 @@ class ClassifierTrainerTest {
         VisionTransformer vit = cae.buildClassifier(3, 0.0, Backends.cpu(), 0);
         assertTrue(vit.namedBuffers().containsKey("pos_embed"));
     }
+
+    @Test
+    void caeFineTuningAddsTheRelativePositionBiasMaeOnlyWhenAsked() {
+        var cae = new EncoderSource(MaeConfig.of(ENCODER, 16, 1, 2).encoder().withQvBias(true), "cae", null, "random cae");
+        var mae = new EncoderSource(ENCODER, "mae", null, "random mae");
+        String table = "blocks.0.attn.relative_position_bias_table";
+        assertTrue(cae.buildClassifier(3, 0.0, Backends.cpu(), 0).namedParameters().containsKey(table), "CAE: on by default");
+        assertTrue(!mae.buildClassifier(3, 0.0, Backends.cpu(), 0).namedParameters().containsKey(table), "MAE: off by default");
+        assertTrue(mae.buildClassifier(3, 0.0, true, Backends.cpu(), 0).namedParameters().containsKey(table), "MAE: the flag");
+        // and it trains: one fine-tuning epoch moves the zero tables
+        VisionTransformer vit = cae.buildClassifier(4, 0.0, Backends.cpu(), 0);
+        ClassifierTrainer.fit(vit, new SyntheticImages(32, ENCODER.imgSize(), 4, 0.3f, 1),
+                FinetuneRecipe.finetune().withEpochs(1).withBatch(16).withWarmupEpochs(0), 2, null);
+        float[] t = vit.namedParameters().get(table).tensor().toArray();
+        double moved = 0;
+        for (float v : t) moved = Math.max(moved, Math.abs(v));
+        assertTrue(moved > 0, "the relative position bias table stayed at zero");
+    }
 }

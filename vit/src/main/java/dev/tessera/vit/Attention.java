@@ -17,6 +17,11 @@ import dev.tessera.engine.tensor.Tensor;
  * Bias variants (names are the checkpoints'): timm {@code qkv.bias} [3D]; BEiT/CAE {@code q_bias} [D] and
  * {@code v_bias} [D] with the k part of the bias fixed at zero (so {@code qkv} has no bias); or none.
  * The fused qkv weight is initialised as ONE xavier matrix, bound √(6/(D+3D)) (MAE's {@code _init_weights}).
+ *
+ * <p>With a relative position bias (CAE fine-tuning, {@link RelativePositionBias}) the logits get
+ * {@code + bias[h, T, T]} before the softmax, as in BEiT's {@code Attention.forward}. The fused attention op has
+ * no bias input, so that path spells the attention out (q·kᵀ·scale + bias → softmax → ·v) with matmul and
+ * softmax, which keeps the [T, T] probabilities — fine at fine-tuning lengths (197 tokens).
  */
 public final class Attention extends Module {
     private final int dim, heads;
@@ -24,12 +29,22 @@ public final class Attention extends Module {
     private final Linear qkv, proj;
     private final Parameter qBias, vBias;
     private final Tensor kBiasZero;
+    private final RelativePositionBias relPos;   // null without a relative position bias
+    private final Parameter relPosTable;
 
     /**
      * @param qkvBias timm's bias on the fused qkv Linear
      * @param qvBias  BEiT's separate q_bias and v_bias (k bias fixed at 0); exclusive with qkvBias
      */
     public Attention(Backend backend, int dim, int heads, boolean qkvBias, boolean qvBias, Rng rng) {
+        this(backend, dim, heads, qkvBias, qvBias, 0, rng);
+    }
+
+    /**
+     * @param relPosGrid G of the G×G patch grid for BEiT's relative position bias, or 0 for none; the input
+     *                   must then always be the cls token plus all G² patches
+     */
+    public Attention(Backend backend, int dim, int heads, boolean qkvBias, boolean qvBias, int relPosGrid, Rng rng) {
         if (dim % heads != 0) throw new IllegalArgumentException("Attention: dim " + dim + " not divisible by heads " + heads);
         if (qkvBias && qvBias) throw new IllegalArgumentException("Attention: qkvBias and qvBias are exclusive");
         this.dim = dim;
@@ -45,6 +60,14 @@ public final class Attention extends Module {
             kBiasZero = null;
         }
         this.proj = module("proj", new Linear(backend, dim, dim, true, rng));
+        if (relPosGrid < 0) throw new IllegalArgumentException("Attention: relPosGrid " + relPosGrid + " < 0");
+        if (relPosGrid > 0) {
+            relPos = new RelativePositionBias(backend, relPosGrid, heads);
+            relPosTable = parameter("relative_position_bias_table", relPos.zeroTable(backend));
+        } else {
+            relPos = null;
+            relPosTable = null;
+        }
     }
 
     /** x [N, T, D] → [N, T, D]. */
@@ -60,10 +83,25 @@ public final class Attention extends Module {
         Tensor q = qkvOut.narrow(0, 0, 1).reshape(n, heads, t, dh);              // [N, h, T, D/h]
         Tensor k = qkvOut.narrow(0, 1, 1).reshape(n, heads, t, dh);
         Tensor v = qkvOut.narrow(0, 2, 1).reshape(n, heads, t, dh);
-        Tensor o = Tensor.attention(q, k, v, scale)                              // [N, h, T, D/h]
+        Tensor o = (relPos == null ? Tensor.attention(q, k, v, scale) : biased(q, k, v, t))   // [N, h, T, D/h]
                 .transpose(1, 2)                                                 // [N, T, h, D/h]
                 .reshape(n, t, dim);                                             // [N, T, D]  heads concatenated
         return proj.forward(o);
+    }
+
+    /** softmax(q·kᵀ·scale + bias)·v with BEiT's bias [h, T, T] broadcast over the batch. */
+    private Tensor biased(Tensor q, Tensor k, Tensor v, int t) {
+        if (t != relPos.tokens()) {
+            throw new IllegalArgumentException("Attention: the relative position bias is for " + relPos.tokens()
+                    + " tokens (cls + all patches), got " + t);
+        }
+        Tensor logits = q.matmul(k.transpose(2, 3)).mul(scale).add(relPos.bias(relPosTable.tensor()));  // [N, h, T, T]
+        return logits.softmax(3).matmul(v);
+    }
+
+    /** The relative position bias table, or null when this attention has none. */
+    public Parameter relativePositionBiasTable() {
+        return relPosTable;
     }
 
     public Linear qkv() {

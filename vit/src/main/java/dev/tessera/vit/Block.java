@@ -34,8 +34,14 @@ public final class Block extends Module {
      */
     public Block(Backend backend, int dim, int heads, int mlpHidden, boolean qkvBias, boolean qvBias,
                  double layerScaleInit, double dropPath, Rng rng) {
+        this(backend, dim, heads, mlpHidden, qkvBias, qvBias, 0, layerScaleInit, dropPath, rng);
+    }
+
+    /** @param relPosGrid G for BEiT's relative position bias in this block's attention, 0 for none ({@link Attention}) */
+    public Block(Backend backend, int dim, int heads, int mlpHidden, boolean qkvBias, boolean qvBias, int relPosGrid,
+                 double layerScaleInit, double dropPath, Rng rng) {
         this.norm1 = module("norm1", new LayerNorm(backend, dim, ViTConfig.LN_EPS));
-        this.attn = module("attn", new Attention(backend, dim, heads, qkvBias, qvBias, rng));
+        this.attn = module("attn", new Attention(backend, dim, heads, qkvBias, qvBias, relPosGrid, rng));
         this.norm2 = module("norm2", new LayerNorm(backend, dim, ViTConfig.LN_EPS));
         this.mlp = module("mlp", new Mlp(backend, dim, mlpHidden, rng));
         if (layerScaleInit > 0) {
@@ -51,7 +57,7 @@ public final class Block extends Module {
     /** A block of {@code cfg}'s width with drop-path rate {@code dropPath}. */
     public static Block of(ViTConfig cfg, double dropPath, Backend backend, Rng rng) {
         return new Block(backend, cfg.dim(), cfg.heads(), cfg.mlpHidden(), cfg.qkvBias(), cfg.qvBias(),
-                cfg.layerScaleInit(), dropPath, rng);
+                cfg.relPosBias() ? cfg.gridSize() : 0, cfg.layerScaleInit(), dropPath, rng);
     }
 
     /** x [N, T, D] → [N, T, D]. */

@@ -22,6 +22,9 @@ import java.util.Map;
  *   <li>{@code posLearnable}: a trainable {@code pos_embed} parameter (timm classifier, MAE fine-tuning) or a
  *       fixed buffer (MAE/CAE pretraining, CAE fine-tuning). Either way it starts as the sin-cos table in
  *       {@code posOrder}.</li>
+ *   <li>{@code relPosBias}: every block's attention adds BEiT's learned relative position bias (a zero-initialised
+ *       table of (2G−1)²+3 rows per head, {@link RelativePositionBias}); CAE fine-tuning turns it on as the
+ *       official {@code run_class_finetuning.py} ({@code rel_pos_bias=True}); pretraining never has it.</li>
  *   <li>{@code headInitStd}: the classifier head's weight is truncated-normal with this std (2e-5 for MAE
  *       fine-tuning, 0.01 for the linear probe; docs/vit.md#initialisation); its bias is 0.</li>
  * </ul>
@@ -47,7 +50,8 @@ public record ViTConfig(
         Pool pool,
         PosEmbed2d.Order posOrder,
         boolean posLearnable,
-        double headInitStd) {
+        double headInitStd,
+        boolean relPosBias) {
 
     /** LayerNorm epsilon everywhere in MAE and CAE (timm's default of 1e-5 is NOT what they use). */
     public static final float LN_EPS = 1e-6f;
@@ -84,7 +88,7 @@ public record ViTConfig(
      */
     public static ViTConfig of(int imgSize, int patchSize, int inChans, int dim, int depth, int heads) {
         return new ViTConfig("custom", imgSize, patchSize, inChans, dim, depth, heads, 4.0, true, false, 0.0, 0.0,
-                0, Pool.CLS, PosEmbed2d.Order.MAE, false, 2e-5);
+                0, Pool.CLS, PosEmbed2d.Order.MAE, false, 2e-5, false);
     }
 
     // ------------------------------------------------------------------ derived sizes
@@ -123,71 +127,77 @@ public record ViTConfig(
 
     public ViTConfig withName(String n) {
         return new ViTConfig(n, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd);
+                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     public ViTConfig withNumClasses(int n) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, dropPath, n, pool, posOrder, posLearnable, headInitStd);
+                layerScaleInit, dropPath, n, pool, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     public ViTConfig withPool(Pool p) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, dropPath, numClasses, p, posOrder, posLearnable, headInitStd);
+                layerScaleInit, dropPath, numClasses, p, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     public ViTConfig withDropPath(double p) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, p, numClasses, pool, posOrder, posLearnable, headInitStd);
+                layerScaleInit, p, numClasses, pool, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     /** Position table as a trainable parameter (true) or a fixed buffer (false). */
     public ViTConfig withPosLearnable(boolean on) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, dropPath, numClasses, pool, posOrder, on, headInitStd);
+                layerScaleInit, dropPath, numClasses, pool, posOrder, on, headInitStd, relPosBias);
     }
 
     public ViTConfig withPosOrder(PosEmbed2d.Order o) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, dropPath, numClasses, pool, o, posLearnable, headInitStd);
+                layerScaleInit, dropPath, numClasses, pool, o, posLearnable, headInitStd, relPosBias);
     }
 
     public ViTConfig withHeadInitStd(double std) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, std);
+                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, std, relPosBias);
     }
 
     /** BEiT/CAE attention: no qkv bias, learnable q_bias and v_bias (on) — or back to timm's qkv bias (off). */
     public ViTConfig withQvBias(boolean on) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, !on, on,
-                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd);
+                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     /** No bias at all on q, k, v. */
     public ViTConfig withoutQkvBias() {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, false, false,
-                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd);
+                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     public ViTConfig withLayerScale(double init) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                init, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd);
+                init, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     public ViTConfig withMlpRatio(double r) {
         return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, r, qkvBias, qvBias,
-                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd);
+                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd, relPosBias);
     }
 
     /** Same network at another input geometry (patch grid changes, so the position table does too). */
     public ViTConfig withImage(int img, int patch, int chans) {
         return new ViTConfig(name, img, patch, chans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
-                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd);
+                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd, relPosBias);
+    }
+
+    /** BEiT's per-block relative position bias in every attention (fine-tuning only; it needs all 1+L tokens). */
+    public ViTConfig withRelPosBias(boolean on) {
+        return new ViTConfig(name, imgSize, patchSize, inChans, dim, depth, heads, mlpRatio, qkvBias, qvBias,
+                layerScaleInit, dropPath, numClasses, pool, posOrder, posLearnable, headInitStd, on);
     }
 
     /** The encoder part only: no head, fixed position table (what MAE pretrains). */
     public ViTConfig asEncoder() {
-        return withNumClasses(0).withPosLearnable(false).withPool(Pool.CLS);
+        return withNumClasses(0).withPosLearnable(false).withPool(Pool.CLS).withRelPosBias(false);
     }
 
     /** One line for logs and summaries, e.g. {@code dim 768, depth 12, heads 12, mlp 3072, qkv bias}. */
@@ -198,6 +208,7 @@ public record ViTConfig(
         s.append(qkvBias ? ", qkv bias" : qvBias ? ", q/v bias (BEiT)" : ", no qkv bias");
         if (layerScaleInit > 0) s.append(", LayerScale ").append(layerScaleInit);
         if (dropPath > 0) s.append(", drop-path ").append(dropPath);
+        if (relPosBias) s.append(", relative position bias");
         return s.toString();
     }
 

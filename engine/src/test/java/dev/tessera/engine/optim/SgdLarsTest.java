@@ -13,26 +13,38 @@ class SgdLarsTest {
 
     @Test
     void sgdMatchesTorchSgdWithMomentumAndWeightDecay() {
+        sgdMatchesTorch(false, 0.01f, 1);
+    }
+
+    @Test
+    void nesterovSgdMatchesTorch() {
+        sgdMatchesTorch(true, 0.01f, 2);
+    }
+
+    /**
+     * torch.optim.SGD over three steps: d = g + wd·p; buf = d on the first step, then momentum·buf + d;
+     * p −= lr·buf, or with nesterov p −= lr·(d + momentum·buf).
+     */
+    private void sgdMatchesTorch(boolean nesterov, float wd, long seed) {
         ParameterStore store = new ParameterStore(be, new TinyModel(be, "w", new int[] {3, 2}, "b", new int[] {3}));
         int n = store.size();
-        Sgd opt = new Sgd(store, 0.9f, 0.01f);
+        Sgd opt = new Sgd(store, 0.9f, wd, nesterov);
         float[] p0 = be.download(store.values());
         double[] p = new double[n], buf = new double[n];
         for (int i = 0; i < n; i++) p[i] = p0[i];
-        Rng rng = new Rng(1);
+        Rng rng = new Rng(seed);
         float[] lrs = {0.1f, 0.05f, 0.02f};
         for (int t = 0; t < 3; t++) {
             float[] g = rng.normal(n, 0, 1);
             be.upload(g, store.grads());
             opt.step(lrs[t]);
-            // torch.optim.SGD: d = g + wd·p; buf = d on the first step, then momentum·buf + d; p −= lr·buf.
             for (int i = 0; i < n; i++) {
-                double d = g[i] + 0.01 * p[i];
+                double d = g[i] + wd * p[i];
                 buf[i] = t == 0 ? d : 0.9 * buf[i] + d;
-                p[i] -= lrs[t] * buf[i];
+                p[i] -= lrs[t] * (nesterov ? d + 0.9 * buf[i] : buf[i]);
             }
         }
-        assertClose("sgd", toFloat(p), be.download(store.values()), 1e-7, 1e-5);
+        assertClose(nesterov ? "nesterov" : "sgd", toFloat(p), be.download(store.values()), 1e-7, 1e-5);
     }
 
     @Test
