@@ -103,22 +103,36 @@ final class AttentionCpuFast {
 
     /**
      * Softmax of s[at .. at+lk) in place; returns the row's log-sum-exp. The padding lk..lkp is set to −∞
-     * first, so whole vectors can be processed: exp(−∞) = 0 leaves P zero there.
+     * first, so whole vectors can be processed: exp(−∞) = 0 leaves P zero there. Exponentials and their sum are
+     * separate small methods: with both in one, C2's inlining budget ran out before {@link VectorMath#sum}, which
+     * then boxed its vector on every row (PrintInlining: "NodeCountInliningCutoff"). The sum re-reads the
+     * stored exponentials and adds them lane-wise in the same order, so its bits are those of the fused loop.
      */
     private static float softmaxRow(float[] s, int at, int lk, int lkp) {
         java.util.Arrays.fill(s, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-        FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
-        for (int j = V; j < lkp; j += V) mv = mv.max(FloatVector.fromArray(SPECIES, s, at + j));
-        float m = mv.reduceLanes(VectorOperators.MAX);
-        FloatVector lv = FloatVector.zero(SPECIES);
-        for (int j = 0; j < lkp; j += V) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(SPECIES, s, at + j).sub(m));
-            e.intoArray(s, at + j);
-            lv = lv.add(e);
-        }
-        float l = VectorMath.sum(lv), inv = 1f / l;
+        float m = rowMax(s, at, lkp);
+        expRow(s, at, lkp, m);
+        float l = rowSum(s, at, lkp), inv = 1f / l;
         for (int j = 0; j < lkp; j += V) FloatVector.fromArray(SPECIES, s, at + j).mul(inv).intoArray(s, at + j);
         return m + (float) Math.log(l);
+    }
+
+    private static float rowMax(float[] s, int at, int lkp) {
+        FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
+        for (int j = V; j < lkp; j += V) mv = mv.max(FloatVector.fromArray(SPECIES, s, at + j));
+        return mv.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** s ← exp(s − m) over whole vectors. */
+    private static void expRow(float[] s, int at, int lkp, float m) {
+        for (int j = 0; j < lkp; j += V) VectorMath.exp(FloatVector.fromArray(SPECIES, s, at + j).sub(m)).intoArray(s, at + j);
+    }
+
+    /** Σ s[at .. at+lkp): lane-wise over the vectors in order, then {@link VectorMath#sum}. */
+    private static float rowSum(float[] s, int at, int lkp) {
+        FloatVector lv = FloatVector.zero(SPECIES);
+        for (int j = 0; j < lkp; j += V) lv = lv.add(FloatVector.fromArray(SPECIES, s, at + j));
+        return VectorMath.sum(lv);
     }
 
     /** p ← exp(p − lse) (0 on the padding, set to −∞ first); ds ← p·(ds − di). Both rows start at {@code at}. */
