@@ -19,6 +19,8 @@ import time
 
 import torch
 
+import torch_bench
+
 VIT_M = 16 * 197
 
 
@@ -64,7 +66,10 @@ def main():
     ap.add_argument("--shape", nargs=3, type=int, action="append", metavar=("M", "N", "K"),
                     help="only these shapes (repeatable); default: 1024^3 and the ViT linears")
     ap.add_argument("--jvm-arg", action="append", default=[], help="extra JVM argument, e.g. -Dtessera.cpu.scalar=true")
+    ap.add_argument("--allow-narrow-blas", action="store_true",
+                    help="run even when OpenBLAS picked a 256-bit core on an AVX-512 machine (not a fair baseline)")
     args = ap.parse_args()
+    torch_bench.check_blas(args.allow_narrow_blas)         # OpenBLAS's core; refuses AVX2 kernels on an AVX-512 CPU
 
     torch.set_num_threads(args.threads)
     flags = open(os.path.join(args.target, "jvm.flags")).read().split()

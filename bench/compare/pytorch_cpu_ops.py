@@ -27,6 +27,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+import torch_bench
+
 VIT_M = 16 * 197  # 16 images x 197 tokens
 
 
@@ -152,15 +154,16 @@ def main():
     ap.add_argument("groups", nargs="*", metavar="GROUP", help="any of: " + ", ".join(GROUPS) + " (default: all)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=11, help="timed samples per shape (median reported)")
+    ap.add_argument("--allow-narrow-blas", action="store_true",
+                    help="run even when OpenBLAS picked a 256-bit core on an AVX-512 machine (not a fair baseline)")
     args = ap.parse_args()
     unknown = [g for g in args.groups if g not in GROUPS]
     if unknown:
         ap.error(f"unknown group(s) {unknown}; choose from {list(GROUPS)}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    blas = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.lower()})
     print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}")
-    print(f"# BLAS loaded: {', '.join(blas) or 'none found in /proc/self/maps'}")
+    torch_bench.check_blas(args.allow_narrow_blas)         # prints the BLAS and OpenBLAS's core; refuses AVX2 on AVX-512
     for line in torch.__config__.show().splitlines():
         if "BLAS" in line or "CPU capability" in line or "OpenMP" in line:
             print("#", line.strip()[:160])

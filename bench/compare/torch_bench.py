@@ -40,12 +40,67 @@ def arguments(description, presets, default_model):
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (torch >= 2.0)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     ap.add_argument("--json", help="also write the result here")
+    ap.add_argument("--allow-narrow-blas", action="store_true",
+                    help="run even when OpenBLAS picked a 256-bit core on an AVX-512 machine (not a fair baseline)")
     a = ap.parse_args()
+    if a.device == "cpu":
+        a.blas = check_blas(a.allow_narrow_blas)
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     if a.batch < 1 or a.steps < 1 or a.warmup < 0:
         ap.error("need --batch >= 1, --steps >= 1, --warmup >= 0")
     return a
+
+
+AVX512_CORES = ("SkylakeX", "Cooperlake", "SapphireRapids")  # OpenBLAS 0.3.21's 512-bit kernel sets
+
+
+def blas_core():
+    """The BLAS mapped into this process and, for OpenBLAS, the core whose kernels it runs.
+
+    OpenBLAS chooses its kernels at load time from CPUID unless OPENBLAS_CORETYPE names a core; the development
+    machines set OPENBLAS_CORETYPE=Haswell (256-bit kernels). openblas_get_corename() reports the choice
+    (OPENBLAS_VERBOSE=2 prints the same "Core: ..." line on stderr)."""
+    import ctypes
+    libs = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.split()[-1].lower()})
+    info = dict(libraries=libs, core=None, config=None,
+                OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE"), OPENBLAS_L2_SIZE=os.environ.get("OPENBLAS_L2_SIZE"))
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+            name, config = lib.openblas_get_corename, lib.openblas_get_config
+        except (OSError, AttributeError):
+            continue
+        name.restype = config.restype = ctypes.c_char_p
+        info.update(core=name().decode(), config=config().decode())
+        break
+    return info
+
+
+def cpu_has_avx512():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+
+
+def check_blas(allow_narrow):
+    """Records the BLAS core; refuses a 256-bit OpenBLAS core on an AVX-512 CPU (halves PyTorch's GEMM rate)."""
+    info = blas_core()
+    core = info["core"]
+    print(f"# BLAS: {', '.join(info['libraries']) or 'none mapped'}; OpenBLAS core: {core or 'n/a (not OpenBLAS)'}"
+          f"; OPENBLAS_CORETYPE={info['OPENBLAS_CORETYPE']}", file=sys.stderr)
+    if not info["libraries"] or not any("openblas" in lib for lib in info["libraries"]):
+        print("# warning: torch is not running on OpenBLAS (reference BLAS?); run with "
+              "LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp", file=sys.stderr)
+    elif cpu_has_avx512() and core not in AVX512_CORES:
+        msg = (f"OpenBLAS runs its {core} (256-bit) kernels on an AVX-512 CPU; unset OPENBLAS_CORETYPE and "
+               f"OPENBLAS_L2_SIZE for this command (env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ...)")
+        if not allow_narrow:
+            sys.exit("pytorch baseline refused: " + msg + ", or pass --allow-narrow-blas")
+        print("# warning: " + msg, file=sys.stderr)
+    return info
 
 
 def use_attention(kind):
@@ -86,16 +141,19 @@ def adamw(model, device, betas):
 
 
 def time_steps(step, args):
-    """Runs warmup + steps calls of step(); returns the measured ones' wall times in ms."""
+    """Runs warmup + steps calls of step(); returns the measured ones' wall times in ms, and keeps their process CPU
+    times (all threads) in args.cpu_ms: under a shared machine's load, wall time moves and CPU time much less."""
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
-    times = []
+    times, cpu = [], []
     for i in range(args.warmup + args.steps):
         sync()
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         step()
         sync()
         if i >= args.warmup:
             times.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
+    args.cpu_ms = cpu
     return times
 
 
@@ -109,7 +167,10 @@ def report(args, what, times, extra):
     result = dict(model=args.model, framework="pytorch " + torch.__version__, device=args.device, batch=args.batch,
                   precision=args.precision, warmup_steps=args.warmup, measured_steps=args.steps, median_ms=median,
                   p10_ms=pct(10), p90_ms=pct(90), img_per_s=args.batch * 1000.0 / median, step_ms=times,
-                  compile=args.compile, **extra)
+                  compile=args.compile, blas=getattr(args, "blas", None), threads=torch.get_num_threads(), **extra)
+    cpu = getattr(args, "cpu_ms", None)
+    if cpu:
+        result.update(median_cpu_ms=sorted(cpu)[(len(cpu) - 1) // 2], step_cpu_ms=cpu)
     if args.device.startswith("cuda"):
         result["gpu"] = torch.cuda.get_device_name()
         result["peak_memory_mib"] = torch.cuda.max_memory_reserved() / 2 ** 20

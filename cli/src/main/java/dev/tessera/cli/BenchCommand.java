@@ -11,6 +11,7 @@ import dev.tessera.speed.DataBenchmark;
 import dev.tessera.speed.StepBenchmark;
 import dev.tessera.train.DataSource;
 import dev.tessera.train.ModelSpec;
+import dev.tessera.vit.ViTConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code tessera bench step|data}: the speed of a training step and of the data pipeline (dev.tessera.speed). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed: 'step' times whole pre-training steps of a preset, 'data' the loader's images/s.",
+        description = "Measure speed: 'step' times whole training steps of a preset, 'data' the loader's images/s.",
         subcommands = {BenchCommand.Step.class, BenchCommand.Data.class})
 final class BenchCommand implements Runnable {
     @Spec
@@ -37,14 +38,16 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "step", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Time pre-training steps (forward, backward, AdamW, as the trainer runs them) of an MAE or CAE preset on noise images.",
+            description = {"Time training steps (forward, backward, AdamW, as the trainer runs them) of an MAE or CAE preset, or supervised"
+                    + " steps (cross-entropy) of a ViT classifier preset, on noise images.",
                     "Prints median ms/step, images/s, model TFLOP/s and MFU (when the GPU's peak is known or given), and the allocator's footprint."})
     static final class Step implements Runnable {
         @Spec
         CommandSpec spec;
 
         @Option(names = "--model", paramLabel = "NAME", defaultValue = "mae-tiny",
-                description = "An MAE or CAE preset (default ${DEFAULT-VALUE}; e.g. mae-vit-base-patch16, cae-vit-base-patch16).")
+                description = "An MAE or CAE preset, or a ViT classifier preset for a supervised step (default ${DEFAULT-VALUE};"
+                        + " e.g. mae-vit-base-patch16, cae-vit-base-patch16, vit-tiny-28).")
         String model;
 
         @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Images per step (default ${DEFAULT-VALUE}).")
@@ -78,19 +81,22 @@ final class BenchCommand implements Runnable {
             if (warmup < 0) throw new ParameterException(spec.commandLine(), "--warmup must be >= 0, got " + warmup);
             Precision p = precision.get();
             if (peakTflops != null && !(peakTflops > 0)) throw new ParameterException(spec.commandLine(), "--peak-tflops must be positive, got " + peakTflops);
-            ModelSpec ms = modelSpec(model);
+            boolean classifier = ViTConfig.presetNames().contains(model);
+            ModelSpec ms = classifier ? null : modelSpec(model);
             PrintWriter out = spec.commandLine().getOut();
             CudaOptions props = CudaOptions.fromSystemProperties();
             try (Backend backend = deviceOptions.open(props.withPrecision(p), out::println)) {
                 String problem = precisionProblem(backend, p);
                 if (problem != null) throw new ParameterException(spec.commandLine(), problem);
                 String gemm = gemmOf(backend), attention = attentionOf(backend);
-                out.printf(Locale.ROOT, "%s, batch %d, %s: %d warm-up + %d measured steps%n", ms.describe(), batch, p.label(), warmup, steps);
+                out.printf(Locale.ROOT, "%s, batch %d, %s: %d warm-up + %d measured steps%n",
+                        classifier ? model + " (supervised)" : ms.describe(), batch, p.label(), warmup, steps);
                 out.println("matmul: " + gemm);
                 out.println("attention: " + attention);
                 out.flush();
-                StepBenchmark.Result r = StepBenchmark.run(ms, backend,
-                        new StepBenchmark.Settings(batch, warmup, steps, p.label(), peakTflops == null ? Double.NaN : peakTflops, seed));
+                var settings = new StepBenchmark.Settings(batch, warmup, steps, p.label(), peakTflops == null ? Double.NaN : peakTflops, seed);
+                StepBenchmark.Result r = classifier ? StepBenchmark.runClassifier(ViTConfig.preset(model), backend, settings)
+                        : StepBenchmark.run(ms, backend, settings);
                 print(out, r);
                 if (json != null) {
                     Map<String, Object> j = r.json();
@@ -137,14 +143,15 @@ final class BenchCommand implements Runnable {
             try {
                 return ModelSpec.of(MaeConfig.preset(name));
             } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), "--model " + name + ": not an MAE or CAE preset; valid: "
-                        + String.join(", ", MaeConfig.presetNames()) + ", " + String.join(", ", CaeConfig.presetNames()));
+                throw new ParameterException(spec.commandLine(), "--model " + name + ": not an MAE, CAE or ViT preset; valid: "
+                        + String.join(", ", MaeConfig.presetNames()) + ", " + String.join(", ", CaeConfig.presetNames()) + ", "
+                        + String.join(", ", ViTConfig.presetNames()));
             }
         }
 
         private static void print(PrintWriter out, StepBenchmark.Result r) {
-            out.printf(Locale.ROOT, "step: median %.1f ms (p10 %.1f, p90 %.1f) → %.1f images/s%n", r.medianMillis(), r.percentile(10),
-                    r.percentile(90), r.imagesPerSecond());
+            out.printf(Locale.ROOT, "step: median %.1f ms (p10 %.1f, p90 %.1f) → %.1f images/s; process CPU time %.1f ms/step (median)%n",
+                    r.medianMillis(), r.percentile(10), r.percentile(90), r.imagesPerSecond(), r.medianCpuMillis());
             OptionalDouble peak = r.peakTflops();
             out.printf(Locale.ROOT, "model FLOPs: %.2f GFLOP per training image (%.2f G forward MACs) → %.3f TFLOP/s%s%n",
                     r.flops().trainingFlops() / 1e9, r.flops().forwardMacs() / 1e9, r.achievedTflops(),

@@ -42,6 +42,24 @@ class BenchCommandTest {
     }
 
     @Test
+    void aVitPresetTimesSupervisedStepsWithTheClassifiersFlopsAndCpuTime() {
+        Path json = tmp.resolve("vit.json");
+        String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "vit-tiny-28", "--batch", "3", "--warmup", "1", "--steps", "2",
+                "--device", "cpu", "--threads", "2", "--json", json.toString());
+        assertEquals("0", r[0], r[2] + r[1]);
+        assertTrue(r[1].contains("vit-tiny-28 (supervised), batch 3") && r[1].contains("process CPU time"), r[1]);
+        Map<String, Object> j = ResultFile.read(json);
+        assertEquals("vit-tiny-28 (supervised)", j.get("model"));
+        // the whole classifier on cls + 49 patches: 12 blocks of 50 tokens, patch embedding 49·16·192, head 192·10
+        long block = 50L * (4L * 192 * 192 + 2L * 192 * 768) + 2L * 50 * 50 * 192;
+        double gmacs = (12 * block + 49L * 16 * 192 + 192L * 10) / 1e9;
+        assertEquals(gmacs, ((Number) j.get("forward_gmac_per_image")).doubleValue(), 1e-12);
+        List<?> cpu = (List<?>) j.get("step_cpu_ms");
+        assertEquals(2, cpu.size());
+        for (Object ms : cpu) assertTrue(((Number) ms).doubleValue() > 0, j.toString());
+    }
+
+    @Test
     void stepOfACaeWithAGivenPeakReportsItsUtilisation() {
         Path json = tmp.resolve("cae.json");
         String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "cae-tiny", "--batch", "2", "--warmup", "0", "--steps", "2",
@@ -58,9 +76,10 @@ class BenchCommandTest {
         String[] r = LinprobeCommandTest.run(new BenchCommand(), "step", "--precision", "bf17");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--precision must be fp32, tf32 or bf16, got 'bf17'"), r[2]);
-        r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "vit-huge-patch14");
+        r = LinprobeCommandTest.run(new BenchCommand(), "step", "--model", "vit-gigantic");
         assertEquals("2", r[0]);
-        assertTrue(r[2].contains("--model vit-huge-patch14: not an MAE or CAE preset") && r[2].contains("cae-tiny"), r[2]);
+        assertTrue(r[2].contains("--model vit-gigantic: not an MAE, CAE or ViT preset") && r[2].contains("cae-tiny")
+                && r[2].contains("vit-tiny-28"), r[2]);
         r = LinprobeCommandTest.run(new BenchCommand(), "step", "--batch", "0");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--batch must be at least 1, got 0"), r[2]);

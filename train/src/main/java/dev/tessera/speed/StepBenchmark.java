@@ -6,13 +6,16 @@ import dev.tessera.train.ModelSpec;
 import dev.tessera.train.Objective;
 import dev.tessera.train.TrainSettings;
 import dev.tessera.train.Trainer;
+import dev.tessera.vit.ViTConfig;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
- * {@code tessera bench step}: the wall time of whole pre-training steps, exactly as the {@link Trainer} runs them
+ * {@code tessera bench step}: the wall time of whole training steps (pre-training, or a supervised classifier's
+ * cross-entropy step for a ViT preset: {@link ClassifierObjective}), exactly as the {@link Trainer} runs them
  * (the trainer itself runs them, timing each with {@link Trainer#timeSteps}): loader hand-off, forward in a step
  * scope, backward, clipping, AdamW, the backend synchronised at the end. The images are seeded Gaussian noise
  * held in memory ({@link NoiseImages}), so the data pipeline costs a copy; {@code tessera bench data} measures
@@ -21,7 +24,10 @@ import java.util.OptionalDouble;
  * <p>Reported: median, 10th and 90th percentile ms per step; images/s at the median; model TFLOP/s from
  * {@link TrainingFlops} (the analytic count, not the kernels' actual work: the MFU convention) and the MFU when
  * the device's peak is known; the allocator's footprint after the run (live + pooled bytes: what the caching
- * allocator holds, the counterpart of PyTorch's max_memory_reserved).
+ * allocator holds, the counterpart of PyTorch's max_memory_reserved). Beside each step's wall time, the process
+ * CPU time (all threads) between the ends of consecutive steps: the steadier figure on a shared machine, where
+ * other processes stretch wall time but not the work done; it includes the loader's hand-off and the trainer's
+ * bookkeeping between steps, a small fraction of a step.
  */
 public final class StepBenchmark {
 
@@ -43,8 +49,8 @@ public final class StepBenchmark {
     }
 
     /** What one benchmark measured; times in milliseconds. */
-    public record Result(String model, String device, Settings settings, double[] stepMillis, TrainingFlops flops,
-                         MemoryStats memory) {
+    public record Result(String model, String device, Settings settings, double[] stepMillis, double[] cpuMillis,
+                         TrainingFlops flops, MemoryStats memory) {
 
         public double medianMillis() {
             return percentile(50);
@@ -56,6 +62,13 @@ public final class StepBenchmark {
             Arrays.sort(s);
             int rank = (int) Math.ceil(p / 100 * s.length);
             return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
+        }
+
+        /** The median process CPU time per step (all threads), lower median for an even count like {@link #medianMillis}. */
+        public double medianCpuMillis() {
+            double[] c = cpuMillis.clone();
+            Arrays.sort(c);
+            return c[(c.length - 1) / 2];
         }
 
         public double imagesPerSecond() {
@@ -97,30 +110,55 @@ public final class StepBenchmark {
             j.put("mfu", peak.isPresent() ? achievedTflops() / peak.getAsDouble() : null);
             j.put("allocator_bytes", footprintBytes());
             j.put("step_ms", stepMillis);
+            j.put("median_cpu_ms", medianCpuMillis());
+            j.put("step_cpu_ms", cpuMillis);
             return j;
         }
     }
 
     private StepBenchmark() {}
 
-    /** Builds {@code model} on {@code backend} and times its steps. */
+    /** Builds the pre-training {@code model} on {@code backend} and times its steps. */
     public static Result run(ModelSpec model, Backend backend, Settings s) {
-        Objective objective = model.build(backend, s.seed());
-        int[] shape = objective.imageShape();
-        if (shape[1] != shape[2]) throw new IllegalArgumentException(model.describe() + " takes non-square images " + Arrays.toString(shape));
-        int total = s.warmup() + s.steps();
-        NoiseImages images = new NoiseImages(Math.multiplyExact(total, s.batch()), s.batch(), shape[0], shape[1], s.seed());
-        TrainSettings ts = TrainSettings.forMethod(model.method()).toBuilder().batchSize(s.batch()).steps(total).seed(s.seed())
-                .checkpointEvery(total).logEvery(total).build();
-        double[] millis = new double[s.steps()];
-        new Trainer(objective, images, ts).log(null, false).timeSteps((step, nanos) -> {
-            if (step > s.warmup()) millis[step - s.warmup() - 1] = nanos / 1e6;
-        }).run();
         TrainingFlops flops = switch (model.method()) {
             case "mae" -> TrainingFlops.mae(model.maeConfig());
             case "cae" -> TrainingFlops.cae(model.caeConfig());
             default -> throw new IllegalArgumentException("no FLOP count for method " + model.method());
         };
-        return new Result(model.describe(), backend.name(), s, millis, flops, backend.memoryStats());
+        return time(model.build(backend, s.seed()), TrainSettings.forMethod(model.method()), model.describe(), flops, s);
+    }
+
+    /**
+     * Builds the ViT classifier {@code config} and times supervised steps: cross-entropy, backward, AdamW with
+     * betas (0.9, 0.999) and weight decay 0.05 (MAE's fine-tuning optimiser, docs/mae.md#fine-tuning), no clipping.
+     */
+    public static Result runClassifier(ViTConfig config, Backend backend, Settings s) {
+        ClassifierObjective objective = new ClassifierObjective(config, backend, s.seed());
+        TrainSettings recipe = TrainSettings.forMethod("vit").toBuilder().betas(0.9, 0.999).build();
+        return time(objective, recipe, config.name() + " (supervised)", TrainingFlops.vit(config), s);
+    }
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    private static Result time(Objective objective, TrainSettings recipe, String describe, TrainingFlops flops, Settings s) {
+        int[] shape = objective.imageShape();
+        if (shape[1] != shape[2]) throw new IllegalArgumentException(describe + " takes non-square images " + Arrays.toString(shape));
+        int total = s.warmup() + s.steps();
+        NoiseImages images = new NoiseImages(Math.multiplyExact(total, s.batch()), s.batch(), shape[0], shape[1], s.seed());
+        TrainSettings ts = recipe.toBuilder().batchSize(s.batch()).steps(total).seed(s.seed())
+                .checkpointEvery(total).logEvery(total).build();
+        double[] millis = new double[s.steps()], cpu = new double[s.steps()];
+        long[] lastCpu = {OS.getProcessCpuTime()};
+        new Trainer(objective, images, ts).log(null, false).timeSteps((step, nanos) -> {
+            long c = OS.getProcessCpuTime();
+            if (step > s.warmup()) {
+                millis[step - s.warmup() - 1] = nanos / 1e6;
+                cpu[step - s.warmup() - 1] = (c - lastCpu[0]) / 1e6;
+            }
+            lastCpu[0] = c;
+        }).run();
+        Backend backend = objective.backend();
+        return new Result(describe, backend.name(), s, millis, cpu, flops, backend.memoryStats());
     }
 }

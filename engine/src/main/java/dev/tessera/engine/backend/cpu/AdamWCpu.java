@@ -17,28 +17,38 @@ public final class AdamWCpu {
     /** One step over {@code n} elements; returns whether it wrote a NaN or infinity into m, v or p. */
     public static boolean step(Parallel par, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
                                int n, AdamWStep s) {
-        double bc1 = 1.0 - Math.pow(s.beta1(), s.step());
-        double bc2 = 1.0 - Math.pow(s.beta2(), s.step());
-        float stepSize = (float) (s.lr() / bc1);
-        float bc2Sqrt = (float) Math.sqrt(bc2);
-        float decay = 1f - s.lr() * s.weightDecay();
-        float b1 = s.beta1(), b2 = s.beta2(), eps = s.eps();
+        Coefficients k = Coefficients.of(s);
         AtomicBoolean nonFinite = new AtomicBoolean();
         par.forRange(n, 8192, (from, to) -> {
-            boolean bad = false;
-            for (int i = from; i < to; i++) {
-                float gi = g[go + i];
-                float mi = b1 * m[mo + i] + (1 - b1) * gi;
-                float vi = b2 * v[vo + i] + (1 - b2) * gi * gi;
-                m[mo + i] = mi;
-                v[vo + i] = vi;
-                float denom = (float) Math.sqrt(vi) / bc2Sqrt + eps;
-                float pi = p[po + i] * decay - stepSize * mi / denom;
-                p[po + i] = pi;
-                bad |= !(Float.isFinite(mi) & Float.isFinite(vi) & Float.isFinite(pi));
-            }
-            if (bad) nonFinite.set(true);
+            if (range(k, p, po, g, go, m, mo, v, vo, from, to)) nonFinite.set(true);
         });
         return nonFinite.get();
+    }
+
+    /** The step's float constants, computed once per call the same way on every path. */
+    record Coefficients(float stepSize, float bc2Sqrt, float decay, float b1, float b2, float eps, float c1, float c2) {
+        static Coefficients of(AdamWStep s) {
+            double bc1 = 1.0 - Math.pow(s.beta1(), s.step());
+            double bc2 = 1.0 - Math.pow(s.beta2(), s.step());
+            return new Coefficients((float) (s.lr() / bc1), (float) Math.sqrt(bc2), 1f - s.lr() * s.weightDecay(),
+                    s.beta1(), s.beta2(), s.eps(), 1 - s.beta1(), 1 - s.beta2());
+        }
+    }
+
+    /** The update of elements [from, to), one at a time; returns whether it wrote a NaN or infinity. */
+    static boolean range(Coefficients k, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int from, int to) {
+        boolean bad = false;
+        for (int i = from; i < to; i++) {
+            float gi = g[go + i];
+            float mi = k.b1() * m[mo + i] + k.c1() * gi;
+            float vi = k.b2() * v[vo + i] + k.c2() * gi * gi;
+            m[mo + i] = mi;
+            v[vo + i] = vi;
+            float denom = (float) Math.sqrt(vi) / k.bc2Sqrt() + k.eps();
+            float pi = p[po + i] * k.decay() - k.stepSize() * mi / denom;
+            p[po + i] = pi;
+            bad |= !(Float.isFinite(mi) & Float.isFinite(vi) & Float.isFinite(pi));
+        }
+        return bad;
     }
 }

@@ -103,22 +103,36 @@ final class AttentionCpuFast {
 
     /**
      * Softmax of s[at .. at+lk) in place; returns the row's log-sum-exp. The padding lk..lkp is set to −∞
-     * first, so whole vectors can be processed: exp(−∞) = 0 leaves P zero there.
+     * first, so whole vectors can be processed: exp(−∞) = 0 leaves P zero there. Exponentials and their sum are
+     * separate small methods: with both in one, C2's inlining budget ran out before {@link VectorMath#sum}, which
+     * then boxed its vector on every row (PrintInlining: "NodeCountInliningCutoff"). The sum re-reads the
+     * stored exponentials and adds them lane-wise in the same order, so its bits are those of the fused loop.
      */
     private static float softmaxRow(float[] s, int at, int lk, int lkp) {
         java.util.Arrays.fill(s, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-        FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
-        for (int j = V; j < lkp; j += V) mv = mv.max(FloatVector.fromArray(SPECIES, s, at + j));
-        float m = mv.reduceLanes(VectorOperators.MAX);
-        FloatVector lv = FloatVector.zero(SPECIES);
-        for (int j = 0; j < lkp; j += V) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(SPECIES, s, at + j).sub(m));
-            e.intoArray(s, at + j);
-            lv = lv.add(e);
-        }
-        float l = VectorMath.sum(lv), inv = 1f / l;
+        float m = rowMax(s, at, lkp);
+        expRow(s, at, lkp, m);
+        float l = rowSum(s, at, lkp), inv = 1f / l;
         for (int j = 0; j < lkp; j += V) FloatVector.fromArray(SPECIES, s, at + j).mul(inv).intoArray(s, at + j);
         return m + (float) Math.log(l);
+    }
+
+    private static float rowMax(float[] s, int at, int lkp) {
+        FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
+        for (int j = V; j < lkp; j += V) mv = mv.max(FloatVector.fromArray(SPECIES, s, at + j));
+        return mv.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** s ← exp(s − m) over whole vectors. */
+    private static void expRow(float[] s, int at, int lkp, float m) {
+        for (int j = 0; j < lkp; j += V) VectorMath.exp(FloatVector.fromArray(SPECIES, s, at + j).sub(m)).intoArray(s, at + j);
+    }
+
+    /** Σ s[at .. at+lkp): lane-wise over the vectors in order, then {@link VectorMath#sum}. */
+    private static float rowSum(float[] s, int at, int lkp) {
+        FloatVector lv = FloatVector.zero(SPECIES);
+        for (int j = 0; j < lkp; j += V) lv = lv.add(FloatVector.fromArray(SPECIES, s, at + j));
+        return VectorMath.sum(lv);
     }
 
     /** p ← exp(p − lse) (0 on the padding, set to −∞ first); ds ← p·(ds − di). Both rows start at {@code at}. */
@@ -145,52 +159,123 @@ final class AttentionCpuFast {
     /**
      * C (+)= alpha·A·B for small matrices, no packing: C [rows, n] with row stride ldc; element (r, p) of A at
      * a[ao + r·ars + p·aps] (any strides: A may be read transposed); row p of B contiguous at b[bo + p·ldb].
-     * Four rows of C at a time share each loaded B vector; columns past the last full vector are scalar.
+     * Blocks of four rows × two vectors of C ({@link #block4x2}: eight independent FMA chains, as two FMA ports
+     * × four cycles of latency need; each B vector shared by four rows, each broadcast A scalar by two vectors),
+     * then four rows × one vector, single rows, and scalar columns past the last full vector. Each block is its
+     * own small method on arrays and indices: C2 compiles it with every Vector API call inlined, where one large
+     * method ran out of its inlining budget and left a vector-taking helper out of line, boxing a vector per call
+     * (PrintInlining: "NodeCountInliningCutoff"). Every element of C is the same chain fma(b_p, a_p, ·) over
+     * p = 0, 1, … from zero, times alpha, plus C when accumulating, whichever block computes it, so the blocking
+     * (and the thread that runs a head) never changes a bit of the result.
      */
     static void mm(int rows, int n, int kk, float alpha, float[] a, int ao, int ars, int aps,
                    float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean accumulate) {
-        int nv = n / V * V;
+        int nv = n / V * V, nv2 = n / (2 * V) * (2 * V);
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
-            int a0 = ao + r * ars, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
-            int c0 = co + r * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-            for (int col = 0; col < nv; col += V) {
-                FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0;
-                for (int p = 0, ap = 0, bp = bo + col; p < kk; p++, ap += aps, bp += ldb) {
-                    FloatVector bv = FloatVector.fromArray(SPECIES, b, bp);
-                    s0 = bv.fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), s0);
-                    s1 = bv.fma(FloatVector.broadcast(SPECIES, a[a1 + ap]), s1);
-                    s2 = bv.fma(FloatVector.broadcast(SPECIES, a[a2 + ap]), s2);
-                    s3 = bv.fma(FloatVector.broadcast(SPECIES, a[a3 + ap]), s3);
+            int a0 = ao + r * ars, c0 = co + r * ldc;
+            int col = 0;
+            for (; col < nv2; col += 2 * V) block4x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            for (; col < nv; col += V) block4x1(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            for (col = nv; col < n; col++) {
+                for (int i = 0; i < 4; i++) {
+                    scalarCell(kk, alpha, a, a0 + i * ars, aps, b, bo + col, ldb, c, c0 + i * ldc + col, accumulate);
                 }
-                store(s0, alpha, c, c0 + col, accumulate);
-                store(s1, alpha, c, c1 + col, accumulate);
-                store(s2, alpha, c, c2 + col, accumulate);
-                store(s3, alpha, c, c3 + col, accumulate);
-            }
-            for (int col = nv; col < n; col++) {
-                scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
-                scalarCell(kk, alpha, a, a1, aps, b, bo + col, ldb, c, c1 + col, accumulate);
-                scalarCell(kk, alpha, a, a2, aps, b, bo + col, ldb, c, c2 + col, accumulate);
-                scalarCell(kk, alpha, a, a3, aps, b, bo + col, ldb, c, c3 + col, accumulate);
             }
         }
         for (; r < rows; r++) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
-            for (int col = 0; col < nv; col += V) {
-                FloatVector s0 = FloatVector.zero(SPECIES);
-                for (int p = 0, ap = 0, bp = bo + col; p < kk; p++, ap += aps, bp += ldb) {
-                    s0 = FloatVector.fromArray(SPECIES, b, bp).fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), s0);
-                }
-                store(s0, alpha, c, c0 + col, accumulate);
-            }
+            for (int col = 0; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
             for (int col = nv; col < n; col++) scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
         }
     }
 
-    private static void store(FloatVector s, float alpha, float[] c, int at, boolean accumulate) {
-        if (accumulate) FloatVector.fromArray(SPECIES, c, at).add(s.mul(alpha)).intoArray(c, at);
-        else s.mul(alpha).intoArray(c, at);
+    /** Rows a0, a0 + ars, … (four) of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc). */
+    private static void block4x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector bv = FloatVector.fromArray(SPECIES, b, bp), bw = FloatVector.fromArray(SPECIES, b, bp + V);
+            FloatVector x0 = FloatVector.broadcast(SPECIES, a[a0 + ap]), x1 = FloatVector.broadcast(SPECIES, a[a1 + ap]);
+            FloatVector x2 = FloatVector.broadcast(SPECIES, a[a2 + ap]), x3 = FloatVector.broadcast(SPECIES, a[a3 + ap]);
+            s0 = bv.fma(x0, s0);
+            t0 = bw.fma(x0, t0);
+            s1 = bv.fma(x1, s1);
+            t1 = bw.fma(x1, t1);
+            s2 = bv.fma(x2, s2);
+            t2 = bw.fma(x2, t2);
+            s3 = bv.fma(x3, s3);
+            t3 = bw.fma(x3, t3);
+        }
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        s0 = s0.mul(alpha);
+        t0 = t0.mul(alpha);
+        s1 = s1.mul(alpha);
+        t1 = t1.mul(alpha);
+        s2 = s2.mul(alpha);
+        t2 = t2.mul(alpha);
+        s3 = s3.mul(alpha);
+        t3 = t3.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
+            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c1));
+            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c1 + V));
+            s2 = s2.add(FloatVector.fromArray(SPECIES, c, c2));
+            t2 = t2.add(FloatVector.fromArray(SPECIES, c, c2 + V));
+            s3 = s3.add(FloatVector.fromArray(SPECIES, c, c3));
+            t3 = t3.add(FloatVector.fromArray(SPECIES, c, c3 + V));
+        }
+        s0.intoArray(c, c0);
+        t0.intoArray(c, c0 + V);
+        s1.intoArray(c, c1);
+        t1.intoArray(c, c1 + V);
+        s2.intoArray(c, c2);
+        t2.intoArray(c, c2 + V);
+        s3.intoArray(c, c3);
+        t3.intoArray(c, c3 + V);
+    }
+
+    /** Four rows of A times columns [bo, bo + V) of B into C at c0. */
+    private static void block4x1(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
+        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector bv = FloatVector.fromArray(SPECIES, b, bp);
+            s0 = bv.fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), s0);
+            s1 = bv.fma(FloatVector.broadcast(SPECIES, a[a1 + ap]), s1);
+            s2 = bv.fma(FloatVector.broadcast(SPECIES, a[a2 + ap]), s2);
+            s3 = bv.fma(FloatVector.broadcast(SPECIES, a[a3 + ap]), s3);
+        }
+        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+        s0 = s0.mul(alpha);
+        s1 = s1.mul(alpha);
+        s2 = s2.mul(alpha);
+        s3 = s3.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c1));
+            s2 = s2.add(FloatVector.fromArray(SPECIES, c, c2));
+            s3 = s3.add(FloatVector.fromArray(SPECIES, c, c3));
+        }
+        s0.intoArray(c, c0);
+        s1.intoArray(c, c1);
+        s2.intoArray(c, c2);
+        s3.intoArray(c, c3);
+    }
+
+    /** One row of A times columns [bo, bo + V) of B into C at c0. */
+    private static void block1x1(int kk, float alpha, float[] a, int a0, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, boolean accumulate) {
+        FloatVector s0 = FloatVector.zero(SPECIES);
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            s0 = FloatVector.fromArray(SPECIES, b, bp).fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), s0);
+        }
+        s0 = s0.mul(alpha);
+        if (accumulate) s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+        s0.intoArray(c, c0);
     }
 
     private static void scalarCell(int kk, float alpha, float[] a, int a0, int aps, float[] b, int b0, int ldb,

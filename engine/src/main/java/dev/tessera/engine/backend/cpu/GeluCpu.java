@@ -111,30 +111,69 @@ final class GeluCpu {
         par.forRange(n, GRAIN, (from, to) -> backward(a, ao + from, g, go + from, out, oo + from, to - from));
     }
 
+    /**
+     * Elements per block of the two-pass loops below. Each pass is a small method whose loop C2 compiles with
+     * every Vector API call inlined: one loop calling both {@link VectorMath#exp} and {@link #twicePhi} grew past
+     * C2's inlining node budget (PrintInlining: "NodeCountInliningCutoff", "callee is too large"), so a call
+     * stayed out of line and every vector crossing it was boxed on the heap — about ten times slower. A block's
+     * exponentials (8 KiB) stay in L1 between the passes; storing and reloading a float is exact, so the result
+     * is the same bits as one fused loop.
+     */
+    private static final int BLOCK = 2048;
+
+    private static final ThreadLocal<float[]> EXPS = ThreadLocal.withInitial(() -> new float[BLOCK]);
+
     /** The single-threaded forward loop over n elements. */
     static void forward(float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        for (int end = n / V * V; i < end; i += V) {
-            FloatVector xv = FloatVector.fromArray(SPECIES, x, xo + i);
-            FloatVector z = xv.mul(INV_SQRT2);
-            FloatVector e = VectorMath.exp(z.mul(z).neg());
-            xv.mul(0.5f).mul(twicePhi(z, e)).intoArray(y, yo + i);
+        float[] e = EXPS.get();
+        int end = n / V * V;
+        for (int i = 0; i < end; i += BLOCK) {
+            int len = Math.min(BLOCK, end - i);
+            gaussians(x, xo + i, e, len);
+            forwardBlock(x, xo + i, e, y, yo + i, len);
         }
-        for (; i < n; i++) y[yo + i] = gelu(x[xo + i]);
+        for (int i = end; i < n; i++) y[yo + i] = gelu(x[xo + i]);
     }
 
     /** The single-threaded backward loop over n elements. */
     static void backward(float[] a, int ao, float[] g, int go, float[] out, int oo, int n) {
-        int i = 0;
-        for (int end = n / V * V; i < end; i += V) {
-            FloatVector av = FloatVector.fromArray(SPECIES, a, ao + i);
-            FloatVector gv = FloatVector.fromArray(SPECIES, g, go + i);
-            FloatVector z = av.mul(INV_SQRT2);
-            FloatVector e = VectorMath.exp(z.mul(z).neg());
-            FloatVector d = twicePhi(z, e).mul(0.5f).add(av.mul(e).mul(INV_SQRT_2PI));
-            gv.mul(d).intoArray(out, oo + i);
+        float[] e = EXPS.get();
+        int end = n / V * V;
+        for (int i = 0; i < end; i += BLOCK) {
+            int len = Math.min(BLOCK, end - i);
+            gaussians(a, ao + i, e, len);
+            backwardBlock(a, ao + i, g, go + i, e, out, oo + i, len);
         }
-        for (; i < n; i++) out[oo + i] = geluGrad(a[ao + i], g[go + i]);
+        for (int i = end; i < n; i++) out[oo + i] = geluGrad(a[ao + i], g[go + i]);
+    }
+
+    /** e[j] = exp(−z²), z = x[j]/√2, for j in [0, len), len a multiple of V. */
+    private static void gaussians(float[] x, int xo, float[] e, int len) {
+        for (int j = 0; j < len; j += V) {
+            FloatVector z = FloatVector.fromArray(SPECIES, x, xo + j).mul(INV_SQRT2);
+            VectorMath.exp(z.mul(z).neg()).intoArray(e, j);
+        }
+    }
+
+    /** y = ½x·(1 + erf(z)) given e = exp(−z²); y may be x. */
+    private static void forwardBlock(float[] x, int xo, float[] e, float[] y, int yo, int len) {
+        for (int j = 0; j < len; j += V) {
+            FloatVector xv = FloatVector.fromArray(SPECIES, x, xo + j);
+            FloatVector z = xv.mul(INV_SQRT2);
+            xv.mul(0.5f).mul(twicePhi(z, FloatVector.fromArray(SPECIES, e, j))).intoArray(y, yo + j);
+        }
+    }
+
+    /** out = g·(½(1 + erf(z)) + a·φ(a)) given e = exp(−z²); out may be a or g. */
+    private static void backwardBlock(float[] a, int ao, float[] g, int go, float[] e, float[] out, int oo, int len) {
+        for (int j = 0; j < len; j += V) {
+            FloatVector av = FloatVector.fromArray(SPECIES, a, ao + j);
+            FloatVector gv = FloatVector.fromArray(SPECIES, g, go + j);
+            FloatVector z = av.mul(INV_SQRT2);
+            FloatVector ev = FloatVector.fromArray(SPECIES, e, j);
+            FloatVector d = twicePhi(z, ev).mul(0.5f).add(av.mul(ev).mul(INV_SQRT_2PI));
+            gv.mul(d).intoArray(out, oo + j);
+        }
     }
 
     /** 1 + erf(z) given e = exp(−z²); both branches evaluated, then blended. */

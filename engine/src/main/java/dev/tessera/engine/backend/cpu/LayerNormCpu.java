@@ -75,7 +75,7 @@ public final class LayerNormCpu {
      */
     static void columnSums(Parallel par, float[] dy, int dyo, float[] x, int xo, float[] mean, int mo,
                            float[] rstd, int ro, float[] dw, int dwo, float[] db, int dbo, int rows, int cols) {
-        int strip = Math.max(16, (cols + 2 * par.threads() - 1) / (2 * par.threads()));
+        int strip = strip(cols, par.threads());
         int strips = (cols + strip - 1) / strip;
         par.forRange(strips, 1, (from, to) -> {
             double[] sw = new double[strip], sb = new double[strip];
@@ -85,19 +85,36 @@ public final class LayerNormCpu {
                 java.util.Arrays.fill(sb, 0.0);
                 for (int r = 0; r < rows; r++) {
                     int at = r * cols + c0;
-                    double mu = mean[mo + r], rs = rstd[ro + r];
-                    for (int i = 0; i < n; i++) {
-                        double d = dy[dyo + at + i];
-                        sw[i] += d * ((x[xo + at + i] - mu) * rs);
-                        sb[i] += d;
-                    }
+                    addColumns(dy, dyo + at, x, xo + at, mean[mo + r], rstd[ro + r], sw, sb, 0, n);
                 }
-                for (int i = 0; i < n; i++) {
-                    if (dw != null) dw[dwo + c0 + i] += (float) sw[i];
-                    if (db != null) db[dbo + c0 + i] += (float) sb[i];
-                }
+                storeColumns(sw, sb, dw, dwo + c0, db, dbo + c0, n);
             }
         });
+    }
+
+    /** One row's share of the column sums, columns [from, n) of a strip: sw += dy·((x − μ)·rstd), sb += dy, in double. */
+    static void addColumns(float[] dy, int dyAt, float[] x, int xAt, double mu, double rs, double[] sw, double[] sb, int from, int n) {
+        for (int i = from; i < n; i++) {
+            double d = dy[dyAt + i];
+            sw[i] += d * ((x[xAt + i] - mu) * rs);
+            sb[i] += d;
+        }
+    }
+
+    /** dw += sw, db += sb (either may be null) for the n columns of a strip. */
+    static void storeColumns(double[] sw, double[] sb, float[] dw, int dwAt, float[] db, int dbAt, int n) {
+        for (int i = 0; i < n; i++) {
+            if (dw != null) dw[dwAt + i] += (float) sw[i];
+            if (db != null) db[dbAt + i] += (float) sb[i];
+        }
+    }
+
+    /**
+     * Columns per strip of {@link #columnSums}: two strips per thread, at least 16 columns. Each column's sum is
+     * the same whatever strip holds it, so the strip width changes only the balance, never the result.
+     */
+    static int strip(int cols, int threads) {
+        return Math.max(16, (cols + 2 * threads - 1) / (2 * threads));
     }
 
     /** Σ x[at .. at+n) in double, four partial sums (a shorter dependency chain than one running sum). */

@@ -1,15 +1,18 @@
 package dev.tessera.engine.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Layer norm on the Vector API: the formulas of {@link LayerNormCpu} (the oracle, statistics in double) with
  * each row's sums taken in float vector lanes. A lane sums cols/V elements (12 at width 192 on AVX-512), so
  * the row statistics are accurate to a few float ulps; per element the output is a float FMA chain. The row statistics use two passes (mean, then Σ(x − μ)²), as the oracle:
- * no cancellation. dw/db, column sums over all rows, are the oracle's own loop ({@link LayerNormCpu#columnSums},
- * double accumulators), which streams memory once and already runs near bandwidth.
+ * no cancellation. dw/db, column sums over all rows, are the oracle's arithmetic ({@link LayerNormCpu#columnSums}:
+ * double accumulators, the same strips of columns, rows in order) with each float widened into double lanes
+ * ({@link #columnSums}): every operation is the oracle's, in its order, so dw and db equal the oracle's bit for bit.
  * Parity with the oracle: {@code LayerNormCpuFastTest}.
  */
 final class LayerNormCpuFast {
@@ -95,8 +98,49 @@ final class LayerNormCpuFast {
             });
         }
         if (dw != null || db != null) {
-            LayerNormCpu.columnSums(par, dy, dyo, x, xo, mean, mo, rstd, ro, dw, dwo, db, dbo, rows, cols);
+            columnSums(par, dy, dyo, x, xo, mean, mo, rstd, ro, dw, dwo, db, dbo, rows, cols);
         }
+    }
+
+    /** Doubles in a full-width vector, and the half-width float species that widens into it lane for lane. */
+    private static final VectorSpecies<Double> DOUBLES =
+            VectorSpecies.of(double.class, VectorShape.forBitSize(SPECIES.vectorBitSize()));
+    private static final VectorSpecies<Float> HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
+    private static final int D = DOUBLES.length();
+
+    /**
+     * {@link LayerNormCpu#columnSums} on double vectors: dw[c] += Σ_r dy·((x − μ_r)·rstd_r), db[c] += Σ_r dy, each
+     * sum in double over rows in increasing order, columns split into the oracle's strips. The lanes do exactly
+     * the scalar loop's operations (widen, subtract, two multiplies, add), so the result is identical.
+     */
+    static void columnSums(Parallel par, float[] dy, int dyo, float[] x, int xo, float[] mean, int mo,
+                           float[] rstd, int ro, float[] dw, int dwo, float[] db, int dbo, int rows, int cols) {
+        int strip = LayerNormCpu.strip(cols, par.threads());
+        int strips = (cols + strip - 1) / strip;
+        par.forRange(strips, 1, (from, to) -> {
+            double[] sw = new double[strip], sb = new double[strip];
+            for (int t = from; t < to; t++) {
+                int c0 = t * strip, n = Math.min(strip, cols - c0), nv = n / D * D;
+                java.util.Arrays.fill(sw, 0.0);
+                java.util.Arrays.fill(sb, 0.0);
+                for (int r = 0; r < rows; r++) {
+                    int at = r * cols + c0;
+                    double mu = mean[mo + r], rs = rstd[ro + r];
+                    int i = 0;
+                    for (; i < nv; i += D) {
+                        DoubleVector d = widen(dy, dyo + at + i), xv = widen(x, xo + at + i);
+                        DoubleVector.fromArray(DOUBLES, sw, i).add(d.mul(xv.sub(mu).mul(rs))).intoArray(sw, i);
+                        DoubleVector.fromArray(DOUBLES, sb, i).add(d).intoArray(sb, i);
+                    }
+                    LayerNormCpu.addColumns(dy, dyo + at, x, xo + at, mu, rs, sw, sb, i, n);
+                }
+                LayerNormCpu.storeColumns(sw, sb, dw, dwo + c0, db, dbo + c0, n);
+            }
+        });
+    }
+
+    private static DoubleVector widen(float[] a, int at) {
+        return (DoubleVector) FloatVector.fromArray(HALF, a, at).convertShape(VectorOperators.F2D, DOUBLES, 0);
     }
 
     private static double laneSum(FloatVector v) {

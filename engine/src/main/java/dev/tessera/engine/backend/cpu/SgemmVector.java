@@ -20,11 +20,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Packing is what makes the micro-kernel simple: both operands are read with unit stride whatever the
  * transposes are (transA/transB only change the pack loops), and the edges are zero-padded to full MR×NR
  * tiles, so the kernel never branches on shape inside its k loop; only the final store is masked.
- * B~ uses BLIS's panel layout (each k step is NR contiguous floats: two vector loads). A~ departs from
- * BLIS's interleaved [kc][MR] slivers and stays row-major: the kernel broadcasts from MR unit-stride rows,
- * so packing the common non-transposed A is a plain row copy. Interleaving costs a strided scalar shuffle
- * per element, which measured 5–35% slower overall when N is small (few FLOPs per packed A element: the
- * 197×64 attention shapes, N = 384 linears); only transA pays a transpose instead (≈5–9% slower there).
+ * B~ uses BLIS's panel layout (each k step is NR contiguous floats: two vector loads). A~'s slivers are
+ * laid out the way its source is cheapest to read: row-major [MR][kc] from a non-transposed A (packing is a
+ * plain row copy; interleaving it costs a strided scalar shuffle per element, which measured 5–35% slower
+ * overall when N is small: few FLOPs per packed A element, as in the 197×64 attention shapes and N = 384
+ * linears), and BLIS's interleaved [kc][MR] from a transposed A (the weight-gradient GEMM: MR consecutive
+ * floats of each source row, where row-major slivers made it a transpose). The kernel takes the sliver's
+ * row and k strides, so both layouts run the same code and the same arithmetic.
  *
  * <p>The register tile is MR = 6 rows × NR = 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A = 15
  * vector registers, the classic Haswell 6×16 shape (BLIS {@code bli_sgemm_haswell_asm_6x16}), scaled to the
@@ -106,6 +108,9 @@ final class SgemmVector {
                 float slabBeta = slab == 0 ? beta : 1f;
                 if (transB) packBTransposed(b, bo, ldb, pc, kc, jc, nc, bp);
                 else packB(b, bo, ldb, pc, kc, jc, nc, bp);
+                // A~ sliver layout: row-major [MR][kc] (ars = kc, aps = 1) from A, interleaved [kc][MR]
+                // (ars = 1, aps = MR) from Aᵀ; either way sliver ir starts at ir·kc.
+                int ars = transA ? 1 : kc, aps = transA ? MR : 1;
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
                     if (transA) packATransposed(a, ao, lda, pc, kc, ic, mc, ap);
@@ -114,7 +119,7 @@ final class SgemmVector {
                         int cols = Math.min(NR, nc - jr), bOff = jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
-                            tile(kc, ap, ir * kc, bp, bOff, c, co + (ic + ir) * ldc + jc + jr, ldc,
+                            tile(kc, ap, ir * kc, ars, aps, bp, bOff, c, co + (ic + ir) * ldc + jc + jr, ldc,
                                     rows, cols, alpha, slabBeta, tile);
                         }
                     }
@@ -171,19 +176,28 @@ final class SgemmVector {
     }
 
     /**
-     * A~ from Aᵀ stored [k, lda]: element (i, p) is a[p·lda + i], so packing is a transpose. It goes in
-     * 16-deep blocks of p: each block reads 16 source rows (a few cache lines each) and writes 16
-     * consecutive floats of every A~ row, so both sides stay in L1 whatever the strides are.
+     * A~ from Aᵀ stored [k, lda]: element (i, p) is a[p·lda + i]. Row-major slivers would make this a
+     * transpose (a strided scalar gather per element); BLIS's interleaved sliver layout [kc][MR] instead takes
+     * MR consecutive floats of each source row, so every source row is read front to back and every sliver
+     * written front to back. Rows past mc are zero (partial last sliver), as in {@link #packA}.
      */
     private static void packATransposed(float[] a, int ao, int lda, int pc, int kc, int ic, int mc, float[] ap) {
-        for (int p0 = 0; p0 < kc; p0 += 16) {
-            int p1 = Math.min(kc, p0 + 16);
-            for (int i = 0; i < mc; i++) {
-                int src = ao + pc * lda + ic + i, dst = i * kc;
-                for (int p = p0; p < p1; p++) ap[dst + p] = a[src + p * lda];
+        int slivers = (mc + MR - 1) / MR, full = mc / MR;
+        for (int p = 0; p < kc; p++) {
+            int src = ao + (pc + p) * lda + ic, dst = p * MR;
+            for (int sl = 0; sl < full; sl++, src += MR, dst += MR * kc) {
+                ap[dst] = a[src];
+                ap[dst + 1] = a[src + 1];
+                ap[dst + 2] = a[src + 2];
+                ap[dst + 3] = a[src + 3];
+                ap[dst + 4] = a[src + 4];
+                ap[dst + 5] = a[src + 5];
+            }
+            if (full < slivers) {
+                int w = mc - full * MR;
+                for (int r = 0; r < MR; r++) ap[dst + r] = r < w ? a[src + r] : 0f;
             }
         }
-        java.util.Arrays.fill(ap, mc * kc, roundUp(mc, MR) * kc, 0f);
     }
 
     // ---------------------------------------------------------------- micro-kernel
@@ -193,13 +207,13 @@ final class SgemmVector {
      * the scratch tile (alpha = 1, beta = 0, so it holds the raw sums) and finished with the same scalar
      * arithmetic the vector store does, so an element's bits do not depend on which kind of tile it was in.
      */
-    private static void tile(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff, int ldc,
+    private static void tile(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff, float[] c, int cOff, int ldc,
                              int rows, int cols, float alpha, float beta, float[] tile) {
         if (rows == MR && cols == NR) {
-            kernel(kc, ap, aOff, bp, bOff, c, cOff, ldc, alpha, beta);
+            kernel(kc, ap, aOff, ars, aps, bp, bOff, c, cOff, ldc, alpha, beta);
             return;
         }
-        kernel(kc, ap, aOff, bp, bOff, tile, 0, NR, 1f, 0f);
+        kernel(kc, ap, aOff, ars, aps, bp, bOff, tile, 0, NR, 1f, 0f);
         for (int r = 0; r < rows; r++) {
             int cr = cOff + r * ldc;
             for (int j = 0; j < cols; j++) {
@@ -216,7 +230,7 @@ final class SgemmVector {
      * method is big enough that C2 stops inlining (NodeCountInliningCutoff) part-way through. That happened
      * to a first version with a two-vector store helper: 22 instead of 150 GFLOP/s on one core.
      */
-    private static void kernel(int kc, float[] ap, int aOff, float[] bp, int bOff, float[] c, int cOff, int ldc,
+    private static void kernel(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff, float[] c, int cOff, int ldc,
                                float alpha, float beta) {
         FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
         FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
@@ -224,27 +238,27 @@ final class SgemmVector {
         FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
         FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
         FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
-        int a0 = aOff, a1 = a0 + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
-        for (int p = 0; p < kc; p++) {
+        int a0 = aOff, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+        for (int p = 0, ai = 0; p < kc; p++, ai += aps) {
             int bi = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(SPECIES, bp, bi);
             FloatVector b1 = FloatVector.fromArray(SPECIES, bp, bi + V);
-            FloatVector x = FloatVector.broadcast(SPECIES, ap[a0 + p]);
+            FloatVector x = FloatVector.broadcast(SPECIES, ap[a0 + ai]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(SPECIES, ap[a1 + p]);
+            x = FloatVector.broadcast(SPECIES, ap[a1 + ai]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(SPECIES, ap[a2 + p]);
+            x = FloatVector.broadcast(SPECIES, ap[a2 + ai]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(SPECIES, ap[a3 + p]);
+            x = FloatVector.broadcast(SPECIES, ap[a3 + ai]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(SPECIES, ap[a4 + p]);
+            x = FloatVector.broadcast(SPECIES, ap[a4 + ai]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(SPECIES, ap[a5 + p]);
+            x = FloatVector.broadcast(SPECIES, ap[a5 + ai]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
         }

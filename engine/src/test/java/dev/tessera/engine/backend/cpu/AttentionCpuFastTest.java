@@ -43,6 +43,53 @@ class AttentionCpuFastTest {
         check(1, 31, 47, 48, 0.14f);
     }
 
+    /**
+     * The per-head product's register blocking (four rows × two vectors, then one vector, then scalar columns)
+     * must not change a bit: every element is the FMA chain over p from zero on vector columns and the plain
+     * multiply-add chain on the scalar tail, whatever block it falls in. Shapes put elements in every block.
+     */
+    @Test
+    void smallProductsComputeEveryElementAsTheSameChainWhateverItsBlock() {
+        int w = SgemmVector.SPECIES.length();
+        int[] rowsCases = {1, 3, 4, 5, 8, 13};
+        int[] nCases = {1, w - 1, w, w + 1, 2 * w, 2 * w + 3, 3 * w + 1, 64};
+        int[] kCases = {1, 7, 64};
+        for (int rows : rowsCases) {
+            for (int n : nCases) {
+                for (int kk : kCases) {
+                    for (boolean transposedA : new boolean[] {false, true}) {
+                        for (boolean accumulate : new boolean[] {false, true}) {
+                            checkProduct(rows, n, kk, transposedA, accumulate, 0.37f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void checkProduct(int rows, int n, int kk, boolean transposedA, boolean accumulate, float alpha) {
+        int ars = transposedA ? 1 : kk, aps = transposedA ? rows : 1;
+        float[] a = LayerNormCpuTest.random(rows * 7L + kk, 2 + rows * kk, -2, 2);
+        float[] b = LayerNormCpuTest.random(n * 3L + kk, 1 + kk * (n + 2), -2, 2);
+        float[] c0 = LayerNormCpuTest.random(rows * 11L + n, 4 + rows * (n + 1), -1, 1);
+        float[] expected = c0.clone(), actual = c0.clone();
+        int nv = n / SgemmVector.SPECIES.length() * SgemmVector.SPECIES.length();
+        for (int r = 0; r < rows; r++) {
+            for (int col = 0; col < n; col++) {
+                float acc = 0f;
+                for (int p = 0; p < kk; p++) {
+                    float x = a[2 + r * ars + p * aps], y = b[1 + p * (n + 2) + col];
+                    acc = col < nv ? Math.fma(y, x, acc) : acc + x * y;
+                }
+                int at = 4 + r * (n + 1) + col;
+                expected[at] = accumulate ? expected[at] + acc * alpha : acc * alpha;
+            }
+        }
+        AttentionCpuFast.mm(rows, n, kk, alpha, a, 2, ars, aps, b, 1, n + 2, actual, 4, n + 1, accumulate);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual,
+                "rows " + rows + ", n " + n + ", k " + kk + (transposedA ? ", A transposed" : "") + (accumulate ? ", accumulating" : ""));
+    }
+
     /** Forward and backward of both implementations on the same random inputs; gradients start non-zero. */
     static void check(int heads, int lq, int lk, int d, float scale) {
         String shape = "[" + heads + " heads, lq " + lq + ", lk " + lk + ", d " + d + "] ";

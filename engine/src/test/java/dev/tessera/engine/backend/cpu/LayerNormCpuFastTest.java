@@ -48,8 +48,17 @@ class LayerNormCpuFastTest {
         LayerNormCpu.backward(PAR, dy, 2, x, 2, w, 1, m0, 0, r0, 0, dx0, 0, dw0, 0, db0, 0, rows, cols);
         LayerNormCpuFast.backward(PAR, dy, 2, x, 2, w, 1, m0, 0, r0, 0, dx1, 0, dw1, 0, db1, 0, rows, cols);
         assertClose(what + "dx", dx0, dx1, 1e-5, 1e-4);
-        assertClose(what + "dw", dw0, dw1, 0, 0);     // the same column-sum loop
+        assertClose(what + "dw", dw0, dw1, 0, 0);     // the oracle's column-sum arithmetic, on double lanes
         assertClose(what + "db", db0, db1, 0, 0);
+        // one thread or three: other strips, the same bits
+        float[] dx3 = LayerNormCpuTest.random(5, rows * cols, -1, 1), dw3 = LayerNormCpuTest.random(6, cols, -1, 1);
+        float[] db3 = LayerNormCpuTest.random(7, cols, -1, 1);
+        try (Parallel one = new Parallel(1); Parallel three = new Parallel(3)) {
+            LayerNormCpuFast.backward(rows % 2 == 0 ? one : three, dy, 2, x, 2, w, 1, m0, 0, r0, 0, dx3, 0, dw3, 0, db3, 0, rows, cols);
+        }
+        assertClose(what + "dx, other thread count", dx1, dx3, 0, 0);
+        assertClose(what + "dw, other thread count", dw1, dw3, 0, 0);
+        assertClose(what + "db, other thread count", db1, db3, 0, 0);
         float[] dxOnly = new float[rows * cols], dxRef = new float[rows * cols];
         LayerNormCpuFast.backward(PAR, dy, 2, x, 2, w, 1, m0, 0, r0, 0, dxOnly, 0, null, 0, null, 0, rows, cols);
         LayerNormCpu.backward(PAR, dy, 2, x, 2, w, 1, m0, 0, r0, 0, dxRef, 0, null, 0, null, 0, rows, cols);

@@ -128,6 +128,31 @@ class SgemmTest {
         }
     }
 
+    /**
+     * A transposed A is packed into interleaved slivers, a plain A into row-major ones; the kernel reads either
+     * through strides, so a TN product equals the NN product of the explicitly transposed matrix bit for bit
+     * (shapes: partial last sliver, several MC blocks, several k-slabs, weight-gradient-like k = 400 rows).
+     */
+    @Test
+    void transposedAGivesTheSameBitsAsTheTransposedCopy() {
+        SplittableRandom r = new SplittableRandom(5);
+        for (int[] s : new int[][] {{7, 40, 9}, {61, 70, 300}, {150, 33, 513}, {296, 64, 400}}) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] at = random(r, k * m), b = random(r, k * n), a = new float[m * k];
+            for (int p = 0; p < k; p++) {
+                for (int i = 0; i < m; i++) a[i * k + p] = at[p * m + i];
+            }
+            for (Parallel par : new Parallel[] {ONE, TWO}) {
+                for (float beta : new float[] {0f, 1f}) {
+                    float[] c0 = random(new SplittableRandom(m), m * n), tn = c0.clone(), nn = c0.clone();
+                    Sgemm.vector(par, true, false, 1, m, n, k, 0.75f, at, 0, 0, b, 0, 0, beta, tn, 0);
+                    Sgemm.vector(par, false, false, 1, m, n, k, 0.75f, a, 0, 0, b, 0, 0, beta, nn, 0);
+                    assertArrayEquals(nn, tn, m + "x" + n + "x" + k + ", " + par.threads() + " threads, beta " + beta);
+                }
+            }
+        }
+    }
+
     @Test
     void backendMatmulIsBitIdenticalWithOneAndTwoThreads() {
         int m = 3152 / 8, n = 576, k = 192;   // a ViT-Tiny qkv projection on 2 images
