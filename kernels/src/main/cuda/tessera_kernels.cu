@@ -24,3 +24,5 @@
 #include "attention_flash.cu"
 #include "gather.cu"
 #include "adamw.cu"
+#include "masking.cu"
+#include "gradclip.cu"

@@ -387,6 +387,70 @@ static void testGatherAndAdamW() {
     expectClose("adamw v", toD(ve), v, 0, 0);
 }
 
+// ------------------------------------------------------------------------------------------------ masking
+// Reference: a stable sort of the indices by Float.compare (what MaskingCpu computes), written independently.
+static int javaCompare(float a, float b) {
+    if (a < b) return -1;
+    if (a > b) return 1;
+    int x = std::isnan(a) ? 0x7fc00000 : (int)__float_as_uint(a), y = std::isnan(b) ? 0x7fc00000 : (int)__float_as_uint(b);
+    return x == y ? 0 : (x < y ? -1 : 1);
+}
+
+static void testMasking() {
+    struct S { int rows, length, keep, block; bool ties; };
+    for (S s : {S{4, 49, 12, 32, true}, S{3, 196, 49, 256, false}, S{2, 300, 0, 64, true}, S{1, 7, 7, 32, false}}) {
+        auto noise = uniform(90 + s.length, s.rows * s.length, -1, 1);
+        const float pool[] = {0.f, -0.f, 1.f, NAN, INFINITY, -INFINITY};
+        if (s.ties) for (size_t i = 0; i < noise.size(); i += 2) noise[i] = pool[i / 2 % 6];
+        std::vector<int> shuffle(noise.size()), restore(noise.size()), kept(s.rows * s.keep);
+        std::vector<float> mask(noise.size());
+        std::vector<double> eS(noise.size()), eR(noise.size()), eK(kept.size()), eM(noise.size());
+        for (int r = 0; r < s.rows; r++) {
+            std::vector<int> order(s.length);
+            for (int i = 0; i < s.length; i++) order[i] = i;
+            const float* row = noise.data() + (size_t)r * s.length;
+            std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return javaCompare(row[a], row[b]) < 0; });
+            for (int t = 0; t < s.length; t++) {
+                int p = order[t];
+                eS[r * s.length + t] = p;
+                eR[r * s.length + p] = t;
+                eM[r * s.length + p] = t < s.keep ? 0 : 1;
+                if (t < s.keep) eK[r * s.keep + t] = p;
+            }
+        }
+        emu_launch(argsort_mask, dim3(s.rows), dim3(s.block), 4 * s.length, noise.data(), s.rows, s.length, s.keep,
+                   shuffle.data(), restore.data(), kept.data(), mask.data());
+        std::string tag = " [" + std::to_string(s.rows) + ", " + std::to_string(s.length) + "] keep " + std::to_string(s.keep);
+        expectClose("argsort_mask shuffle" + tag, eS, std::vector<float>(shuffle.begin(), shuffle.end()), 0, 0);
+        expectClose("argsort_mask restore" + tag, eR, std::vector<float>(restore.begin(), restore.end()), 0, 0);
+        expectClose("argsort_mask keep" + tag, eK, std::vector<float>(kept.begin(), kept.end()), 0, 0);
+        expectClose("argsort_mask mask" + tag, eM, mask, 0, 0);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ gradclip
+static void testGradClip() {
+    struct S { int n, block, parts; float maxNorm; bool nan; };
+    for (S s : {S{5000, 64, 7, 1.f, false}, S{1001, 32, 3, 1000.f, false}, S{0, 32, 0, 1.f, false}, S{300, 32, 2, 0.1f, true}}) {
+        auto g = uniform(95 + s.n, s.n, -1, 1);
+        if (s.nan) g[17] = NAN;
+        double ss = 0;
+        for (float x : g) ss += (double)x * x;
+        double t = std::sqrt(ss), c = s.maxNorm / (t + 1e-6);
+        bool clips = std::isfinite(t) && c < 1;
+        std::vector<double> eg(g.size());
+        for (size_t i = 0; i < g.size(); i++) eg[i] = clips ? (double)(float)c * g[i] : g[i];
+        std::vector<float> scratch(s.parts + 1), norm(1);
+        emu_launch(grad_sumsq_partial, dim3(s.parts), dim3(s.block), 0, g.data(), s.n, scratch.data());
+        emu_launch(grad_clip_finish, dim3(1), dim3(s.block), 0, scratch.data(), s.parts, s.maxNorm, norm.data(),
+                   scratch.data() + s.parts);
+        emu_launch(grad_clip_scale, dim3(s.parts), dim3(s.block), 0, g.data(), s.n, scratch.data() + s.parts);
+        std::string tag = " n " + std::to_string(s.n) + " maxNorm " + std::to_string(s.maxNorm);
+        expectClose("grad_clip norm" + tag, std::vector<double>{t}, norm, 0, 1e-6);
+        expectClose("grad_clip gradients" + tag, eg, g, 0, 1e-6);
+    }
+}
+
 int main(int argc, char** argv) {
     bool full = argc > 1 && std::string(argv[1]) == "--full";
     checkTensorCoreInstructions();
@@ -399,6 +463,8 @@ int main(int argc, char** argv) {
     testSoftmax();
     testAttention();
     testGatherAndAdamW();
+    testMasking();
+    testGradClip();
     std::printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -55,6 +55,8 @@ public final class CudaBackend implements Backend {
     private final AttentionCuda attention;
     private final GatherCuda gather;
     private final AdamWCuda adamW;
+    private final MaskingCuda masking;
+    private final GradClipCuda gradClip;
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
     private boolean closed;
 
@@ -89,6 +91,8 @@ public final class CudaBackend implements Backend {
             gather = resources.push("gather error record", new GatherCuda(ctx, lc));
             gather.reset();
             adamW = new AdamWCuda(lc);
+            masking = new MaskingCuda(lc);
+            gradClip = new GradClipCuda(lc);
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
         } catch (RuntimeException | Error e) {
@@ -139,6 +143,8 @@ public final class CudaBackend implements Backend {
     public AttentionCuda attention() { return attention; }
     public GatherCuda gatherKernels() { return gather; }
     public AdamWCuda adamWKernels() { return adamW; }
+    public MaskingCuda maskingKernels() { return masking; }
+    public GradClipCuda gradClipKernels() { return gradClip; }
 
     // ---------------------------------------------------------------- memory
 
@@ -180,6 +186,12 @@ public final class CudaBackend implements Backend {
     @Override
     public Buffer allocateInts(int length) {
         return allocate(length, true, true);
+    }
+
+    /** No zero-fill, for index outputs a kernel overwrites (the masking's ids). */
+    @Override
+    public Buffer allocateIntsUninitialized(int length) {
+        return allocate(length, true, false);
     }
 
     private synchronized Buffer allocate(int length, boolean ints, boolean zero) {
@@ -362,9 +374,22 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore,
+                            Buffer idsKeep, Buffer mask) {
+        ctx.makeCurrent();
+        masking.argsortMask(noise, rows, length, keep, idsShuffle, idsRestore, idsKeep, mask, MaskingCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
     public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
         ctx.makeCurrent();
         adamW.step(param, grad, m, v, step, AdamWCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) {
+        ctx.makeCurrent();
+        gradClip.clip(grads, maxNorm, norm, GradClipCuda.DEFAULT_BLOCK);
     }
 
     @Override

@@ -110,6 +110,10 @@ public final class KernelSmoke {
 
             gpu.adamW(f(gpu, r, 1000), f(gpu, r, 1000), f(gpu, r, 1000), gpu.allocate(1000),
                     new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1));
+
+            gpu.argsortMask(f(gpu, r, 3 * 49), 3, 49, 12, gpu.allocateInts(3 * 49), gpu.allocateInts(3 * 49),
+                    gpu.allocateInts(3 * 12), gpu.allocate(3 * 49));
+            gpu.clipGlobalNorm(f(gpu, r, 5000), 0.5f, gpu.allocate(1));
             gpu.synchronize();
         }
     }

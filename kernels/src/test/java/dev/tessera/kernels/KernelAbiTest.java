@@ -160,6 +160,9 @@ class KernelAbiTest {
 
         new AdamWCuda(lc).step(b.f(100), b.f(100), b.f(100), b.f(100), new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
 
+        new GradClipCuda(lc).clip(b.f(5000), 0.5f, b.f(1), 256);
+        new MaskingCuda(lc).argsortMask(b.f(3 * 49), 3, 49, 12, b.i(3 * 49), b.i(3 * 49), b.i(3 * 12), b.f(3 * 49), 256);
+
         TreeSet<String> launched = new TreeSet<>();
         for (Launch l : launches) {
             List<String> declared = sigs.get(l.kernel());

@@ -250,10 +250,25 @@ public final class StepProfile {
         }
 
         @Override
+        public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore,
+                                Buffer idsKeep, Buffer mask) {
+            long t = now();
+            d.argsortMask(noise, rows, length, keep, idsShuffle, idsRestore, idsKeep, mask);
+            add("argsortMask", t);
+        }
+
+        @Override
         public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
             long t = now();
             d.adamW(param, grad, m, v, step);
             add("adamW", t);
+        }
+
+        @Override
+        public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) {
+            long t = now();
+            d.clipGlobalNorm(grads, maxNorm, norm);
+            add("clipGlobalNorm", t);
         }
 
         @Override public void synchronize() { d.synchronize(); }

@@ -41,6 +41,11 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled int32 buffer, same ownership rule. */
     Buffer allocateInts(int length);
 
+    /** An int32 buffer with undefined contents, for index outputs an op overwrites completely (as {@link #allocateUninitialized}). */
+    default Buffer allocateIntsUninitialized(int length) {
+        return allocateInts(length);
+    }
+
     /** Opens a scope; buffers allocated until it closes are released at close. */
     StepScope openScope();
 
@@ -139,8 +144,30 @@ public interface Backend extends AutoCloseable {
     /** The adjoint of gather: {@code dst[o, index[o, j], :] += src[o, j, :]}. */
     void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dstLength, int indexLength, int inner);
 
+    /**
+     * MAE's per-sample random masking from its noise (He et al. 2021, models_mae.py {@code random_masking}), one
+     * fused op so the masks never travel through the host. For each row s of {@code noise} [rows, length]:
+     * <pre>
+     *   idsShuffle[s, :]        = argsort(noise[s, :])   ascending and stable, in {@link Float#compare} order
+     *   idsRestore[s, idsShuffle[s, t]] = t             the inverse permutation
+     *   idsKeep[s, t]           = idsShuffle[s, t]       for t &lt; keep
+     *   mask[s, idsShuffle[s, t]] = t &lt; keep ? 0 : 1   float, in patch order
+     * </pre>
+     * idsShuffle, idsRestore [rows, length] and idsKeep [rows, keep] are int buffers; every output is overwritten.
+     */
+    void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore, Buffer idsKeep,
+                     Buffer mask);
+
     /** One fused AdamW step over equal-length flat buffers (param, grad, first and second moments). */
     void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step);
+
+    /**
+     * Global gradient-norm clipping in place (torch.nn.utils.clip_grad_norm_ over one flat buffer): writes
+     * total = ‖grads‖₂ to {@code norm[0]}; if total is finite and coef = maxNorm/(total + 1e-6) &lt; 1, every element
+     * is multiplied by coef. A non-finite total leaves the gradients alone. Nothing is read back to the host, so
+     * a device backend clips without waiting.
+     */
+    void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm);
 
     /** Waits until all queued work is done (no-op on the CPU); benchmarks call it inside the timed region. */
     void synchronize();

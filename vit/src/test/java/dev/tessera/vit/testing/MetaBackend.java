@@ -64,7 +64,9 @@ public final class MetaBackend implements Backend {
                                             Buffer dk, Buffer dv, int bh, int lq, int lk, int d, float scale) { throw noData("attentionBackward"); }
     @Override public void gather(Buffer src, Buffer index, Buffer out, int outer, int sl, int il, int inner) { throw noData("gather"); }
     @Override public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dl, int il, int inner) { throw noData("scatterAdd"); }
+    @Override public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore, Buffer idsKeep, Buffer mask) { throw noData("argsortMask"); }
     @Override public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) { throw noData("adamW"); }
+    @Override public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) { throw noData("clipGlobalNorm"); }
     @Override public void synchronize() {}
     @Override public void close() {}
 }

@@ -338,10 +338,24 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore,
+                            Buffer idsKeep, Buffer mask) {
+        MaskingCpu.checkSizes(rows, length, keep, noise, idsShuffle, idsRestore, idsKeep, mask);
+        MaskingCpu.argsortMask(par, f(noise), off(noise), rows, length, keep, i(idsShuffle), off(idsShuffle),
+                i(idsRestore), off(idsRestore), i(idsKeep), off(idsKeep), f(mask), off(mask));
+    }
+
+    @Override
     public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
         int n = param.length();
         for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamW", n, b);
         AdamWCpu.step(par, f(param), off(param), f(grad), off(grad), f(m), off(m), f(v), off(v), n, step);
+    }
+
+    @Override
+    public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) {
+        sameLength("clipGlobalNorm norm", 1, norm);
+        GradClipCpu.clip(par, f(grads), off(grads), grads.length(), maxNorm, f(norm), off(norm));
     }
 
     @Override
