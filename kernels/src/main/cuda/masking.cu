@@ -28,7 +28,7 @@ extern "C" __global__ void argsort_mask(const float* __restrict__ noise, int row
                                         int* __restrict__ shuffle, int* __restrict__ restore, int* __restrict__ kept,
                                         float* __restrict__ mask) {
     extern __shared__ int keys[];
-    for (int row = blockIdx.x; row < rows; row += gridDim.x) {
+    for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
         size_t base = (size_t)row * length;
         for (int i = threadIdx.x; i < length; i += blockDim.x) keys[i] = java_ordered_bits(noise[base + i]);
         __syncthreads();

@@ -26,3 +26,4 @@
 #include "adamw.cu"
 #include "masking.cu"
 #include "gradclip.cu"
+#include "column_sums.cu"

@@ -385,6 +385,22 @@ static void testGatherAndAdamW() {
     expectClose("adamw param", toD(pe), p, 0, 0);
     expectClose("adamw m", toD(me), m, 0, 0);
     expectClose("adamw v", toD(ve), v, 0, 0);
+
+    // The ranged form over [600, 1000) and [10, 300) of fresh buffers: the same updates there, nothing elsewhere.
+    auto p2 = uniform(70, n, -1, 1);
+    std::vector<float> m2(n, 0.f), v2(n, 0.f), pe2 = p2, me2 = m2, ve2 = v2;
+    int table[5] = {600, 10, 0, 400, 690};
+    for (int i = 0; i < n; i++) {
+        if (!((i >= 600) || (i >= 10 && i < 300))) continue;
+        float gi = gr[i], mi = b1 * me2[i] + (1 - b1) * gi, vi = b2 * ve2[i] + (1 - b2) * gi * gi;
+        me2[i] = mi; ve2[i] = vi;
+        pe2[i] = pe2[i] * decay - stepSize * mi / (std::sqrt(vi) / bc2Sqrt + eps);
+    }
+    emu_launch(adamw_ranges, dim3(3), dim3(64), 0, p2.data(), gr.data(), m2.data(), v2.data(), n, table, 2, b1, b2, 1 - b1,
+               1 - b2, eps, stepSize, bc2Sqrt, decay);
+    expectClose("adamw_ranges param", toD(pe2), p2, 0, 0);
+    expectClose("adamw_ranges m", toD(me2), m2, 0, 0);
+    expectClose("adamw_ranges v", toD(ve2), v2, 0, 0);
 }
 
 // ------------------------------------------------------------------------------------------------ masking
@@ -451,6 +467,45 @@ static void testGradClip() {
     }
 }
 
+// ------------------------------------------------------------------------------------------------ gemm epilogue
+static void testGemmEpilogue() {
+    int m = 70, n = 45, k = 33;
+    auto x = uniform(110, m * k, -1, 1), w = uniform(111, n * k, -1, 1), bias = uniform(112, n, -1, 1);
+    std::vector<double> epre(m * n), eout(m * n), elin(m * n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) s += (double)x[i * k + p] * w[j * k + p];
+            elin[i * n + j] = s;
+            epre[i * n + j] = s + bias[j];
+            eout[i * n + j] = 0.5 * epre[i * n + j] * (1 + std::erf(epre[i * n + j] / std::sqrt(2.0)));
+        }
+    struct V { const char* name; void (*kernel)(int, int, int, int, int, int, float, const float*, int, const float*, int, float,
+                                                float*, const float*, float*, int); int tile; };
+    for (V v : {V{"v2", gemm_epilogue_v2, 64}, V{"v3", gemm_epilogue_v3, 128}}) {
+        std::vector<float> out(m * n), pre(m * n);
+        emu_launch(v.kernel, dim3(ceilDiv(n, v.tile), ceilDiv(m, v.tile), 1), dim3(256), 0, 0, 1, 1, m, n, k, 1.f, x.data(), 0,
+                   w.data(), 0, 0.f, out.data(), bias.data(), pre.data(), 1);
+        expectClose(std::string("gemm_epilogue_") + v.name + " pre-activation", epre, pre, 1e-5, 1e-5);
+        expectClose(std::string("gemm_epilogue_") + v.name + " GELU", eout, out, 1e-5, 1e-5);
+        emu_launch(v.kernel, dim3(ceilDiv(n, v.tile), ceilDiv(m, v.tile), 1), dim3(256), 0, 0, 1, 1, m, n, k, 1.f, x.data(), 0,
+                   w.data(), 0, 0.f, out.data(), (const float*)nullptr, (float*)nullptr, 0);
+        expectClose(std::string("gemm_epilogue_") + v.name + " no bias, no GELU", elin, out, 1e-5, 1e-5);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ column sums
+static void testColumnSums() {
+    struct S { int rows, cols; };
+    for (S s : {S{77, 45}, S{1, 1}, S{300, 64}, S{5, 100}}) {
+        auto x = uniform(97 + s.rows, s.rows * s.cols, -1, 1), out = uniform(98, s.cols, -1, 1);
+        std::vector<double> e(out.begin(), out.end());
+        for (int r = 0; r < s.rows; r++) for (int c = 0; c < s.cols; c++) e[c] += x[r * s.cols + c];
+        emu_launch(column_sums_add, dim3(ceilDiv(s.cols, 32)), dim3(32, COLUMN_SUMS_ROWS), 0, x.data(), s.rows, s.cols, out.data());
+        expectClose("column_sums_add [" + std::to_string(s.rows) + ", " + std::to_string(s.cols) + "]", e, out, 1e-5, 1e-5);
+    }
+}
+
 int main(int argc, char** argv) {
     bool full = argc > 1 && std::string(argv[1]) == "--full";
     checkTensorCoreInstructions();
@@ -465,6 +520,8 @@ int main(int argc, char** argv) {
     testGatherAndAdamW();
     testMasking();
     testGradClip();
+    testColumnSums();
+    testGemmEpilogue();
     std::printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -57,6 +57,7 @@ public final class CudaBackend implements Backend {
     private final AdamWCuda adamW;
     private final MaskingCuda masking;
     private final GradClipCuda gradClip;
+    private final ColumnSumsCuda columnSums;
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
     private boolean closed;
 
@@ -93,6 +94,7 @@ public final class CudaBackend implements Backend {
             adamW = new AdamWCuda(lc);
             masking = new MaskingCuda(lc);
             gradClip = new GradClipCuda(lc);
+            columnSums = new ColumnSumsCuda(lc);
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
         } catch (RuntimeException | Error e) {
@@ -145,6 +147,7 @@ public final class CudaBackend implements Backend {
     public AdamWCuda adamWKernels() { return adamW; }
     public MaskingCuda maskingKernels() { return masking; }
     public GradClipCuda gradClipKernels() { return gradClip; }
+    public ColumnSumsCuda columnSumsKernels() { return columnSums; }
 
     // ---------------------------------------------------------------- memory
 
@@ -298,6 +301,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void addColumnSums(Buffer x, int rows, int cols, Buffer out) {
+        ctx.makeCurrent();
+        columnSums.addColumnSums(x, rows, cols, out);
+    }
+
+    @Override
     public void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices) {
         ctx.makeCurrent();
         reduce.argmax(x, outer, length, inner, outIndices, ReduceCuda.ARGMAX_BLOCK);
@@ -310,6 +319,17 @@ public final class CudaBackend implements Backend {
         GemmCuda.checkSizes(batch, m, n, k, a.length(), aBatchStride, b.length(), bBatchStride, c.length());
         gemm.gemm().gemm(transA, transB, batch, m, n, k, alpha, lc.floats(a, 0, "matmul A"), aBatchStride,
                 lc.floats(b, 0, "matmul B"), bBatchStride, beta, lc.floats(c, 0, "matmul C"));
+    }
+
+    /**
+     * One launch of our GEMM with the bias (and GELU) in its epilogue when our kernels run matmul; behind cuBLAS the
+     * reference composition (cuBLASLt's epilogues, {@link LtMatmulPlan}, are the way to fuse there).
+     */
+    @Override
+    public void matmulEpilogue(Buffer x, Buffer w, Buffer bias, int m, int n, int k, boolean gelu, Buffer pre, Buffer out) {
+        ctx.makeCurrent();
+        if (gemm.gemm() instanceof GemmCuda own) own.epilogue(x, w, bias, m, n, k, gelu, pre, out);
+        else Backend.super.matmulEpilogue(x, w, bias, m, n, k, gelu, pre, out);
     }
 
     // ---------------------------------------------------------------- fused ops
@@ -371,6 +391,12 @@ public final class CudaBackend implements Backend {
     public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dstLength, int indexLength, int inner) {
         ctx.makeCurrent();
         gather.scatterAdd(src, index, dst, outer, dstLength, indexLength, inner, GatherCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
+        ctx.makeCurrent();
+        adamW.stepRanges(param, grad, m, v, ranges, count, step, AdamWCuda.DEFAULT_BLOCK);
     }
 
     @Override

@@ -258,6 +258,20 @@ public final class StepProfile {
         }
 
         @Override
+        public void addColumnSums(Buffer x, int rows, int cols, Buffer out) {
+            long t = now();
+            d.addColumnSums(x, rows, cols, out);
+            add("reduce", t);
+        }
+
+        @Override
+        public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
+            long t = now();
+            d.adamWRanges(param, grad, m, v, ranges, count, step);
+            add("adamW", t);
+        }
+
+        @Override
         public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
             long t = now();
             d.adamW(param, grad, m, v, step);

@@ -87,6 +87,13 @@ public interface Backend extends AutoCloseable {
     /** {@code out[o·inner + i] = reduce over k of x[(o·length + k)·inner + i]}. */
     void reduce(ReduceOp op, Buffer x, int outer, int length, int inner, Buffer out);
 
+    /**
+     * {@code out[c] += Σ over r of x[r·cols + c]} for x [rows, cols]: a bias gradient added into its destination in
+     * one op (a reduction that overwrites would need a temporary and a second pass to add). Accumulates, as
+     * backward primitives do; each column sum is rounded to float once, then added.
+     */
+    void addColumnSums(Buffer x, int rows, int cols, Buffer out);
+
     /** Index of the first maximum along the middle axis, written to an int buffer of outer·inner. */
     void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices);
 
@@ -101,6 +108,22 @@ public interface Backend extends AutoCloseable {
      */
     void matmul(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                 Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c);
+
+    /**
+     * A Linear's forward with its epilogue fused into the product (torch.nn.functional.linear, then GELU for an MLP's
+     * first layer): {@code pre = x·Wᵀ + bias} with x [m, k], W [n, k], bias [n] broadcast over the rows (or null);
+     * {@code out = gelu ? GELU(pre) : pre} [m, n]. With gelu the pre-activation is written to {@code pre} as well
+     * (GELU's backward needs it); without, {@code pre} may be null. Overwrites.
+     *
+     * <p>This default is the reference, composed of the primitives (the bias broadcast, a GEMM adding onto it, the
+     * GELU map); a device backend fuses it into the GEMM's epilogue (one launch instead of two or three).
+     */
+    default void matmulEpilogue(Buffer x, Buffer w, Buffer bias, int m, int n, int k, boolean gelu, Buffer pre, Buffer out) {
+        Buffer target = gelu ? pre : out;
+        if (bias != null) copyStrided(bias, new int[] {0, 1}, target, new int[] {n, 1}, new int[] {m, n}, false);
+        matmul(false, true, 1, m, n, k, 1f, x, 0, w, 0, bias != null ? 1f : 0f, target);
+        if (gelu) unary(UnaryOp.GELU, 0f, pre, out);
+    }
 
     // ---------------------------------------------------------------- fused ops (each has a *Cpu reference)
 
@@ -143,6 +166,15 @@ public interface Backend extends AutoCloseable {
 
     /** The adjoint of gather: {@code dst[o, index[o, j], :] += src[o, j, :]}. */
     void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dstLength, int indexLength, int inner);
+
+    /**
+     * {@link #adamW} over {@code count} ranges of the same flat buffers with one set of hyper-parameters — a whole
+     * parameter group in one call (one kernel launch on a GPU, as torch's multi-tensor apply). {@code ranges} is
+     * an int buffer of 2·count + 1 elements: the ranges' start offsets, then the running total of their lengths
+     * starting at 0 (so range r covers {@code [offset[r], offset[r] + total[r+1] − total[r])}). The ranges must not
+     * overlap; every element is updated exactly as {@link #adamW} would.
+     */
+    void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step);
 
     /**
      * MAE's per-sample random masking from its noise (He et al. 2021, models_mae.py {@code random_masking}), one

@@ -263,6 +263,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void addColumnSums(Buffer x, int rows, int cols, Buffer out) {
+        if (rows < 0 || cols < 0 || x.length() != (long) rows * cols || out.length() != cols) {
+            throw new IllegalArgumentException("addColumnSums: x has " + x.length() + " elements and out " + out.length()
+                    + " for [" + rows + ", " + cols + "]");
+        }
+        // The column sums exactly as reduce(SUM) makes them, then one float add each: what reduce + binary(ADD) gave.
+        float[] sums = new float[cols], o = f(out);
+        ReduceCpu.reduce(par, ReduceOp.SUM, f(x), off(x), 1, rows, cols, sums, 0);
+        for (int c = 0, oo = off(out); c < cols; c++) o[oo + c] += sums[c];
+    }
+
+    @Override
     public void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices) {
         ReduceCpu.argmax(f(x), off(x), outer, length, inner, i(outIndices), off(outIndices));
     }
@@ -350,6 +362,18 @@ public final class CpuBackend implements Backend {
         int n = param.length();
         for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamW", n, b);
         AdamWCpu.step(par, f(param), off(param), f(grad), off(grad), f(m), off(m), f(v), off(v), n, step);
+    }
+
+    @Override
+    public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
+        int n = param.length();
+        for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamWRanges", n, b);
+        int[] r = AdamWCpu.checkRanges(i(ranges), off(ranges), ranges.length(), count, n);
+        for (int k = 0; k < count; k++) {
+            int from = r[k], len = r[count + k + 1] - r[count + k];
+            AdamWCpu.step(par, f(param), off(param) + from, f(grad), off(grad) + from, f(m), off(m) + from, f(v), off(v) + from,
+                    len, step);
+        }
     }
 
     @Override
