@@ -58,7 +58,8 @@ template <int BM, int BN, int BK, int TM, int TN>
 __device__ __forceinline__ void gemm_tiled(int transA, int transB, int batch, int m, int n, int k, float alpha,
                                            const float* __restrict__ A, int aBatchStride,
                                            const float* __restrict__ B, int bBatchStride, float beta,
-                                           float* __restrict__ C) {
+                                           float* __restrict__ C, const float* __restrict__ bias = nullptr,
+                                           float* __restrict__ pre = nullptr, int gelu = 0) {
     constexpr int THREADS = (BM / TM) * (BN / TN);
     static_assert(THREADS == 256, "tile shape must give 256 threads");
     static_assert(TM % 4 == 0 && TN % 4 == 0, "float4 reads of the staged tiles");
@@ -131,7 +132,13 @@ __device__ __forceinline__ void gemm_tiled(int transA, int transB, int batch, in
                 int gj = col0 + tx * TN + c;
                 if (gj >= n) continue;
                 size_t o = (size_t)gi * n + gj;
-                Cb[o] = (beta == 0.0f ? 0.0f : beta * Cb[o]) + alpha * acc[r][c];
+                float val = (beta == 0.0f ? 0.0f : beta * Cb[o]) + alpha * acc[r][c];
+                if (bias != nullptr) val = bias[gj] + val;          // the epilogue (gemm_epilogue_*): + bias[col]
+                if (gelu) {                                          // GELU, keeping the pre-activation for backward
+                    pre[(size_t)b * m * n + o] = val;
+                    val = gelu_exact(val);
+                }
+                Cb[o] = val;
             }
         }
     }
@@ -149,4 +156,28 @@ extern "C" __global__ void __launch_bounds__(256) gemm_v3(int transA, int transB
                                                           int aBatchStride, const float* __restrict__ B,
                                                           int bBatchStride, float beta, float* __restrict__ C) {
     gemm_tiled<128, 128, 8, 8, 8>(transA, transB, batch, m, n, k, alpha, A, aBatchStride, B, bBatchStride, beta, C);
+}
+
+// A Linear's forward with its epilogue fused (Backend.matmulEpilogue): C = A·op(B) + bias[col], then optionally
+// pre = that and C = GELU(pre) — the bias broadcast copy and the separate GELU map of the unfused form folded into
+// the store of the tile, so a Linear is one launch and an MLP's fc1 → GELU too. bias may be null; pre is written
+// only when gelu is set. alpha and beta as above (the engine passes 1 and 0).
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_epilogue_v2(int transA, int transB, int batch, int m, int n, int k,
+                                                                   float alpha, const float* __restrict__ A,
+                                                                   int aBatchStride, const float* __restrict__ B,
+                                                                   int bBatchStride, float beta, float* __restrict__ C,
+                                                                   const float* __restrict__ bias, float* __restrict__ pre,
+                                                                   int gelu) {
+    gemm_tiled<64, 64, 16, 4, 4>(transA, transB, batch, m, n, k, alpha, A, aBatchStride, B, bBatchStride, beta, C, bias,
+                                 pre, gelu);
+}
+
+extern "C" __global__ void __launch_bounds__(256) gemm_epilogue_v3(int transA, int transB, int batch, int m, int n, int k,
+                                                                   float alpha, const float* __restrict__ A,
+                                                                   int aBatchStride, const float* __restrict__ B,
+                                                                   int bBatchStride, float beta, float* __restrict__ C,
+                                                                   const float* __restrict__ bias, float* __restrict__ pre,
+                                                                   int gelu) {
+    gemm_tiled<128, 128, 8, 8, 8>(transA, transB, batch, m, n, k, alpha, A, aBatchStride, B, bBatchStride, beta, C, bias,
+                                  pre, gelu);
 }

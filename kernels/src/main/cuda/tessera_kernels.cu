@@ -24,3 +24,6 @@
 #include "attention_flash.cu"
 #include "gather.cu"
 #include "adamw.cu"
+#include "masking.cu"
+#include "gradclip.cu"
+#include "column_sums.cu"

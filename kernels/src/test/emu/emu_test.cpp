@@ -400,6 +400,133 @@ static void testGatherAndAdamW() {
         failures++;
         std::printf("FAIL adamw non-finite word %d after v[617] = %g\n", nonFinite, v[617]);
     } else std::printf("ok   adamw non-finite word set by an overflowing v\n");
+
+    // The ranged form over [600, 1000) and [10, 300) of fresh buffers: the same updates there, nothing elsewhere
+    // (a finite gradient again at 617, so the word stays 0).
+    gr[617] = 0.25f;
+    nonFinite = 0;
+    auto p2 = uniform(70, n, -1, 1);
+    std::vector<float> m2(n, 0.f), v2(n, 0.f), pe2 = p2, me2 = m2, ve2 = v2;
+    int table[5] = {600, 10, 0, 400, 690};
+    for (int i = 0; i < n; i++) {
+        if (!((i >= 600) || (i >= 10 && i < 300))) continue;
+        float gi = gr[i], mi = b1 * me2[i] + (1 - b1) * gi, vi = b2 * ve2[i] + (1 - b2) * gi * gi;
+        me2[i] = mi; ve2[i] = vi;
+        pe2[i] = pe2[i] * decay - stepSize * mi / (std::sqrt(vi) / bc2Sqrt + eps);
+    }
+    emu_launch(adamw_ranges, dim3(3), dim3(64), 0, p2.data(), gr.data(), m2.data(), v2.data(), n, table, 2, b1, b2, 1 - b1,
+               1 - b2, eps, stepSize, bc2Sqrt, decay, &nonFinite);
+    expectClose("adamw_ranges param", toD(pe2), p2, 0, 0);
+    expectClose("adamw_ranges m", toD(me2), m2, 0, 0);
+    expectClose("adamw_ranges v", toD(ve2), v2, 0, 0);
+    checks++;
+    if (nonFinite != 0) {
+        failures++;
+        std::printf("FAIL adamw_ranges non-finite word set by a finite step\n");
+    } else std::printf("ok   adamw_ranges non-finite word stays 0 for a finite step\n");
+}
+
+// ------------------------------------------------------------------------------------------------ masking
+// Reference: a stable sort of the indices by Float.compare (what MaskingCpu computes), written independently.
+static int javaCompare(float a, float b) {
+    if (a < b) return -1;
+    if (a > b) return 1;
+    int x = std::isnan(a) ? 0x7fc00000 : (int)__float_as_uint(a), y = std::isnan(b) ? 0x7fc00000 : (int)__float_as_uint(b);
+    return x == y ? 0 : (x < y ? -1 : 1);
+}
+
+static void testMasking() {
+    struct S { int rows, length, keep, block; bool ties; };
+    for (S s : {S{4, 49, 12, 32, true}, S{3, 196, 49, 256, false}, S{2, 300, 0, 64, true}, S{1, 7, 7, 32, false}}) {
+        auto noise = uniform(90 + s.length, s.rows * s.length, -1, 1);
+        const float pool[] = {0.f, -0.f, 1.f, NAN, INFINITY, -INFINITY};
+        if (s.ties) for (size_t i = 0; i < noise.size(); i += 2) noise[i] = pool[i / 2 % 6];
+        std::vector<int> shuffle(noise.size()), restore(noise.size()), kept(s.rows * s.keep);
+        std::vector<float> mask(noise.size());
+        std::vector<double> eS(noise.size()), eR(noise.size()), eK(kept.size()), eM(noise.size());
+        for (int r = 0; r < s.rows; r++) {
+            std::vector<int> order(s.length);
+            for (int i = 0; i < s.length; i++) order[i] = i;
+            const float* row = noise.data() + (size_t)r * s.length;
+            std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return javaCompare(row[a], row[b]) < 0; });
+            for (int t = 0; t < s.length; t++) {
+                int p = order[t];
+                eS[r * s.length + t] = p;
+                eR[r * s.length + p] = t;
+                eM[r * s.length + p] = t < s.keep ? 0 : 1;
+                if (t < s.keep) eK[r * s.keep + t] = p;
+            }
+        }
+        emu_launch(argsort_mask, dim3(s.rows), dim3(s.block), 4 * s.length, noise.data(), s.rows, s.length, s.keep,
+                   shuffle.data(), restore.data(), kept.data(), mask.data());
+        std::string tag = " [" + std::to_string(s.rows) + ", " + std::to_string(s.length) + "] keep " + std::to_string(s.keep);
+        expectClose("argsort_mask shuffle" + tag, eS, std::vector<float>(shuffle.begin(), shuffle.end()), 0, 0);
+        expectClose("argsort_mask restore" + tag, eR, std::vector<float>(restore.begin(), restore.end()), 0, 0);
+        expectClose("argsort_mask keep" + tag, eK, std::vector<float>(kept.begin(), kept.end()), 0, 0);
+        expectClose("argsort_mask mask" + tag, eM, mask, 0, 0);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ gradclip
+static void testGradClip() {
+    struct S { int n, block, parts; float maxNorm; bool nan; };
+    for (S s : {S{5000, 64, 7, 1.f, false}, S{1001, 32, 3, 1000.f, false}, S{0, 32, 0, 1.f, false}, S{300, 32, 2, 0.1f, true}}) {
+        auto g = uniform(95 + s.n, s.n, -1, 1);
+        if (s.nan) g[17] = NAN;
+        double ss = 0;
+        for (float x : g) ss += (double)x * x;
+        double t = std::sqrt(ss), c = s.maxNorm / (t + 1e-6);
+        bool clips = std::isfinite(t) && c < 1;
+        std::vector<double> eg(g.size());
+        for (size_t i = 0; i < g.size(); i++) eg[i] = clips ? (double)(float)c * g[i] : g[i];
+        std::vector<float> scratch(s.parts + 1), norm(1);
+        emu_launch(grad_sumsq_partial, dim3(s.parts), dim3(s.block), 0, g.data(), s.n, scratch.data());
+        emu_launch(grad_clip_finish, dim3(1), dim3(s.block), 0, scratch.data(), s.parts, s.maxNorm, norm.data(),
+                   scratch.data() + s.parts);
+        emu_launch(grad_clip_scale, dim3(s.parts), dim3(s.block), 0, g.data(), s.n, scratch.data() + s.parts);
+        std::string tag = " n " + std::to_string(s.n) + " maxNorm " + std::to_string(s.maxNorm);
+        expectClose("grad_clip norm" + tag, std::vector<double>{t}, norm, 0, 1e-6);
+        expectClose("grad_clip gradients" + tag, eg, g, 0, 1e-6);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ gemm epilogue
+static void testGemmEpilogue() {
+    int m = 70, n = 45, k = 33;
+    auto x = uniform(110, m * k, -1, 1), w = uniform(111, n * k, -1, 1), bias = uniform(112, n, -1, 1);
+    std::vector<double> epre(m * n), eout(m * n), elin(m * n);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) s += (double)x[i * k + p] * w[j * k + p];
+            elin[i * n + j] = s;
+            epre[i * n + j] = s + bias[j];
+            eout[i * n + j] = 0.5 * epre[i * n + j] * (1 + std::erf(epre[i * n + j] / std::sqrt(2.0)));
+        }
+    struct V { const char* name; void (*kernel)(int, int, int, int, int, int, float, const float*, int, const float*, int, float,
+                                                float*, const float*, float*, int); int tile; };
+    for (V v : {V{"v2", gemm_epilogue_v2, 64}, V{"v3", gemm_epilogue_v3, 128}}) {
+        std::vector<float> out(m * n), pre(m * n);
+        emu_launch(v.kernel, dim3(ceilDiv(n, v.tile), ceilDiv(m, v.tile), 1), dim3(256), 0, 0, 1, 1, m, n, k, 1.f, x.data(), 0,
+                   w.data(), 0, 0.f, out.data(), bias.data(), pre.data(), 1);
+        expectClose(std::string("gemm_epilogue_") + v.name + " pre-activation", epre, pre, 1e-5, 1e-5);
+        expectClose(std::string("gemm_epilogue_") + v.name + " GELU", eout, out, 1e-5, 1e-5);
+        emu_launch(v.kernel, dim3(ceilDiv(n, v.tile), ceilDiv(m, v.tile), 1), dim3(256), 0, 0, 1, 1, m, n, k, 1.f, x.data(), 0,
+                   w.data(), 0, 0.f, out.data(), (const float*)nullptr, (float*)nullptr, 0);
+        expectClose(std::string("gemm_epilogue_") + v.name + " no bias, no GELU", elin, out, 1e-5, 1e-5);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ column sums
+static void testColumnSums() {
+    struct S { int rows, cols; };
+    for (S s : {S{77, 45}, S{1, 1}, S{300, 64}, S{5, 100}}) {
+        auto x = uniform(97 + s.rows, s.rows * s.cols, -1, 1), out = uniform(98, s.cols, -1, 1);
+        std::vector<double> e(out.begin(), out.end());
+        for (int r = 0; r < s.rows; r++) for (int c = 0; c < s.cols; c++) e[c] += x[r * s.cols + c];
+        emu_launch(column_sums_add, dim3(ceilDiv(s.cols, 32)), dim3(32, COLUMN_SUMS_ROWS), 0, x.data(), s.rows, s.cols, out.data());
+        expectClose("column_sums_add [" + std::to_string(s.rows) + ", " + std::to_string(s.cols) + "]", e, out, 1e-5, 1e-5);
+    }
 }
 
 int main(int argc, char** argv) {
@@ -414,6 +541,10 @@ int main(int argc, char** argv) {
     testSoftmax();
     testAttention();
     testGatherAndAdamW();
+    testMasking();
+    testGradClip();
+    testColumnSums();
+    testGemmEpilogue();
     std::printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -122,7 +122,9 @@ public final class ContextAutoencoder extends Module {
             for (boolean b : masks[0]) if (b) m++;
             if (m == 0 || m == l) throw new IllegalArgumentException("MaskIndices: sample 0 masks " + m + " of " + l
                     + " patches; CAE needs both visible and masked patches");
-            int[] vis = new int[n * (l - m)], msk = new int[n * m];
+            // Both index sets in one array, one upload (the block masks are a host algorithm; their indices go up once).
+            int[] both = new int[n * l];
+            int vis0 = 0, msk0 = n * (l - m);
             for (int s = 0; s < n; s++) {
                 if (masks[s].length != l) throw new IllegalArgumentException("MaskIndices: sample " + s + " has "
                         + masks[s].length + " cells, sample 0 has " + l);
@@ -131,15 +133,16 @@ public final class ContextAutoencoder extends Module {
                     if (masks[s][i]) {
                         if (im == m) throw new IllegalArgumentException("MaskIndices: sample " + s + " masks more than the "
                                 + m + " patches of sample 0; every sample must mask the same number");
-                        msk[s * m + im++] = i;
+                        both[msk0 + s * m + im++] = i;
                     } else if (iv < l - m) {
-                        vis[s * (l - m) + iv++] = i;
+                        both[vis0 + s * (l - m) + iv++] = i;
                     }
                 }
                 if (im != m) throw new IllegalArgumentException("MaskIndices: sample " + s + " masks " + im + " patches, sample 0 masks "
                         + m + "; every sample must mask the same number");
             }
-            return new MaskIndices(Tensor.ofInts(backend, vis, n, l - m), Tensor.ofInts(backend, msk, n, m));
+            Tensor all = Tensor.ofInts(backend, both, n * l);
+            return new MaskIndices(all.narrow(0, vis0, n * (l - m)).reshape(n, l - m), all.narrow(0, msk0, n * m).reshape(n, m));
         }
 
         /** From a float mask tensor [N, L] (1 = masked, 0 = visible), the golden files' {@code input.mask}. */

@@ -95,4 +95,38 @@ public final class AdamWCuda implements AutoCloseable {
         lc.module.launch("adamw_step", LaunchConfig.linear(n, LaunchConfig.checkWarpMultiple("adamw", block)), args);
         launchedSinceCheck = true;
     }
+
+    /** Blocks per SM of the ranged kernel: its grid strides over a group whose size only the device table holds. */
+    static final int RANGES_BLOCKS_PER_SM = 8;
+
+    /** The ranged kernel's grid: enough for the whole store, at most {@link #RANGES_BLOCKS_PER_SM} blocks per SM. */
+    static LaunchConfig rangesConfig(int n, int count, int block, int multiprocessors) {
+        LaunchConfig.checkWarpMultiple("adamw", block);
+        int blocks = count == 0 ? 0 : Math.min(LaunchConfig.blocksFor(n, block), RANGES_BLOCKS_PER_SM * Math.max(1, multiprocessors));
+        return new LaunchConfig(blocks, 1, 1, block, 1, 1, 0);
+    }
+
+    /**
+     * {@code Backend.adamWRanges}: one launch over {@code count} ranges of the flat buffers (the table is on the device:
+     * count offsets, then count + 1 running totals from 0; the CPU reference checks a table, the kernel skips elements
+     * a bad one puts outside the buffers).
+     */
+    public void stepRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step, int block) {
+        int n = param.length();
+        for (Buffer b : new Buffer[] {grad, m, v}) {
+            if (b.length() != n) throw new IllegalArgumentException("adamWRanges: buffers of " + n + " and " + b.length() + " elements");
+        }
+        if (count < 0 || ranges.length() != 2 * count + 1) {
+            throw new IllegalArgumentException("adamWRanges: a table of " + count + " ranges has " + (2 * count + 1)
+                    + " elements, got " + ranges.length());
+        }
+        CudaBuffer ps = lc.required(param, n, "adamW param"), gs = lc.required(grad, n, "adamW grad");
+        CudaBuffer ms = lc.required(m, n, "adamW m"), vs = lc.required(v, n, "adamW v");
+        KernelArgs args = new KernelArgs().ptr(ps).ptr(gs).ptr(ms).ptr(vs).i(n).ptr(lc.ints(ranges, 2L * count + 1, "adamW ranges"))
+                .i(count);
+        for (float f : scalars(step)) args.f(f);
+        args.ptr(flag.ptr());
+        lc.module.launch("adamw_ranges", rangesConfig(n, count, block, lc.multiprocessors), args);
+        launchedSinceCheck = true;
+    }
 }

@@ -58,6 +58,9 @@ public final class CudaBackend implements Backend {
     private final AttentionCuda attention;
     private final GatherCuda gather;
     private final AdamWCuda adamW;
+    private final MaskingCuda masking;
+    private final GradClipCuda gradClip;
+    private final ColumnSumsCuda columnSums;
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
     private boolean closed;
 
@@ -94,6 +97,9 @@ public final class CudaBackend implements Backend {
             gather = resources.push("gather error record", new GatherCuda(ctx, lc));
             gather.reset();
             adamW = resources.push("AdamW non-finite word", new AdamWCuda(ctx, lc));
+            masking = new MaskingCuda(lc);
+            gradClip = new GradClipCuda(lc);
+            columnSums = new ColumnSumsCuda(lc);
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
             precisionKernels = new PrecisionKernels(options.precision(), gemm, lc, attention);
@@ -157,6 +163,9 @@ public final class CudaBackend implements Backend {
     public AttentionCuda attention() { return attention; }
     public GatherCuda gatherKernels() { return gather; }
     public AdamWCuda adamWKernels() { return adamW; }
+    public MaskingCuda maskingKernels() { return masking; }
+    public GradClipCuda gradClipKernels() { return gradClip; }
+    public ColumnSumsCuda columnSumsKernels() { return columnSums; }
 
     // ---------------------------------------------------------------- memory
 
@@ -198,6 +207,12 @@ public final class CudaBackend implements Backend {
     @Override
     public Buffer allocateInts(int length) {
         return allocate(length, true, true);
+    }
+
+    /** No zero-fill, for index outputs a kernel overwrites (the masking's ids). */
+    @Override
+    public Buffer allocateIntsUninitialized(int length) {
+        return allocate(length, true, false);
     }
 
     private synchronized Buffer allocate(int length, boolean ints, boolean zero) {
@@ -304,6 +319,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void addColumnSums(Buffer x, int rows, int cols, Buffer out) {
+        ctx.makeCurrent();
+        columnSums.addColumnSums(x, rows, cols, out);
+    }
+
+    @Override
     public void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices) {
         ctx.makeCurrent();
         reduce.argmax(x, outer, length, inner, outIndices, ReduceCuda.ARGMAX_BLOCK);
@@ -316,6 +337,19 @@ public final class CudaBackend implements Backend {
         GemmCuda.checkSizes(batch, m, n, k, a.length(), aBatchStride, b.length(), bBatchStride, c.length());
         precisionKernels.matmul(transA, transB, batch, m, n, k, alpha, lc.floats(a, 0, "matmul A"), aBatchStride,
                 lc.floats(b, 0, "matmul B"), bBatchStride, beta, lc.floats(c, 0, "matmul C"));
+    }
+
+    /**
+     * One launch of our GEMM with the bias (and GELU) in its epilogue when our kernels run matmul; behind cuBLAS the
+     * reference composition (cuBLASLt's epilogues, {@link LtMatmulPlan}, are the way to fuse there).
+     */
+    @Override
+    public void matmulEpilogue(Buffer x, Buffer w, Buffer bias, int m, int n, int k, boolean gelu, Buffer pre, Buffer out) {
+        ctx.makeCurrent();
+        // The fused epilogue rides on gemm.cu's fp32 tiles; tf32/bf16 products must go through the precision's
+        // tensor-core GEMM (PrecisionKernels), so those precisions take the unfused sequence.
+        if (precision() == Precision.FP32 && gemm.gemm() instanceof GemmCuda own) own.epilogue(x, w, bias, m, n, k, gelu, pre, out);
+        else Backend.super.matmulEpilogue(x, w, bias, m, n, k, gelu, pre, out);
     }
 
     // ---------------------------------------------------------------- fused ops
@@ -378,6 +412,19 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
+        ctx.makeCurrent();
+        adamW.stepRanges(param, grad, m, v, ranges, count, step, AdamWCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
+    public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore,
+                            Buffer idsKeep, Buffer mask) {
+        ctx.makeCurrent();
+        masking.argsortMask(noise, rows, length, keep, idsShuffle, idsRestore, idsKeep, mask, MaskingCuda.DEFAULT_BLOCK);
+    }
+
+    @Override
     public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
         ctx.makeCurrent();
         adamW.step(param, grad, m, v, step, AdamWCuda.DEFAULT_BLOCK);
@@ -387,6 +434,12 @@ public final class CudaBackend implements Backend {
     public boolean adamWNonFinite() {
         ctx.makeCurrent();
         return adamW.nonFinite();
+    }
+
+    @Override
+    public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) {
+        ctx.makeCurrent();
+        gradClip.clip(grads, maxNorm, norm, GradClipCuda.DEFAULT_BLOCK);
     }
 
     @Override

@@ -64,6 +64,27 @@ public final class GemmCuda implements GpuGemm {
                 .i(k).f(alpha).ptr(as).i(aBatchStride).ptr(bs).i(bBatchStride).f(beta).ptr(cs));
     }
 
+    /**
+     * {@code Backend.matmulEpilogue} in one launch: out = x·Wᵀ + bias, then GELU with the pre-activation kept when
+     * {@code gelu} (gemm_epilogue_v2/v3; the tiles of {@link #choose}). bias may be null; pre only with gelu.
+     */
+    public void epilogue(Buffer x, Buffer w, Buffer bias, int m, int n, int k, boolean gelu, Buffer pre, Buffer out) {
+        epilogue(choose(1, m, n, lc.multiprocessors), x, w, bias, m, n, k, gelu, pre, out);
+    }
+
+    /** One variant (V2 or V3), for the parity test. */
+    public void epilogue(Variant v, Buffer x, Buffer w, Buffer bias, int m, int n, int k, boolean gelu, Buffer pre, Buffer out) {
+        if (v == Variant.V1_NAIVE) throw new IllegalArgumentException("matmulEpilogue: no naive variant; use V2 or V3");
+        checkSizes(1, m, n, k, x.length(), 0, w.length(), 0, out.length());
+        if (gelu && pre == null) throw new IllegalArgumentException("matmulEpilogue: GELU needs a pre-activation buffer");
+        CudaBuffer xs = lc.floats(x, (long) m * k, "matmulEpilogue x"), ws = lc.floats(w, (long) n * k, "matmulEpilogue W");
+        CudaBuffer bs = lc.floats(bias, n, "matmulEpilogue bias"), ps = gelu ? lc.floats(pre, (long) m * n, "matmulEpilogue pre") : null;
+        CudaBuffer os = lc.floats(out, (long) m * n, "matmulEpilogue out");
+        String name = v == Variant.V2_TILED_64 ? "gemm_epilogue_v2" : "gemm_epilogue_v3";
+        lc.module.launch(name, geometry(v, 1, m, n), new KernelArgs().flag(false).flag(true).i(1).i(m).i(n).i(k).f(1f)
+                .ptr(xs).i(0).ptr(ws).i(0).f(0f).ptr(os).ptr(bs).ptr(ps).flag(gelu));
+    }
+
     static LaunchConfig geometry(Variant v, int batch, int m, int n) {
         int z = Math.min(batch, 65535);
         if (m > 65535L * tile(v)) {

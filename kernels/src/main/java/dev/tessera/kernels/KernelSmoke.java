@@ -110,6 +110,19 @@ public final class KernelSmoke {
 
             gpu.adamW(f(gpu, r, 1000), f(gpu, r, 1000), f(gpu, r, 1000), gpu.allocate(1000),
                     new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, 1));
+
+            gpu.argsortMask(f(gpu, r, 3 * 49), 3, 49, 12, gpu.allocateInts(3 * 49), gpu.allocateInts(3 * 49),
+                    gpu.allocateInts(3 * 12), gpu.allocate(3 * 49));
+            Buffer table = gpu.allocateInts(5);
+            gpu.uploadInts(new int[] {700, 3, 0, 300, 997}, table);       // [700, 1000) and [3, 700)
+            gpu.adamWRanges(f(gpu, r, 1000), f(gpu, r, 1000), f(gpu, r, 1000), gpu.allocate(1000), table, 2,
+                    new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1));
+            for (GemmCuda.Variant v : new GemmCuda.Variant[] {GemmCuda.Variant.V2_TILED_64, GemmCuda.Variant.V3_TILED_128}) {
+                gpu.gemmKernels().epilogue(v, f(gpu, r, 70 * 33), f(gpu, r, 45 * 33), f(gpu, r, 45), 70, 45, 33, true,
+                        gpu.allocate(70 * 45), gpu.allocate(70 * 45));
+            }
+            gpu.addColumnSums(f(gpu, r, 77 * 45), 77, 45, f(gpu, r, 45));
+            gpu.clipGlobalNorm(f(gpu, r, 5000), 0.5f, gpu.allocate(1));
             gpu.synchronize();
         }
     }

@@ -66,4 +66,26 @@ class AdamWCudaParityTest extends GpuTest {
             assertEquals(false, gpu.adamWNonFinite(), "the read clears the word");
         }
     }
+
+    /** The ranged kernel (one launch per parameter group) against the CPU's per-range loop: bit-identical as well. */
+    @Test
+    void rangesBitIdenticalToCpu() {
+        int n = 1_000_003;
+        int[] table = {900_000, 5, 400_000, 0, 100_003, 300_003, 300_004};   // out of order, with gaps
+        for (int block : new int[] {32, 256, 1024}) {
+            try (StepScope _ = CPU.openScope(); StepScope _ = gpu.openScope()) {
+                Pair p = Pair.of(gpu, uniform(75, n, -1f, 1f)), m = Pair.zeros(gpu, n), v = Pair.zeros(gpu, n);
+                Pair g = Pair.of(gpu, uniform(76, n, -1f, 1f)), t = Pair.ints(gpu, table);
+                for (int step = 1; step <= 3; step++) {
+                    AdamWStep s = new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, step);
+                    CPU.adamWRanges(p.cpu(), g.cpu(), m.cpu(), v.cpu(), t.cpu(), 3, s);
+                    gpu.adamWKernels().stepRanges(p.gpu(), g.gpu(), m.gpu(), v.gpu(), t.gpu(), 3, s, block);
+                }
+                String tag = "ranges block " + block + " ";
+                assertClose(tag + "param", CPU.download(p.cpu()), gpu.download(p.gpu()), 0, 0);
+                assertClose(tag + "m", CPU.download(m.cpu()), gpu.download(m.gpu()), 0, 0);
+                assertClose(tag + "v", CPU.download(v.cpu()), gpu.download(v.gpu()), 0, 0);
+            }
+        }
+    }
 }

@@ -158,7 +158,17 @@ class KernelAbiTest {
         ga.gather(b.f(60), b.i(8), b.f(48), 2, 5, 4, 6, 256);
         ga.scatterAdd(b.f(48), b.i(8), b.f(60), 2, 5, 4, 6, 256);
 
-        new AdamWCuda(new CudaContext(new RecordingDriver(1L << 40), LaunchCensus.H100), lc).step(b.f(100), b.f(100), b.f(100), b.f(100), new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
+        AdamWCuda adamW = new AdamWCuda(new CudaContext(new RecordingDriver(1L << 40), LaunchCensus.H100), lc);
+        adamW.step(b.f(100), b.f(100), b.f(100), b.f(100), new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
+        adamW.stepRanges(b.f(100), b.f(100), b.f(100), b.f(100), b.i(5), 2,
+                new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
+        for (GemmCuda.Variant v : new GemmCuda.Variant[] {GemmCuda.Variant.V2_TILED_64, GemmCuda.Variant.V3_TILED_128}) {
+            new GemmCuda(lc).epilogue(v, b.f(70 * 33), b.f(45 * 33), b.f(45), 70, 45, 33, true, b.f(70 * 45), b.f(70 * 45));
+            new GemmCuda(lc).epilogue(v, b.f(70 * 33), b.f(45 * 33), null, 70, 45, 33, false, null, b.f(70 * 45));
+        }
+        new ColumnSumsCuda(lc).addColumnSums(b.f(77 * 45), 77, 45, b.f(45));
+        new GradClipCuda(lc).clip(b.f(5000), 0.5f, b.f(1), 256);
+        new MaskingCuda(lc).argsortMask(b.f(3 * 49), 3, 49, 12, b.i(3 * 49), b.i(3 * 49), b.i(3 * 12), b.f(3 * 49), 256);
 
         TreeSet<String> launched = new TreeSet<>();
         for (Launch l : launches) {

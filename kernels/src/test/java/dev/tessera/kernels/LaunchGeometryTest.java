@@ -116,4 +116,15 @@ class LaunchGeometryTest {
         assertEquals(4 * 12256, AttentionCuda.v1Geometry(1, 1, 128, 4L * 12256, forwardStatic).sharedBytes());
         assertThrows(IllegalArgumentException.class, () -> AttentionCuda.v1Geometry(1, 1, 128, 4L * 12288, forwardStatic));
     }
+
+    @Test
+    void maskingTakesOneBlockPerRowWithTheRowsKeysInSharedMemory() {
+        LaunchConfig c = MaskingCuda.config(256, 196, 256);
+        assertEquals(256, c.gridX());
+        assertEquals(4 * 196, c.sharedBytes());
+        assertTrue(!c.isEmpty() && MaskingCuda.config(5, 0, 256).isEmpty(), "no tokens: nothing to launch");
+        assertEquals(LaunchConfig.DEFAULT_SHARED_LIMIT, MaskingCuda.config(1, MaskingCuda.MAX_LENGTH, 32).sharedBytes());
+        assertEquals("argsortMask: 12289 tokens per row, at most 12288 fit the kernel's shared memory",
+                assertThrows(IllegalArgumentException.class, () -> MaskingCuda.config(1, 12289, 256)).getMessage());
+    }
 }

@@ -5,6 +5,7 @@ import dev.tessera.engine.nn.LayerNorm;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.nn.Parameter;
+import dev.tessera.engine.ops.Masking;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.GradMode;
 import dev.tessera.engine.tensor.Shape;
@@ -146,32 +147,22 @@ public final class MaskedAutoencoder extends Module {
 
     private Masked mask(Tensor x, int lenKeep, Tensor noise) {
         int n = x.dim(0), l = x.dim(1);
-        float[] nz = noise != null ? noise.toArray() : config.masking().noise(n, config.encoder().gridSize(), lenKeep, maskRng);
         if (noise != null && !Arrays.equals(noise.shape(), new int[] {n, l})) {
             throw new ShapeException("randomMasking: noise " + Shape.str(noise.shape()) + " for tokens " + Shape.str(x.shape())
                     + " (expected [" + n + ", " + l + "])");
         }
-        int[] idsShuffle = argsortRows(nz, n, l);                            // ascending: small is keep
-        int[] idsRestore = new int[n * l], idsKeep = new int[n * lenKeep];
-        float[] mask = new float[n * l];
-        for (int s = 0; s < n; s++) {
-            for (int t = 0; t < l; t++) {
-                int patch = idsShuffle[s * l + t];
-                idsRestore[s * l + patch] = t;                               // argsort(ids_shuffle)
-                mask[s * l + patch] = t < lenKeep ? 0f : 1f;                 // 0 is keep, 1 is remove
-                if (t < lenKeep) idsKeep[s * lenKeep + t] = patch;           // ids_shuffle[:, :len_keep]
-            }
-        }
-        Tensor keep = Tensor.ofInts(backend, idsKeep, n, lenKeep);
-        return new Masked(
-                x.gather(1, keep),                                   // [N, len_keep, D]
-                Tensor.of(backend, mask, n, l),                      // [N, L]
-                Tensor.ofInts(backend, idsRestore, n, l),            // [N, L]
-                keep,
-                Tensor.ofInts(backend, idsShuffle, n, l));
+        // The noise is drawn on the host (one upload); the argsort and everything made from it stay on the device.
+        Tensor nz = noise != null ? noise
+                : Tensor.of(backend, config.masking().noise(n, config.encoder().gridSize(), lenKeep, maskRng), n, l);
+        Masking.Shuffle s = Masking.argsort(nz, lenKeep);                    // ascending: small is keep
+        return new Masked(x.gather(1, s.idsKeep()), s.mask(), s.idsRestore(), s.idsKeep(), s.idsShuffle());
     }
 
-    /** Row-wise stable argsort of {@code values} [n, l], ascending (torch.argsort per row). */
+    /**
+     * Row-wise stable argsort of {@code values} [n, l], ascending (torch.argsort per row), on the host: what masking
+     * computed before it moved to the device, kept as the independent reference {@link Masking#argsort} is tested
+     * against.
+     */
     static int[] argsortRows(float[] values, int n, int l) {
         int[] out = new int[n * l];
         Integer[] order = new Integer[l];
@@ -343,10 +334,7 @@ public final class MaskedAutoencoder extends Module {
     public Tensor sampleMask(int n) {
         int l = config.numPatches(), keep = config.lenKeep();
         float[] noise = config.masking().noise(n, config.encoder().gridSize(), keep, maskRng);
-        int[] order = argsortRows(noise, n, l);
-        float[] mask = new float[n * l];
-        for (int s = 0; s < n; s++) for (int t = keep; t < l; t++) mask[s * l + order[s * l + t]] = 1f;
-        return Tensor.of(backend, mask, n, l);
+        return Masking.argsort(Tensor.of(backend, noise, n, l), keep).mask();
     }
 
     // ================================================================ introspection

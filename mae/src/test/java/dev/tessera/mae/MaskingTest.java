@@ -63,6 +63,19 @@ class MaskingTest {
     }
 
     @Test
+    void deviceMaskingEqualsTheHostArgsortItReplaced() {
+        // Structured strategies tie many noise values (GRID/BLOCK draw from few levels): ties must keep patch order.
+        Rng rng = new Rng(12);
+        for (MaskingStrategy strategy : MaskingStrategy.values()) {
+            float[] nz = strategy.noise(3, 7, 12, rng);
+            for (int i = 0; i < nz.length; i += 5) nz[i] = nz[(i + 7) % nz.length];   // force exact ties
+            int[] host = MaskedAutoencoder.argsortRows(nz, 3, 49);
+            MaskedAutoencoder.Masked m = mae.randomMasking(tokens(3, 49, 2), 0.75, Tensor.of(be, nz, 3, 49));
+            assertArrayEquals(host, m.idsShuffle().toIntArray(), strategy + ": ids_shuffle");
+        }
+    }
+
+    @Test
     void lenKeepTruncatesLikePython() {
         assertEquals(49, MaeConfig.lenKeep(196, 0.75));
         assertEquals(12, MaeConfig.lenKeep(49, 0.75));      // 12.25

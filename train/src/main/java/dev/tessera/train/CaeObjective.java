@@ -14,6 +14,7 @@ import dev.tessera.vit.Patchify;
 import dev.tessera.vit.ViTConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -33,7 +34,7 @@ public final class CaeObjective implements Objective {
     private final DalleTokens dalleTokens;
     private final Path tokenizerFile;
     private final CaeMaskGenerator masks;
-    private Map<String, Double> lastParts = Map.of();
+    private Map<String, Tensor> lastTerms = Map.of();
 
     /**
      * @param modelRng      the generator {@code model} was constructed with (its blocks keep it for drop-path)
@@ -123,10 +124,10 @@ public final class CaeObjective implements Objective {
         Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
         Tensor tokens = tokens(batch, imgs);                                                            // [N, L] int32 or null
         CaeOutput out = model.forward(imgs, drawMasks(batch.n(), rng), tokens);
-        Map<String, Double> parts = new LinkedHashMap<>();
-        parts.put("loss_main", (double) out.lossMain().item());
-        parts.put("loss_align", (double) out.lossAlign().item());
-        lastParts = parts;
+        Map<String, Tensor> terms = new LinkedHashMap<>();
+        terms.put("loss_main", out.lossMain());
+        terms.put("loss_align", out.lossAlign());
+        lastTerms = terms;
         return out.loss();
     }
 
@@ -141,8 +142,13 @@ public final class CaeObjective implements Objective {
 
     /** {@code loss_main} (the pixel MSE or token cross-entropy) and {@code loss_align} (MSE(Ẑm, Zm), before λ). */
     @Override
-    public Map<String, Double> lossParts() {
-        return lastParts;
+    public List<String> lossTermNames() {
+        return List.of("loss_main", "loss_align");
+    }
+
+    @Override
+    public Map<String, Tensor> lossTerms() {
+        return lastTerms;
     }
 
     /** Pixels are drawn only for the pixel target: token logits are not pictures. */

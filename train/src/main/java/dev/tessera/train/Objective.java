@@ -5,6 +5,7 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
@@ -47,10 +48,19 @@ public interface Objective {
     Tensor loss(Batch batch, RandomGenerator rng);
 
     /**
-     * The named terms of the last {@link #loss} call, as host numbers, for metrics.jsonl (CAE: {@code loss_main}
-     * and {@code loss_align}, whose weighted sum is the loss). Empty when the loss is one term.
+     * The names of the terms the loss is made of, for metrics.jsonl (CAE: {@code loss_main} and {@code loss_align},
+     * whose weighted sum is the loss); empty when the loss is one term. Fixed for the objective's life: the trainer
+     * sizes its read-back slots with it.
      */
-    default Map<String, Double> lossParts() {
+    default List<String> lossTermNames() {
+        return List.of();
+    }
+
+    /**
+     * The terms of the last {@link #loss} call, named as {@link #lossTermNames}, as scalar tensors on the device:
+     * the trainer copies them into its read-back slots, so reading them costs no extra wait for the device.
+     */
+    default Map<String, Tensor> lossTerms() {
         return Map.of();
     }
 

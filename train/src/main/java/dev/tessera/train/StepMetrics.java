@@ -14,7 +14,7 @@ import java.util.Map;
  * @param loss      this step's loss (the mean over its micro-batches)
  * @param lr        the lr this step used
  * @param imgPerSec training images per second since the previous line
- * @param parts     the terms the loss is made of, when the objective names them ({@link Objective#lossParts}: CAE's
+ * @param parts     the terms the loss is made of, when the objective names them ({@link Objective#lossTermNames}: CAE's
  *                  {@code loss_main} and {@code loss_align}), means over the step's micro-batches, and
  *                  {@code grad_norm}, the global gradient norm before clipping, when the run clips; written as fields
  *                  of the line itself

@@ -319,6 +319,8 @@ public final class Trainer {
         private Map<String, Double> lastParts = Map.of();
         private long windowNanos = System.nanoTime();
         private int windowStep;
+        /** The step's losses, loss terms and gradient norm on the device, read once per step. */
+        private final LossReadback readback;
 
         Session(TrainingPlan plan, RunConfig config, ParameterStore store, AdamW opt, RngCursor cursor, RunDirectory dir,
                 List<Double> losses, int step, Integer resumedFrom) {
@@ -330,6 +332,7 @@ public final class Trainer {
             this.dir = dir;
             this.losses = losses;
             this.step = step;
+            this.readback = new LossReadback(objective.backend(), settings.accum() * (1 + objective.lossTermNames().size()) + 1);
             this.startStep = step;
             this.windowStep = step;
             this.resumedFrom = resumedFrom;
@@ -384,33 +387,47 @@ public final class Trainer {
                     minutes(), imagesPerSecond(), stopReason);
         }
 
-        /** One optimizer step over accum micro-batches; returns the mean micro-batch loss. */
+        /**
+         * One optimizer step over accum micro-batches; returns the mean micro-batch loss. The losses, their terms and
+         * the gradient norm stay on the device until one read before the update ({@link LossReadback}); a non-finite
+         * one stops the run there, before any parameter changes.
+         */
         @SuppressWarnings("try") // the scope is only closed: it frees the micro-batch's activations
         private double optimizerStep(Iterator<Batch> batches, double lr) {
             Backend be = objective.backend();
             int accum = settings.accum();
+            List<String> names = objective.lossTermNames();
+            int perBatch = 1 + names.size(), normSlot = accum * perBatch;
             store.reattachGrads();
-            double sum = 0;
-            Map<String, Double> parts = new LinkedHashMap<>();
             for (int j = 0; j < accum; j++) {
                 Batch b = batches.next();
                 Rng rng = streams.fork((long) step * accum + j);             // a function of (seed, micro-batch index)
                 try (StepScope s = be.openScope()) {
                     Tensor loss = objective.loss(b, rng);
-                    float v = loss.item();
-                    if (j == 0) guardOptimizer();                          // the loss read drained the queue: the flag is free
-                    if (!Float.isFinite(v)) {
-                        store.zeroGrad();
-                        throw nonFinite("loss", v, lr);
-                    }
+                    readback.put(j * perBatch, loss);
+                    Map<String, Tensor> terms = objective.lossTerms();
+                    for (int t = 0; t < names.size(); t++) readback.put(j * perBatch + 1 + t, term(terms, names.get(t)));
                     // The mean of the micro-batch means: each contributes 1/accum of the step's gradient.
                     (accum == 1 ? loss : loss.mul(1f / accum)).backward();
-                    sum += v;
-                    objective.lossParts().forEach((name, part) -> parts.merge(name, part / accum, Double::sum));
                 }
             }
-            if (settings.clipGrad() > 0) {
-                float norm = GradClip.clipGlobalNorm(store, (float) settings.clipGrad());
+            boolean clip = settings.clipGrad() > 0;
+            if (clip) GradClip.clipGlobalNorm(store, (float) settings.clipGrad(), readback.slot(normSlot));
+            float[] r = readback.read(normSlot + (clip ? 1 : 0));
+            guardOptimizer();                                              // the read drained the queue: the flag is free
+            double sum = 0;
+            Map<String, Double> parts = new LinkedHashMap<>();
+            for (int j = 0; j < accum; j++) {
+                float v = r[j * perBatch];
+                if (!Float.isFinite(v)) {
+                    store.zeroGrad();
+                    throw nonFinite("loss", v, lr);
+                }
+                sum += v;
+                for (int t = 0; t < names.size(); t++) parts.merge(names.get(t), (double) r[j * perBatch + 1 + t] / accum, Double::sum);
+            }
+            if (clip) {
+                float norm = r[normSlot];
                 if (!Float.isFinite(norm)) {
                     store.zeroGrad();
                     throw nonFinite("gradient norm", norm, lr);
@@ -422,6 +439,12 @@ public final class Trainer {
             lastParts = parts;
             stateChecked = false;
             return (float) (sum / accum);    // float, as the checkpoint's history stores it: resumed histories match
+        }
+
+        private static Tensor term(Map<String, Tensor> terms, String name) {
+            Tensor t = terms.get(name);
+            if (t == null) throw new IllegalStateException("the objective named the loss term " + name + " but did not report it");
+            return t;
         }
 
         private NonFiniteLossException nonFinite(String what, float value, double lr) {

@@ -403,6 +403,28 @@ public final class StepProfile {
         }
 
         @Override
+        public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore,
+                                Buffer idsKeep, Buffer mask) {
+            start();
+            d.argsortMask(noise, rows, length, keep, idsShuffle, idsRestore, idsKeep, mask);
+            add("argsortMask", rows + "x" + length, 0);
+        }
+
+        @Override
+        public void addColumnSums(Buffer x, int rows, int cols, Buffer out) {
+            start();
+            d.addColumnSums(x, rows, cols, out);
+            add("reduce", "columnSums " + rows + "x" + cols, 0);
+        }
+
+        @Override
+        public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
+            start();
+            d.adamWRanges(param, grad, m, v, ranges, count, step);
+            add("adamW", "", 0);
+        }
+
+        @Override
         public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
             start();
             d.adamW(param, grad, m, v, step);
@@ -410,6 +432,14 @@ public final class StepProfile {
         }
 
         @Override public boolean adamWNonFinite() { return d.adamWNonFinite(); }
+
+        @Override
+        public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) {
+            start();
+            d.clipGlobalNorm(grads, maxNorm, norm);
+            add("clipGlobalNorm", "", 0);
+        }
+
         @Override public void synchronize() { d.synchronize(); }
         @Override public void close() { d.close(); }
     }

@@ -49,6 +49,11 @@ public interface Backend extends AutoCloseable {
     /** A zero-filled int32 buffer, same ownership rule. */
     Buffer allocateInts(int length);
 
+    /** An int32 buffer with undefined contents, for index outputs an op overwrites completely (as {@link #allocateUninitialized}). */
+    default Buffer allocateIntsUninitialized(int length) {
+        return allocateInts(length);
+    }
+
     /** Opens a scope; buffers allocated until it closes are released at close. */
     StepScope openScope();
 
@@ -90,6 +95,13 @@ public interface Backend extends AutoCloseable {
     /** {@code out[o·inner + i] = reduce over k of x[(o·length + k)·inner + i]}. */
     void reduce(ReduceOp op, Buffer x, int outer, int length, int inner, Buffer out);
 
+    /**
+     * {@code out[c] += Σ over r of x[r·cols + c]} for x [rows, cols]: a bias gradient added into its destination in
+     * one op (a reduction that overwrites would need a temporary and a second pass to add). Accumulates, as
+     * backward primitives do; each column sum is rounded to float once, then added.
+     */
+    void addColumnSums(Buffer x, int rows, int cols, Buffer out);
+
     /** Index of the first maximum along the middle axis, written to an int buffer of outer·inner. */
     void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices);
 
@@ -104,6 +116,22 @@ public interface Backend extends AutoCloseable {
      */
     void matmul(boolean transA, boolean transB, int batch, int m, int n, int k, float alpha,
                 Buffer a, int aBatchStride, Buffer b, int bBatchStride, float beta, Buffer c);
+
+    /**
+     * A Linear's forward with its epilogue fused into the product (torch.nn.functional.linear, then GELU for an MLP's
+     * first layer): {@code pre = x·Wᵀ + bias} with x [m, k], W [n, k], bias [n] broadcast over the rows (or null);
+     * {@code out = gelu ? GELU(pre) : pre} [m, n]. With gelu the pre-activation is written to {@code pre} as well
+     * (GELU's backward needs it); without, {@code pre} may be null. Overwrites.
+     *
+     * <p>This default is the reference, composed of the primitives (the bias broadcast, a GEMM adding onto it, the
+     * GELU map); a device backend fuses it into the GEMM's epilogue (one launch instead of two or three).
+     */
+    default void matmulEpilogue(Buffer x, Buffer w, Buffer bias, int m, int n, int k, boolean gelu, Buffer pre, Buffer out) {
+        Buffer target = gelu ? pre : out;
+        if (bias != null) copyStrided(bias, new int[] {0, 1}, target, new int[] {n, 1}, new int[] {m, n}, false);
+        matmul(false, true, 1, m, n, k, 1f, x, 0, w, 0, bias != null ? 1f : 0f, target);
+        if (gelu) unary(UnaryOp.GELU, 0f, pre, out);
+    }
 
     // ---------------------------------------------------------------- fused ops (each has a *Cpu reference)
 
@@ -147,16 +175,47 @@ public interface Backend extends AutoCloseable {
     /** The adjoint of gather: {@code dst[o, index[o, j], :] += src[o, j, :]}. */
     void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dstLength, int indexLength, int inner);
 
+    /**
+     * {@link #adamW} over {@code count} ranges of the same flat buffers with one set of hyper-parameters — a whole
+     * parameter group in one call (one kernel launch on a GPU, as torch's multi-tensor apply). {@code ranges} is
+     * an int buffer of 2·count + 1 elements: the ranges' start offsets, then the running total of their lengths
+     * starting at 0 (so range r covers {@code [offset[r], offset[r] + total[r+1] − total[r])}). The ranges must not
+     * overlap; every element is updated exactly as {@link #adamW} would.
+     */
+    void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step);
+
+    /**
+     * MAE's per-sample random masking from its noise (He et al. 2021, models_mae.py {@code random_masking}), one
+     * fused op so the masks never travel through the host. For each row s of {@code noise} [rows, length]:
+     * <pre>
+     *   idsShuffle[s, :]        = argsort(noise[s, :])   ascending and stable, in {@link Float#compare} order
+     *   idsRestore[s, idsShuffle[s, t]] = t             the inverse permutation
+     *   idsKeep[s, t]           = idsShuffle[s, t]       for t &lt; keep
+     *   mask[s, idsShuffle[s, t]] = t &lt; keep ? 0 : 1   float, in patch order
+     * </pre>
+     * idsShuffle, idsRestore [rows, length] and idsKeep [rows, keep] are int buffers; every output is overwritten.
+     */
+    void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore, Buffer idsKeep,
+                     Buffer mask);
+
     /** One fused AdamW step over equal-length flat buffers (param, grad, first and second moments). */
     void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step);
 
     /**
-     * Whether an {@link #adamW} call since the last query wrote a NaN or infinity into a moment or a parameter;
+     * Whether an {@link #adamW} or {@link #adamWRanges} call since the last query wrote a NaN or infinity into a moment or a parameter;
      * the query clears the record. The fused update notes it as it goes (a diverging run overflows v long before
      * the loss turns NaN), so asking costs one word; on a device, ask right after a value has been read back
      * anyway (the loss), so the read does not stall the queue.
      */
     boolean adamWNonFinite();
+
+    /**
+     * Global gradient-norm clipping in place (torch.nn.utils.clip_grad_norm_ over one flat buffer): writes
+     * total = ‖grads‖₂ to {@code norm[0]}; if total is finite and coef = maxNorm/(total + 1e-6) &lt; 1, every element
+     * is multiplied by coef. A non-finite total leaves the gradients alone. Nothing is read back to the host, so
+     * a device backend clips without waiting.
+     */
+    void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm);
 
     /** Waits until all queued work is done (no-op on the CPU); benchmarks call it inside the timed region. */
     void synchronize();

@@ -1,6 +1,7 @@
 package dev.tessera.engine.nn;
 
 import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.ops.MatMul;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 
@@ -29,6 +30,15 @@ public final class Linear extends Module {
     /** x [.., in] → [.., out]. */
     public Tensor forward(Tensor x) {
         return x.linear(weight.tensor(), bias == null ? null : bias.tensor());
+    }
+
+    /**
+     * GELU(x·Wᵀ + b) as one fused op (an MLP's fc1 → GELU): the same values as {@code forward(x).gelu()}, with the
+     * bias and the activation applied in the product's epilogue. Needs a bias.
+     */
+    public Tensor forwardGelu(Tensor x) {
+        if (bias == null) return forward(x).gelu();
+        return MatMul.linearGelu(x, weight.tensor(), bias.tensor());
     }
 
     public Parameter weight() {

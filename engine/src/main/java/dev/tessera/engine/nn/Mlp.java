@@ -25,7 +25,7 @@ public final class Mlp extends Module {
 
     /** x [.., in] → [.., out]. */
     public Tensor forward(Tensor x) {
-        return fc2.forward(fc1.forward(x).gelu());
+        return fc2.forward(fc1.forwardGelu(x));
     }
 
     public Linear fc1() {

@@ -65,39 +65,70 @@ public final class MatMul {
 
     /** torch.nn.functional.linear: x [.., in] · Wᵀ + b with W [out, in], b [out] (or null). */
     public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
-        Elementwise.requireFloat("linear", x);
-        Elementwise.requireFloat("linear", w);
-        if (bias != null) Elementwise.requireFloat("linear", bias);
-        if (w.rank() != 2 || x.rank() < 1 || x.dim(-1) != w.dim(1)) {
-            throw new ShapeException("linear: input " + Shape.str(x.shape()) + " and weight " + Shape.str(w.shape())
-                    + " (expected weight [out, " + (x.rank() > 0 ? x.dim(-1) : "?") + "])");
-        }
+        int[] outShape = checkLinear("linear", x, w, bias);
         int in = w.dim(1), outF = w.dim(0);
-        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outF)) {
-            throw new ShapeException("linear: bias " + Shape.str(bias.shape()) + " for weight " + Shape.str(w.shape()));
-        }
         Tensor xc = x.isContiguous() ? x : x.contiguous();
         Tensor wc = w.isContiguous() ? w : w.contiguous();
         Backend be = x.backend();
         int rows = Shape.numel(Arrays.copyOf(x.shape(), x.rank() - 1));
-        int[] outShape = x.shape();
-        outShape[outShape.length - 1] = outF;
         Buffer out = be.allocateUninitialized(rows * outF);
-        if (bias != null) {
-            // Start from the bias broadcast over rows, then accumulate x·Wᵀ on top (beta = 1).
-            be.copyStrided(bias.buffer(), new int[] {0, bias.strides()[0]}, out, new int[] {outF, 1},
-                    new int[] {rows, outF}, false);
-        }
-        be.matmul(false, true, 1, rows, outF, in, 1f, xc.buffer(), 0, wc.buffer(), 0, bias != null ? 1f : 0f, out);
+        be.matmulEpilogue(xc.buffer(), wc.buffer(), bias == null ? null : biasBuffer(bias), rows, outF, in, false, null, out);
         Tensor[] inputs = bias != null ? new Tensor[] {xc, wc, bias} : new Tensor[] {xc, wc};
-        return recordFused("linear", wrap(be, out, outShape), g -> {
-            Deferred dx = xc.requiresGrad()
-                    ? (d, add) -> be.matmul(false, false, 1, rows, in, outF, 1f, g.buffer(), 0, wc.buffer(), 0, beta(add), d) : null;
-            Deferred dw = wc.requiresGrad()
-                    ? (d, add) -> be.matmul(true, false, 1, outF, in, rows, 1f, g.buffer(), 0, xc.buffer(), 0, beta(add), d) : null;
-            if (bias == null) return new Deferred[] {dx, dw};
-            return new Deferred[] {dx, dw, bias.requiresGrad() ? (d, add) -> sumRows(be, g.buffer(), rows, outF, d, add) : null};
-        }, inputs);
+        return recordFused("linear", wrap(be, out, outShape), g -> linearGrads(be, g.buffer(), xc, wc, bias, rows, in, outF),
+                inputs);
+    }
+
+    /**
+     * GELU(x·Wᵀ + b), the first half of a transformer MLP (timm Mlp: fc1 → GELU), as one op whose forward is one fused
+     * GEMM epilogue ({@link Backend#matmulEpilogue}). Backward: g_pre = g·GELU'(pre) once, then the linear's rules.
+     */
+    public static Tensor linearGelu(Tensor x, Tensor w, Tensor bias) {
+        if (bias == null) throw new IllegalArgumentException("linearGelu: the fused form needs a bias");
+        int[] outShape = checkLinear("linearGelu", x, w, bias);
+        Tensor xc = x.isContiguous() ? x : x.contiguous();
+        Tensor wc = w.isContiguous() ? w : w.contiguous();
+        Backend be = x.backend();
+        int in = w.dim(1), outF = w.dim(0), rows = Shape.numel(Arrays.copyOf(x.shape(), x.rank() - 1));
+        Buffer pre = be.allocateUninitialized(rows * outF), out = be.allocateUninitialized(rows * outF);
+        be.matmulEpilogue(xc.buffer(), wc.buffer(), biasBuffer(bias), rows, outF, in, true, pre, out);
+        return recordFused("linearGelu", wrap(be, out, outShape), g -> {
+            Buffer gPre = be.allocateUninitialized(rows * outF);
+            int[] flat = {rows * outF}, unit = {1};
+            be.binary(BinaryOp.GELU_GRAD, pre, unit, g.buffer(), unit, gPre, flat);
+            return linearGrads(be, gPre, xc, wc, bias, rows, in, outF);
+        }, xc, wc, bias);
+    }
+
+    /** Checks linear's operands; returns the output shape [.., out]. */
+    private static int[] checkLinear(String op, Tensor x, Tensor w, Tensor bias) {
+        Elementwise.requireFloat(op, x);
+        Elementwise.requireFloat(op, w);
+        if (bias != null) Elementwise.requireFloat(op, bias);
+        if (w.rank() != 2 || x.rank() < 1 || x.dim(-1) != w.dim(1)) {
+            throw new ShapeException(op + ": input " + Shape.str(x.shape()) + " and weight " + Shape.str(w.shape())
+                    + " (expected weight [out, " + (x.rank() > 0 ? x.dim(-1) : "?") + "])");
+        }
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != w.dim(0))) {
+            throw new ShapeException(op + ": bias " + Shape.str(bias.shape()) + " for weight " + Shape.str(w.shape()));
+        }
+        int[] outShape = x.shape();
+        outShape[outShape.length - 1] = w.dim(0);
+        return outShape;
+    }
+
+    /** The bias as a contiguous buffer of its n elements (a parameter always is; a view is copied). */
+    private static Buffer biasBuffer(Tensor bias) {
+        return (bias.isContiguous() ? bias : bias.contiguous()).buffer();
+    }
+
+    /** dx = g·W, dW = gᵀ·x, db = Σ_rows g: each written where the tape says, or added into it. */
+    private static Deferred[] linearGrads(Backend be, Buffer g, Tensor xc, Tensor wc, Tensor bias, int rows, int in, int outF) {
+        Deferred dx = xc.requiresGrad()
+                ? (d, add) -> be.matmul(false, false, 1, rows, in, outF, 1f, g, 0, wc.buffer(), 0, beta(add), d) : null;
+        Deferred dw = wc.requiresGrad()
+                ? (d, add) -> be.matmul(true, false, 1, outF, in, rows, 1f, g, 0, xc.buffer(), 0, beta(add), d) : null;
+        if (bias == null) return new Deferred[] {dx, dw};
+        return new Deferred[] {dx, dw, bias.requiresGrad() ? (d, add) -> sumRows(be, g, rows, outF, d, add) : null};
     }
 
     /** GEMM's beta: add to the destination, or overwrite it. */
@@ -105,10 +136,9 @@ public final class MatMul {
         return add ? 1f : 0f;
     }
 
-    /** d (+)= Σ over rows of g [rows, cols]: the bias gradient. The reduction overwrites, so adding needs a temporary. */
+    /** d (+)= Σ over rows of g [rows, cols]: the bias gradient, added by one fused op, or written by the reduction. */
     private static void sumRows(Backend be, Buffer g, int rows, int cols, Buffer d, boolean add) {
-        Buffer sum = add ? be.allocateUninitialized(cols) : d;
-        be.reduce(ReduceOp.SUM, g, 1, rows, cols, sum);
-        if (add) be.binary(BinaryOp.ADD, d, new int[] {1}, sum, new int[] {1}, d, new int[] {cols});
+        if (add) be.addColumnSums(g, rows, cols, d);
+        else be.reduce(ReduceOp.SUM, g, 1, rows, cols, d);
     }
 }

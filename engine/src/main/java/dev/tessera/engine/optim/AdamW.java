@@ -3,6 +3,7 @@ package dev.tessera.engine.optim;
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,8 +18,10 @@ import java.util.function.ToDoubleFunction;
  * <p>Per-parameter learning-rate scale and weight-decay switch as MAE's param groups set them (docs/mae.md#pretraining-recipe,
  * docs/mae.md#fine-tuning): the effective lr of a parameter is {@code lr · lrScale(name)}, and its weight decay is
  * {@code weightDecay} or 0 by {@link ParamGroup#decays}. Neighbours with equal settings are merged into one
- * {@link Backend#adamW} call over their contiguous range. The moments m, v are flat persistent buffers laid
- * out like the store.
+ * contiguous range, and all ranges with equal settings — weights and biases alternate in a ViT, so there are dozens
+ * of ranges but only two settings without layer decay — go to ONE {@link Backend#adamWRanges} call (one kernel
+ * launch on a GPU) over a range table uploaded once. The moments m, v are flat persistent buffers laid out like
+ * the store.
  */
 public final class AdamW {
 
@@ -66,7 +69,11 @@ public final class AdamW {
     private final List<ParamGroup> groups;
     private final Buffer m;
     private final Buffer v;
+    private final List<Update> updates;
     private int step;
+
+    /** One {@link Backend#adamWRanges} call: the ranges of every group with these settings, as a device table. */
+    private record Update(double lrScale, boolean decay, Buffer table, int count) {}
 
     /** Allocates the moments (zeros) next to the store; build it outside any StepScope. */
     public AdamW(ParameterStore store, Config config) {
@@ -75,18 +82,38 @@ public final class AdamW {
         this.groups = ParamGroup.of(store, config.extraNoDecay(), config.lrScale());
         this.m = store.backend().allocate(store.size());
         this.v = store.backend().allocate(store.size());
+        this.updates = updates(store.backend(), groups);
+    }
+
+    /** The groups with equal (lrScale, decay), in first-appearance order, each as one persistent range table. */
+    private static List<Update> updates(Backend be, List<ParamGroup> groups) {
+        Map<List<Object>, List<ParamGroup>> bySettings = new LinkedHashMap<>();
+        for (ParamGroup g : groups) {
+            if (g.length() > 0) bySettings.computeIfAbsent(List.of(g.lrScale(), g.decay()), k -> new ArrayList<>()).add(g);
+        }
+        List<Update> out = new ArrayList<>();
+        for (List<ParamGroup> same : bySettings.values()) {
+            int count = same.size();
+            int[] table = new int[2 * count + 1];
+            for (int k = 0; k < count; k++) {
+                table[k] = same.get(k).offset();
+                table[count + k + 1] = table[count + k] + same.get(k).length();
+            }
+            Buffer t = be.allocateInts(table.length);
+            be.uploadInts(table, t);
+            out.add(new Update(same.get(0).lrScale(), same.get(0).decay(), t, count));
+        }
+        return List.copyOf(out);
     }
 
     /** One update with scheduled learning rate {@code lr} (before per-parameter scaling). */
     public void step(float lr) {
         step++;
         Backend be = store.backend();
-        for (ParamGroup g : groups) {
-            if (g.length() == 0) continue;
-            AdamWStep s = new AdamWStep((float) (lr * g.lrScale()), config.beta1(), config.beta2(), config.eps(),
-                    g.decay() ? config.weightDecay() : 0f, step);
-            be.adamW(store.values().slice(g.offset(), g.length()), store.grads().slice(g.offset(), g.length()),
-                    m.slice(g.offset(), g.length()), v.slice(g.offset(), g.length()), s);
+        for (Update u : updates) {
+            AdamWStep s = new AdamWStep((float) (lr * u.lrScale()), config.beta1(), config.beta2(), config.eps(),
+                    u.decay() ? config.weightDecay() : 0f, step);
+            be.adamWRanges(store.values(), store.grads(), m, v, u.table(), u.count(), s);
         }
     }
 

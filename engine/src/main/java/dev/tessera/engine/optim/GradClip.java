@@ -1,6 +1,8 @@
 package dev.tessera.engine.optim;
 
-import dev.tessera.engine.backend.UnaryOp;
+import dev.tessera.engine.backend.Backend;
+import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.StepScope;
 
 /**
  * Global gradient-norm clipping, torch.nn.utils.clip_grad_norm_(params, maxNorm) over the whole flat
@@ -8,20 +10,29 @@ import dev.tessera.engine.backend.UnaryOp;
  * that coefficient. MAE pre-training does not clip (docs/mae.md#pretraining-recipe); fine-tuning and CAE may.
  *
  * <p>Unlike torch, a non-finite total leaves the gradients untouched (torch would multiply them by NaN or
- * 0); the returned norm tells the trainer to stop or skip the step, as MAE's loop does for a non-finite loss.
+ * 0); the norm tells the trainer to stop or skip the step, as MAE's loop does for a non-finite loss.
+ *
+ * <p>One fused backend op ({@link Backend#clipGlobalNorm}) computes the norm, the coefficient and the scaling
+ * on the device; {@link #clipGlobalNorm(ParameterStore, float, Buffer)} leaves the norm there, so a training
+ * step that clips need not wait for the device.
  */
 public final class GradClip {
     private GradClip() {}
 
-    /** Clips in place; returns the norm before clipping. */
+    /** Clips in place; returns the norm before clipping (reading it back waits for the device). */
     public static float clipGlobalNorm(ParameterStore store, float maxNorm) {
-        if (!(maxNorm > 0)) throw new IllegalArgumentException("GradClip: maxNorm must be positive, got " + maxNorm);
-        double total = globalNorm(store);
-        double coef = maxNorm / (total + 1e-6);
-        if (Double.isFinite(total) && coef < 1) {
-            store.backend().unary(UnaryOp.SCALE, (float) coef, store.grads(), store.grads());
+        Backend be = store.backend();
+        try (StepScope _ = be.openScope()) {
+            Buffer norm = be.allocateUninitialized(1);
+            clipGlobalNorm(store, maxNorm, norm);
+            return be.download(norm)[0];
         }
-        return (float) total;
+    }
+
+    /** Clips in place and writes the norm before clipping to {@code norm} [1], without reading anything back. */
+    public static void clipGlobalNorm(ParameterStore store, float maxNorm, Buffer norm) {
+        if (!(maxNorm > 0)) throw new IllegalArgumentException("GradClip: maxNorm must be positive, got " + maxNorm);
+        store.backend().clipGlobalNorm(store.grads(), maxNorm, norm);
     }
 
     /** ‖all packed gradients‖₂, without changing them. */

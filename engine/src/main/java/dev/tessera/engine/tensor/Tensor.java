@@ -96,7 +96,7 @@ public final class Tensor extends TensorOps {
         if (data.length != Shape.numel(shape)) {
             throw new ShapeException("Tensor.ofInts: " + data.length + " values for shape " + Shape.str(shape));
         }
-        Tensor t = owning(backend, backend.allocateInts(data.length), shape);
+        Tensor t = owning(backend, backend.allocateIntsUninitialized(data.length), shape);   // the upload fills it
         backend.uploadInts(data, t.buffer);
         return t;
     }

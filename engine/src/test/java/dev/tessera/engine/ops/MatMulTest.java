@@ -97,6 +97,19 @@ class MatMulTest {
     }
 
     @Test
+    void fusedLinearGeluIsLinearThenGelu() {
+        Tensor x = GradCheck.random(be, 13, -2f, 2f, 2, 3, 4);
+        Tensor w = GradCheck.random(be, 14, -1f, 1f, 5, 4), b = GradCheck.random(be, 15, -1f, 1f, 5);
+        // The reference epilogue is the composition it replaces, so the values are identical, not close.
+        assertArrayEquals(x.linear(w, b).gelu().toArray(), MatMul.linearGelu(x, w, b).toArray());
+        assertArrayEquals(new int[] {2, 3, 5}, MatMul.linearGelu(x, w, b).shape());
+        GradCheck.check("linearGelu", t -> MatMul.linearGelu(t[0], t[1], t[2]), x, w, b);
+        GradCheck.check("linearGelu transposed input", t -> MatMul.linearGelu(t[0].transpose(0, 1), t[1], t[2]),
+                GradCheck.random(be, 16, -2f, 2f, 3, 2, 4), w, b);
+        assertThrows(IllegalArgumentException.class, () -> MatMul.linearGelu(x, w, null));
+    }
+
+    @Test
     void shapeErrorsNameOpAndShapes() {
         Tensor a = Tensor.zeros(be, 2, 3), b = Tensor.zeros(be, 4, 5);
         ShapeException e = assertThrows(ShapeException.class, () -> a.matmul(b));

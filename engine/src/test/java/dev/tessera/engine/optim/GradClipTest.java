@@ -36,6 +36,21 @@ class GradClipTest {
     }
 
     @Test
+    void fusedClipComputesTheNormTheChunkedPrimitivesDo() {
+        int n = 2 * Norms.CHUNK + 777;
+        ParameterStore store = new ParameterStore(be, new TinyModel(be, "big", new int[] {n}));
+        float[] g = new float[n];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < n; i++) g[i] = (float) r.nextGaussian() * (i % 7 == 0 ? 10f : 0.01f);
+        be.upload(g, store.grads());
+        float viaPrimitives = (float) GradClip.globalNorm(store);
+        assertEquals(viaPrimitives, GradClip.clipGlobalNorm(store, 1f), "bit-identical norm");
+        float c = (float) (1 / (viaPrimitives + 1e-6));
+        float[] clipped = be.download(store.grads());
+        for (int i = 0; i < n; i += 9973) assertEquals(c * g[i], clipped[i], "element " + i);
+    }
+
+    @Test
     void nonFiniteNormLeavesGradientsAlone() {
         ParameterStore store = new ParameterStore(be, new TinyModel(be, "a", new int[] {3}));
         be.upload(new float[] {1, Float.NaN, 2}, store.grads());

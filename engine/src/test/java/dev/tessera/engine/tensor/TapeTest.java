@@ -116,8 +116,8 @@ class TapeTest {
     /**
      * The structural guarantee behind "no extra pass over memory": one Linear's backward, with its parameters
      * packed in the flat store and an input that has no gradient yet, is two GEMMs and a bias reduction — the
-     * weight GEMM adds into the store (beta 1), the input GEMM writes new uninitialised memory (beta 0), and
-     * nothing is zero-filled or copied.
+     * weight GEMM adds into the store (beta 1), the input GEMM writes new uninitialised memory (beta 0), the bias
+     * gradient is added by one op without a temporary, and nothing is zero-filled or copied.
      */
     @Test
     void aLinearBackwardMakesNoExtraPassOverMemory() {
@@ -136,7 +136,7 @@ class TapeTest {
                 "allocateUninitialized 8", "copyStrided",               // the caller's seed, copied once
                 "allocateUninitialized 12", "matmul beta 0",           // dx = dy·W into new memory
                 "matmul beta 1",                                        // dW += dyᵀ·x, in the flat store
-                "allocateUninitialized 2", "reduce SUM", "binary ADD"), // db += Σ_rows dy
+                "addColumnSums"),                                       // db += Σ_rows dy, one fused op
                 log.stop());
         assertClose("dx", new float[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, x.grad().sub(colSums(m)).toArray(), 0, 0);
     }

@@ -49,6 +49,7 @@ public final class MetaBackend implements Backend {
     @Override public void unary(UnaryOp op, float p, Buffer x, Buffer out) { throw noData("unary"); }
     @Override public void binary(BinaryOp op, Buffer a, int[] as, Buffer b, int[] bs, Buffer out, int[] shape) { throw noData("binary"); }
     @Override public void reduce(ReduceOp op, Buffer x, int outer, int length, int inner, Buffer out) { throw noData("reduce"); }
+    @Override public void addColumnSums(Buffer x, int rows, int cols, Buffer out) { throw noData("addColumnSums"); }
     @Override public void argmax(Buffer x, int outer, int length, int inner, Buffer out) { throw noData("argmax"); }
     @Override public void matmul(boolean ta, boolean tb, int batch, int m, int n, int k, float alpha, Buffer a, int abs,
                                  Buffer b, int bbs, float beta, Buffer c) { throw noData("matmul"); }
@@ -64,8 +65,11 @@ public final class MetaBackend implements Backend {
                                             Buffer dk, Buffer dv, int bh, int lq, int lk, int d, float scale) { throw noData("attentionBackward"); }
     @Override public void gather(Buffer src, Buffer index, Buffer out, int outer, int sl, int il, int inner) { throw noData("gather"); }
     @Override public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dl, int il, int inner) { throw noData("scatterAdd"); }
+    @Override public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore, Buffer idsKeep, Buffer mask) { throw noData("argsortMask"); }
+    @Override public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) { throw noData("adamWRanges"); }
     @Override public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) { throw noData("adamW"); }
     @Override public boolean adamWNonFinite() { throw noData("adamWNonFinite"); }
+    @Override public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) { throw noData("clipGlobalNorm"); }
     @Override public void synchronize() {}
     @Override public void close() {}
 }

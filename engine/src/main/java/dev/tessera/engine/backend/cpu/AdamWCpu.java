@@ -51,4 +51,25 @@ public final class AdamWCpu {
         }
         return bad;
     }
+
+    /**
+     * Checks a range table of {@code Backend.adamWRanges} (count offsets, then count + 1 running totals from 0) against
+     * buffers of {@code n} elements and returns it as a host array: a bad table fails before anything is updated.
+     */
+    public static int[] checkRanges(int[] table, int offset, int length, int count, int n) {
+        if (count < 0 || length != 2 * count + 1) {
+            throw new IllegalArgumentException("adamWRanges: a table of " + count + " ranges has 2·count + 1 = " + (2 * count + 1)
+                    + " elements, got " + length);
+        }
+        int[] r = java.util.Arrays.copyOfRange(table, offset, offset + length);
+        if (r[count] != 0) throw new IllegalArgumentException("adamWRanges: the running totals must start at 0, got " + r[count]);
+        for (int k = 0; k < count; k++) {
+            int len = r[count + k + 1] - r[count + k];
+            if (len < 0 || r[k] < 0 || (long) r[k] + len > n) {
+                throw new IllegalArgumentException("adamWRanges: range " + k + " [" + r[k] + ", +" + len + ") is outside the "
+                        + n + " elements");
+            }
+        }
+        return r;
+    }
 }

@@ -304,6 +304,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void addColumnSums(Buffer x, int rows, int cols, Buffer out) {
+        if (rows < 0 || cols < 0 || x.length() != (long) rows * cols || out.length() != cols) {
+            throw new IllegalArgumentException("addColumnSums: x has " + x.length() + " elements and out " + out.length()
+                    + " for [" + rows + ", " + cols + "]");
+        }
+        // The column sums exactly as reduce(SUM) makes them, then one float add each: what reduce + binary(ADD) gave.
+        float[] sums = new float[cols], o = f(out);
+        ReduceCpu.reduce(par, ReduceOp.SUM, f(x), off(x), 1, rows, cols, sums, 0);
+        for (int c = 0, oo = off(out); c < cols; c++) o[oo + c] += sums[c];
+    }
+
+    @Override
     public void argmax(Buffer x, int outer, int length, int inner, Buffer outIndices) {
         ReduceCpu.argmax(f(x), off(x), outer, length, inner, i(outIndices), off(outIndices));
     }
@@ -394,12 +406,25 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore,
+                            Buffer idsKeep, Buffer mask) {
+        MaskingCpu.checkSizes(rows, length, keep, noise, idsShuffle, idsRestore, idsKeep, mask);
+        MaskingCpu.argsortMask(par, f(noise), off(noise), rows, length, keep, i(idsShuffle), off(idsShuffle),
+                i(idsRestore), off(idsRestore), i(idsKeep), off(idsKeep), f(mask), off(mask));
+    }
+
+    @Override
     public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
         int n = param.length();
         for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamW", n, b);
+        adamWSlice(param, grad, m, v, 0, n, step);
+    }
+
+    /** AdamW over elements [from, from + n) of the four buffers, noting a NaN or infinity it writes. */
+    private void adamWSlice(Buffer param, Buffer grad, Buffer m, Buffer v, int from, int n, AdamWStep step) {
         boolean wroteNonFinite = FAST
-                ? AdamWCpuFast.step(par, f(param), off(param), f(grad), off(grad), f(m), off(m), f(v), off(v), n, step)
-                : AdamWCpu.step(par, f(param), off(param), f(grad), off(grad), f(m), off(m), f(v), off(v), n, step);
+                ? AdamWCpuFast.step(par, f(param), off(param) + from, f(grad), off(grad) + from, f(m), off(m) + from, f(v), off(v) + from, n, step)
+                : AdamWCpu.step(par, f(param), off(param) + from, f(grad), off(grad) + from, f(m), off(m) + from, f(v), off(v) + from, n, step);
         if (wroteNonFinite) adamWNonFinite = true;
     }
 
@@ -408,6 +433,23 @@ public final class CpuBackend implements Backend {
         boolean was = adamWNonFinite;
         adamWNonFinite = false;
         return was;
+    }
+
+    @Override
+    public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
+        int n = param.length();
+        for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamWRanges", n, b);
+        int[] r = AdamWCpu.checkRanges(i(ranges), off(ranges), ranges.length(), count, n);
+        for (int k = 0; k < count; k++) {
+            int from = r[k], len = r[count + k + 1] - r[count + k];
+            adamWSlice(param, grad, m, v, from, len, step);
+        }
+    }
+
+    @Override
+    public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) {
+        sameLength("clipGlobalNorm norm", 1, norm);
+        GradClipCpu.clip(par, f(grads), off(grads), grads.length(), maxNorm, f(norm), off(norm));
     }
 
     @Override
