@@ -58,6 +58,12 @@ class TrainerTest {
         return t.log(null, false);
     }
 
+    @Test
+    void runsRecordTheProjectVersion() {
+        // config.json's "version" comes from this module's own resource, which a modular run (these tests) finds too.
+        assertTrue(Trainer.version().matches("\\d+\\.\\d+\\.\\d+.*"), Trainer.version());
+    }
+
     // ------------------------------------------------------------------ resume
 
     @Test
