@@ -1,16 +1,10 @@
 package dev.tessera.cli;
 
-import dev.tessera.data.FashionMnist;
-import dev.tessera.data.FashionMnistLocator;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.eval.FinetuneComparison;
 import dev.tessera.eval.MethodComparison;
-import dev.tessera.train.DataSource;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,27 +33,11 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--minutes", paramLabel = "M", defaultValue = "10", description = "Pre-training minutes per method (default ${DEFAULT-VALUE}).")
     double minutes;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default runs/compare-<timestamp>); must not hold a comparison.")
-    Path out;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "A folder with the Fashion-MNIST files (default: found or downloaded).")
-    Path data;
-
     @Option(names = "--batch", paramLabel = "B", defaultValue = "64", description = "Pre-training batch of every method (default ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--blr", paramLabel = "LR", defaultValue = "1.5e-3", description = "Base lr of every method (default ${DEFAULT-VALUE}).")
     double blr;
-
-    @Option(names = "--eval-train", paramLabel = "N", defaultValue = "10000",
-            description = "Training images the probe and kNN are fitted on (default ${DEFAULT-VALUE}; 0: all 60k).")
-    int evalTrain;
-
-    @Option(names = "--eval-test", paramLabel = "N", defaultValue = "0", description = "Test images evaluated (default: all 10000).")
-    int evalTest;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of every arm (default ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = "--finetune", description = "The fine-tuning comparison instead: MAE and CAE pre-trained for --minutes each, then every"
             + " encoder fine-tuned end to end, and an encoder of the same shape trained from random initialisation alike (top-1 on the"
@@ -74,49 +52,43 @@ final class CompareCommand implements Callable<Integer> {
     int finetuneTrain;
 
     @Mixin
+    ExperimentOptions experiment;
+
+    @Mixin
     DeviceOptions deviceOptions;
 
     @Override
     public Integer call() {
-        if (!(minutes > 0) || Double.isInfinite(minutes)) throw new ParameterException(spec.commandLine(), "--minutes must be positive, got " + minutes);
+        experiment.validate(minutes);
         if (batch < 2) throw new ParameterException(spec.commandLine(), "--batch must be at least 2, got " + batch);
         if (!(blr > 0) || Double.isInfinite(blr)) throw new ParameterException(spec.commandLine(), "--blr must be positive, got " + blr);
-        if (evalTrain != 0 && evalTrain < 20) throw new ParameterException(spec.commandLine(), "--eval-train must be 0 (all) or at least 20 (kNN-20), got " + evalTrain);
-        if (evalTest < 0) throw new ParameterException(spec.commandLine(), "--eval-test must be 0 (all) or positive, got " + evalTest);
         if (finetuneEpochs < 1) throw new ParameterException(spec.commandLine(), "--finetune-epochs must be at least 1, got " + finetuneEpochs);
         if (finetuneTrain != 0 && finetuneTrain < 64) {
             throw new ParameterException(spec.commandLine(), "--finetune-train must be 0 (all) or at least one batch of 64, got " + finetuneTrain);
         }
-        Path dir = out != null ? out : Path.of("runs", "compare-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        if (Files.exists(dir.resolve("comparison.json")) || Files.exists(dir.resolve("finetune.json")) || Files.exists(dir.resolve("mae"))) {
-            throw new ParameterException(spec.commandLine(), "--out " + dir + " already holds a comparison; choose another folder");
-        }
+        Path dir = experiment.outputFolder("a comparison", "comparison.json", "finetune.json", "mae");
         PrintWriter log = spec.commandLine().getOut();
-        FashionMnistLocator.Found found = FashionMnistLocator.standard(data).locate();
-        FashionMnist train = FashionMnist.read(found.dir(), FashionMnist.Split.TRAIN);
-        FashionMnist test = FashionMnist.read(found.dir(), FashionMnist.Split.TEST);
-        log.println("data: Fashion-MNIST from " + found.dir() + " (" + found.source() + ")");
-        log.println("output: " + dir.toAbsolutePath().normalize());
+        ExperimentOptions.Data data = experiment.load(dir, log);
+        int evalTrain = experiment.evalTrain, evalTest = experiment.evalTest;
+        long seed = experiment.seed;
         MethodComparison.Settings d = MethodComparison.Settings.defaults(minutes, seed);
         MethodComparison.Settings settings = new MethodComparison.Settings(d.arms(), minutes, batch, blr, d.calibrationSteps(), evalTrain,
                 evalTest, d.probe(), seed);
-        DataSource source = new DataSource(DataSource.FASHION_MNIST, found.dir().toString(), 0);
-        String described = "Fashion-MNIST train split from " + found.dir();
         if (finetune) {
             FinetuneComparison.Settings f = FinetuneComparison.Settings.defaults(minutes, finetuneEpochs, finetuneTrain, seed);
             MethodComparison.Settings p = f.pretraining();
             f = new FinetuneComparison.Settings(new MethodComparison.Settings(p.arms(), minutes, batch, blr, p.calibrationSteps(), evalTrain,
                     evalTest, p.probe(), seed), f.finetune(), f.supervised(), f.trainImages(), evalTest);
             try (Backend backend = deviceOptions.open(log::println)) {
-                new FinetuneComparison(backend, train, test, f, log, System.console() != null).dataSource(source, described)
-                        .run(dir.toAbsolutePath().normalize());
+                new FinetuneComparison(backend, data.train(), data.test(), f, log, System.console() != null).dataSource(data.source(), data.description())
+                        .run(dir);
             }
             return 0;
         }
         try (Backend backend = deviceOptions.open(log::println)) {
-            new MethodComparison(backend, train, test, settings, log, System.console() != null)
-                    .dataSource(source, described)
-                    .run(dir.toAbsolutePath().normalize());
+            new MethodComparison(backend, data.train(), data.test(), settings, log, System.console() != null)
+                    .dataSource(data.source(), data.description())
+                    .run(dir);
         }
         return 0;
     }

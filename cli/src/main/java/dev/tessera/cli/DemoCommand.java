@@ -1,21 +1,14 @@
 package dev.tessera.cli;
 
-import dev.tessera.data.FashionMnist;
-import dev.tessera.data.FashionMnistLocator;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.eval.Demo;
-import dev.tessera.train.DataSource;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -41,48 +34,25 @@ final class DemoCommand implements Callable<Integer> {
             description = "Pre-training budget in minutes (default ${DEFAULT-VALUE}; the evaluation adds 3.5-4 min on 2 cores).")
     double minutes;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default runs/demo-<timestamp>); must not hold a run.")
-    Path out;
-
-    @Option(names = "--data", paramLabel = "DIR", description = "A folder with the Fashion-MNIST files (default: found or downloaded).")
-    Path data;
-
-    @Option(names = "--eval-train", paramLabel = "N", defaultValue = "10000",
-            description = "Training images the probe and kNN are fitted on (default ${DEFAULT-VALUE}).")
-    int evalTrain;
-
-    @Option(names = "--eval-test", paramLabel = "N", defaultValue = "0", description = "Test images evaluated (default: all 10000).")
-    int evalTest;
-
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin
+    ExperimentOptions experiment;
 
     @Mixin
-
     DeviceOptions deviceOptions;
 
     @Override
     public Integer call() {
-        if (!(minutes > 0) || Double.isInfinite(minutes)) throw new ParameterException(spec.commandLine(), "--minutes must be positive, got " + minutes);
-        if (evalTrain < 20) throw new ParameterException(spec.commandLine(), "--eval-train must be at least 20 (kNN-20), got " + evalTrain);
-        if (evalTest < 0) throw new ParameterException(spec.commandLine(), "--eval-test must be 0 (all) or positive, got " + evalTest);
-        Path dir = out != null ? out : Path.of("runs", "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        if (Files.exists(dir.resolve("summary.json")) || Files.exists(dir.resolve("pretrain"))) {
-            throw new ParameterException(spec.commandLine(), "--out " + dir + " already holds a demo; choose another folder");
-        }
+        experiment.validate(minutes);
+        Path dir = experiment.outputFolder("a demo", "summary.json", "pretrain");
         PrintWriter log = spec.commandLine().getOut();
-        FashionMnistLocator.Found found = FashionMnistLocator.standard(data).locate();
-        FashionMnist train = FashionMnist.read(found.dir(), FashionMnist.Split.TRAIN);
-        FashionMnist test = FashionMnist.read(found.dir(), FashionMnist.Split.TEST);
-        log.println("data: Fashion-MNIST from " + found.dir() + " (" + found.source() + ")");
-        log.println("output: " + dir.toAbsolutePath().normalize());
-        Demo.Settings settings = Demo.Settings.defaults(minutes, seed);
+        ExperimentOptions.Data data = experiment.load(dir, log);
+        Demo.Settings settings = Demo.Settings.defaults(minutes, experiment.seed);
         settings = new Demo.Settings(settings.model(), settings.pretrainMinutes(), settings.batch(), settings.blr(), settings.trainCost(),
-                evalTrain, evalTest, settings.probe(), seed);
+                experiment.evalTrain, experiment.evalTest, settings.probe(), experiment.seed);
         try (Backend backend = deviceOptions.open(log::println)) {
-            new Demo(backend, train, test, settings, log, System.console() != null)
-                    .dataSource(new DataSource(DataSource.FASHION_MNIST, found.dir().toString(), 0), "Fashion-MNIST train split from " + found.dir())
-                    .run(dir.toAbsolutePath().normalize());
+            new Demo(backend, data.train(), data.test(), settings, log, System.console() != null)
+                    .dataSource(data.source(), data.description())
+                    .run(dir);
         }
         return 0;
     }

@@ -3,7 +3,7 @@ package dev.tessera.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.eval.TinyRun;
+import dev.tessera.train.testing.TinyRun;
 import dev.tessera.viz.ImageGrid;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.backend.Precision;
 import dev.tessera.eval.ResultFile;
-import dev.tessera.eval.TinyRun;
+import dev.tessera.train.testing.TinyRun;
 import dev.tessera.kernels.CudaOptions;
 import dev.tessera.kernels.LaunchCensus;
 import java.nio.file.Path;

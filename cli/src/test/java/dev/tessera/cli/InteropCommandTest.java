@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.io.SafeTensors;
 import dev.tessera.engine.io.SafeTensorsFile;
 import dev.tessera.eval.ResultFile;
-import dev.tessera.eval.TinyRun;
+import dev.tessera.train.testing.TinyRun;
 import dev.tessera.train.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.eval.ResultFile;
-import dev.tessera.eval.TinyRun;
+import dev.tessera.train.testing.TinyRun;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

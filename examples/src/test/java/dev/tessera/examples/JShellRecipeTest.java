@@ -3,6 +3,7 @@ package dev.tessera.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +20,13 @@ class JShellRecipeTest {
         Path startup = root.resolve("examples/jshell/tessera.jsh");
         assertTrue(Files.isRegularFile(startup), "missing " + startup);
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
-        // Surefire's own class path (the examples' classes and every dependency) stands in for tessera-examples.jar,
-        // which is only built after the tests.
+        // Surefire's own paths (the examples' classes and every dependency) stand in for tessera-examples.jar, which
+        // is only built after the tests. Surefire runs these tests on the module path: the modules (examples, mae,
+        // vit, engine, Jackson) are in jdk.module.path, the rest on the class path; JShell gets both as its class
+        // path, as the recipe's shaded jar is (where the module descriptors are ignored).
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        String modulePath = System.getProperty("jdk.module.path");
+        if (modulePath != null && !modulePath.isEmpty()) classPath = modulePath + File.pathSeparator + classPath;
         String script = String.join("\n",
                 "var x = t(new float[] {1, 2, 3, 4, 5, 6}, 2, 3).requiresGrad(true);",
                 "x.mul(x).sum().backward();",

@@ -157,9 +157,8 @@ public final class Demo {
 
         // ---- 1. no encoder
         long t = System.nanoTime();
-        FeatureSet pxTrain = Features.pixels(probeTrain), pxTest = Features.pixels(evalTest);
-        double knnPixels = knn.accuracy(backend, pxTrain, pxTest);
-        double probePixels = probe(pxTrain, pxTest, "raw pixels");
+        PixelBaselines pixels = PixelBaselines.measure(backend, probeTrain, evalTest, settings.probe(), settings.seed());
+        double knnPixels = pixels.knn(), probePixels = pixels.linearProbe();
         double visibleMean = MaskedPatchMse.visibleMeanBaseline(evalTest, patch, ratio, MaskedPatchMse.MASK_SEED);
         double normPixConstant = MaskedPatchMse.normPixConstantBaseline(evalTest, patch, ratio, MaskedPatchMse.MASK_SEED);
         seconds.put("pixel_baselines", since(t));

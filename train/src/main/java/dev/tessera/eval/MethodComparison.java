@@ -169,9 +169,8 @@ public final class MethodComparison {
         long start = System.nanoTime();
         say("%d arms, %.3g min of pre-training each; fitting on %d training images, evaluating on %d test images",
                 settings.arms().size(), settings.minutes(), fitSet.size(), evalSet.size());
-        FeatureSet pxFit = Features.pixels(fitSet), pxEval = Features.pixels(evalSet);
-        double knnPixels = KnnClassifier.dino().accuracy(backend, pxFit, pxEval);
-        double probePixels = probe(pxFit, pxEval);
+        PixelBaselines pixels = PixelBaselines.measure(backend, fitSet, evalSet, settings.probe(), settings.seed());
+        double knnPixels = pixels.knn(), probePixels = pixels.linearProbe();
         say("raw pixels: kNN-20 %.2f%%, linear probe %.2f%%", knnPixels, probePixels);
 
         double[] rates = calibrate();

@@ -285,7 +285,9 @@ public final class Trainer {
     }
 
     static String version() {
-        try (InputStream in = Trainer.class.getResourceAsStream("/tessera.properties")) {
+        // A resource of this module's own package: found on the class path and on the module path alike (a
+        // named module looks resources up only in itself).
+        try (InputStream in = Trainer.class.getResourceAsStream("version.properties")) {
             Properties p = new Properties();
             if (in != null) p.load(in);
             return p.getProperty("tessera.version", "unknown");

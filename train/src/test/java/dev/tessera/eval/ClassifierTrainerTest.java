@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.testing.Backends;
 import dev.tessera.mae.MaeConfig;
+import dev.tessera.train.testing.SyntheticImages;
 import dev.tessera.vit.Pool;
 import dev.tessera.vit.ViTConfig;
 import dev.tessera.vit.VisionTransformer;

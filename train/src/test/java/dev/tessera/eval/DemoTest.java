@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.testing.Backends;
+import dev.tessera.train.testing.SyntheticImages;
+import dev.tessera.train.testing.TinyRun;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.testing.Backends;
 import dev.tessera.train.RunDirectory;
+import dev.tessera.train.testing.SyntheticImages;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;

@@ -13,6 +13,7 @@ import dev.tessera.engine.testing.Backends;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.mae.MaskedAutoencoder;
 import dev.tessera.mae.MaskingStrategy;
+import dev.tessera.train.testing.SyntheticImages;
 import dev.tessera.vit.ViTConfig;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Test;

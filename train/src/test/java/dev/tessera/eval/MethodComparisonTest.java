@@ -9,6 +9,8 @@ import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.testing.Backends;
 import dev.tessera.train.ModelSpec;
 import dev.tessera.train.RunDirectory;
+import dev.tessera.train.testing.SyntheticImages;
+import dev.tessera.train.testing.TinyRun;
 import dev.tessera.vit.Pool;
 import dev.tessera.vit.ViTConfig;
 import dev.tessera.vit.VisionTransformer;

@@ -58,6 +58,12 @@ class TrainerTest {
         return t.log(null, false);
     }
 
+    @Test
+    void runsRecordTheProjectVersion() {
+        // config.json's "version" comes from this module's own resource, which a modular run (these tests) finds too.
+        assertTrue(Trainer.version().matches("\\d+\\.\\d+\\.\\d+.*"), Trainer.version());
+    }
+
     // ------------------------------------------------------------------ resume
 
     @Test
@@ -126,8 +132,13 @@ class TrainerTest {
     private void assertResumeIsExact(boolean scalar) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path dir = tmp.resolve(scalar ? "scalar" : "fast");
+        // Surefire runs this test inside the module dev.tessera.train: the modules are in jdk.module.path, the test
+        // classes and the rest in surefire.test.class.path. The child runs all of them from its class path.
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        String modulePath = System.getProperty("jdk.module.path", "");
+        if (!modulePath.isEmpty()) classPath = modulePath + java.io.File.pathSeparator + classPath;
         Process p = new ProcessBuilder(javaBin, "--add-modules=jdk.incubator.vector", "-Dtessera.cpu.scalar=" + scalar, "-Xmx1g",
-                "-cp", System.getProperty("java.class.path"), ResumeCheck.class.getName(), dir.toString())
+                "-cp", classPath, ResumeCheck.class.getName(), dir.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);

@@ -1,4 +1,4 @@
-package dev.tessera.eval;
+package dev.tessera.train.testing;
 
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.mae.MaeConfig;

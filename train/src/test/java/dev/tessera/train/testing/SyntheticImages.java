@@ -1,4 +1,4 @@
-package dev.tessera.eval;
+package dev.tessera.train.testing;
 
 import dev.tessera.data.Dataset;
 import dev.tessera.engine.random.Rng;
