@@ -1,6 +1,7 @@
 /** JMH benchmarks of the engine's kernels and of a whole MAE step. */
 module dev.tessera.bench {
     requires dev.tessera.mae;
+    requires dev.tessera.train;              // StepProfile builds the MAE, CAE and classifier objectives
     requires jmh.core;
     // StepProfile reads the thread's CPU time and allocated bytes (com.sun.management.ThreadMXBean).
     requires jdk.management;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.io.SafeTensors;
 import dev.tessera.engine.io.SafeTensorsFile;
 import dev.tessera.engine.io.TensorData;
-import dev.tessera.eval.TinyRun;
+import dev.tessera.train.testing.TinyRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.eval.TinyRun;
+import dev.tessera.train.testing.TinyRun;
 import dev.tessera.train.AlignmentFigure;
 import dev.tessera.train.MaskingFigure;
 import dev.tessera.viz.ImageGrid;

@@ -7,7 +7,6 @@ import dev.tessera.train.Objective;
 import dev.tessera.train.TrainSettings;
 import dev.tessera.train.Trainer;
 import dev.tessera.vit.ViTConfig;
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -138,9 +137,6 @@ public final class StepBenchmark {
         return time(objective, recipe, config.name() + " (supervised)", TrainingFlops.vit(config), s);
     }
 
-    private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
     private static Result time(Objective objective, TrainSettings recipe, String describe, TrainingFlops flops, Settings s) {
         int[] shape = objective.imageShape();
         if (shape[1] != shape[2]) throw new IllegalArgumentException(describe + " takes non-square images " + Arrays.toString(shape));
@@ -149,12 +145,12 @@ public final class StepBenchmark {
         TrainSettings ts = recipe.toBuilder().batchSize(s.batch()).steps(total).seed(s.seed())
                 .checkpointEvery(total).logEvery(total).build();
         double[] millis = new double[s.steps()], cpu = new double[s.steps()];
-        long[] lastCpu = {OS.getProcessCpuTime()};
+        long[] lastCpu = {ProcessClock.nanos()};
         new Trainer(objective, images, ts).log(null, false).timeSteps((step, nanos) -> {
-            long c = OS.getProcessCpuTime();
+            long c = ProcessClock.nanos();
             if (step > s.warmup()) {
                 millis[step - s.warmup() - 1] = nanos / 1e6;
-                cpu[step - s.warmup() - 1] = (c - lastCpu[0]) / 1e6;
+                cpu[step - s.warmup() - 1] = c < 0 || lastCpu[0] < 0 ? Double.NaN : (c - lastCpu[0]) / 1e6;
             }
             lastCpu[0] = c;
         }).run();

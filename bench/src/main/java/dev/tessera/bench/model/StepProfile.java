@@ -18,11 +18,12 @@ import dev.tessera.engine.optim.ParameterStore;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.mae.MaeConfig;
+import dev.tessera.speed.ProcessClock;
 import dev.tessera.train.CaeObjective;
 import dev.tessera.train.MaeObjective;
 import dev.tessera.train.Objective;
-import dev.tessera.vit.VisionTransformer;
 import dev.tessera.vit.ViTConfig;
+import dev.tessera.vit.VisionTransformer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -110,7 +111,7 @@ public final class StepProfile {
         Batch b = new Batch(px, new int[batch], batch, s[0], s[1], s[2], indices);
         System.out.printf(Locale.ROOT, "# %s, %s, batch %d, %d warm-up + %d profiled steps; sgemm %s; CPU clock %s%n", cpu.name(), model,
                 batch, warmup, steps, dev.tessera.engine.backend.cpu.Sgemm.describe(),
-                ProcessClock.precise() ? "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)" : "scheduler ticks (coarse)");
+                ProcessClock.available() ? "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)" : "not available (CPU columns are meaningless)");
 
         double[] wall = new double[steps], cpuMs = new double[steps], inside = new double[steps];
         for (int step = 0; step < warmup + steps; step++) {

@@ -1,4 +1,4 @@
-package dev.tessera.bench.model;
+package dev.tessera.speed;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -6,21 +6,18 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.management.ManagementFactory;
 
 /**
- * CPU time of the whole process (every thread), in nanoseconds, at the kernel's resolution. The JDK's
- * {@code OperatingSystemMXBean.getProcessCpuTime} counts in scheduler ticks on Linux (10 ms here), far too
- * coarse for one backend call; {@code clock_gettime(CLOCK_PROCESS_CPUTIME_ID)} (POSIX) is exact, and is called
- * through the FFM linker. Where that symbol cannot be linked the tick-based bean is used and {@link #precise}
- * says so.
+ * CPU time of the whole process (every thread), in nanoseconds, at the kernel's resolution:
+ * {@code clock_gettime(CLOCK_PROCESS_CPUTIME_ID)} (POSIX) through the FFM linker. The JDK's
+ * {@code OperatingSystemMXBean.getProcessCpuTime} counts in scheduler ticks on Linux (10 ms), far too coarse for one
+ * step or one backend call, and needs {@code jdk.management}, which the jlink'd distribution leaves out. Where the
+ * symbol cannot be linked {@link #available} is false and the harnesses report no CPU time rather than a wrong one.
  */
-final class ProcessClock {
+public final class ProcessClock {
     private static final int CLOCK_PROCESS_CPUTIME_ID = 2;     // <linux/time.h>
     private static final MethodHandle CLOCK_GETTIME = link();
     private static final MemorySegment TIMESPEC = CLOCK_GETTIME == null ? null : Arena.global().allocate(16, 8);
-    private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     private ProcessClock() {}
 
@@ -34,17 +31,20 @@ final class ProcessClock {
         }
     }
 
-    /** True when {@link #nanos} reads the exact clock, false when it falls back to scheduler ticks. */
-    static boolean precise() {
+    /** True when {@link #nanos} can read the process clock. */
+    public static boolean available() {
         return CLOCK_GETTIME != null;
     }
 
-    /** Process CPU time so far. Called from the thread that drives the backend only (one shared timespec). */
-    static long nanos() {
-        if (CLOCK_GETTIME == null) return OS.getProcessCpuTime();
+    /**
+     * Process CPU time so far, or -1 when the clock is not available or fails. Called from the thread that drives
+     * the backend only (one shared timespec).
+     */
+    public static long nanos() {
+        if (CLOCK_GETTIME == null) return -1;
         try {
             int rc = (int) CLOCK_GETTIME.invokeExact(CLOCK_PROCESS_CPUTIME_ID, TIMESPEC);
-            if (rc != 0) return OS.getProcessCpuTime();
+            if (rc != 0) return -1;
         } catch (Throwable t) {
             throw new IllegalStateException("clock_gettime failed", t);
         }
