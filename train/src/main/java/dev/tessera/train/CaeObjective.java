@@ -95,6 +95,13 @@ public final class CaeObjective implements Objective {
         return modelRng;
     }
 
+    /** One mask per generator ({@link ImageStreams}: an image's mask does not depend on its batch position). */
+    private boolean[][] drawMasks(RandomGenerator[] streams) {
+        boolean[][] out = new boolean[streams.length][];
+        for (int i = 0; i < streams.length; i++) out[i] = masks.next(streams[i]);
+        return out;
+    }
+
     /** N masks of exactly M patches each (true = masked), raster order. */
     private boolean[][] drawMasks(int n, RandomGenerator rng) {
         boolean[][] out = new boolean[n][];
@@ -106,7 +113,7 @@ public final class CaeObjective implements Objective {
     public Tensor loss(Batch batch, RandomGenerator rng) {
         Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
         Tensor tokens = tokenizer == null ? null : tokenizer.tokenizeImages(imgs);                      // [N, L] int32
-        CaeOutput out = model.forward(imgs, drawMasks(batch.n(), rng), tokens);
+        CaeOutput out = model.forward(imgs, drawMasks(ImageStreams.of(rng, batch.indices())), tokens);
         Map<String, Double> parts = new LinkedHashMap<>();
         parts.put("loss_main", (double) out.lossMain().item());
         parts.put("loss_align", (double) out.lossAlign().item());
