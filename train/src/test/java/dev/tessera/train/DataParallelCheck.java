@@ -38,8 +38,9 @@ public final class DataParallelCheck {
     }
 
     static TrainSettings.Builder settings(String method, int batch, int steps) {
-        return TrainSettings.forMethod(method).toBuilder().batchSize(batch).steps(steps).workers(1).logEvery(1).checkpointEvery(1000)
-                .seed(11);
+        // lr 1e-3 at the global batch of 64 (blr × 64 / 256): large enough that 10 steps move the parameters visibly
+        return TrainSettings.forMethod(method).toBuilder().batchSize(batch).steps(steps).blr(4e-3).workers(1).logEvery(1)
+                .checkpointEvery(1000).seed(11);
     }
 
     /**

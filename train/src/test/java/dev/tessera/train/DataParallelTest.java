@@ -32,12 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Tolerance of the 2 × 32 vs 1 × 64 comparison: the two runs see the same images with the same masks and the
  * same lr; only the summation order differs (each rank sums its 32 images, then MPI adds the two halves), about
  * 1e-7 relative per gradient element. AdamW divides by √v, so a gradient element near zero can turn such a
- * rounding difference into a visible update difference; over 10 steps at lr ≤ 1e-3 the parameters stay within
- * 2e-4 absolute of each other (we observed under 1e-5), while one step of training moves them by about 1e-3 — the
- * check would catch a wrong average (×2), a wrong shard or wrong masks.
+ * rounding difference into a larger update difference. The bound: after 10 steps at peak lr 1e-3 every parameter
+ * of the two runs agrees within 1e-4 absolute and within 1% of the largest change training made (observed: a
+ * few 1e-6 against changes of about 1e-2). A wrong average (×2 on the gradient moves AdamW little, but the
+ * logged loss doubles), a wrong shard or different masks give differences of the order of the change itself.
  */
 class DataParallelTest {
-    static final double TOLERANCE = 2e-4;
+    static final double TOLERANCE = 1e-4;
     static String mpirun;
 
     @TempDir
@@ -63,7 +64,7 @@ class DataParallelTest {
     private static Process launch(int ranks, Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(mpirun, "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np",
                 String.valueOf(ranks), Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g", "-cp",
+                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx2g", "-cp",
                 System.getProperty("java.class.path"), DataParallelCheck.class.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -112,7 +113,7 @@ class DataParallelTest {
                 System.out.printf("%s: 2 × 32 vs 1 × 64 after 10 steps: max |Δparam| %.3g (training moved parameters by up to %.3g)%n",
                         method, worst, moved);
                 assertTrue(worst <= TOLERANCE, method + ": parameters differ by " + worst);
-                assertTrue(moved > 50 * worst, method + ": training moved the parameters too little to tell (" + moved + ")");
+                assertTrue(worst <= moved / 100, method + ": parameters differ by " + worst + ", more than 1% of training's change " + moved);
             }
         }
     }
@@ -121,20 +122,20 @@ class DataParallelTest {
     void aDistributedRunWritesOneCheckpointAndResumesExactly() throws Exception {
         needMpi();
         Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
-        run(2, "mae", whole.toString(), "32", "6", "0", "new");
-        run(2, "mae", parts.toString(), "32", "6", "3", "new");
+        run(2, "mae", whole.toString(), "32", "4", "0", "new");
+        run(2, "mae", parts.toString(), "32", "4", "2", "new");
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(List.of("parts", "whole"), files.map(p -> p.getFileName().toString()).sorted().toList(), "rank 1 wrote nothing");
         }
-        assertEquals(3, Checkpoint.read(parts.resolve(RunDirectory.CHECKPOINT)).step());
-        String out = run(2, "mae", parts.toString(), "32", "6", "0", "resume");
-        assertTrue(out.contains("rank 0 of 2: 6 steps"), out);
+        assertEquals(2, Checkpoint.read(parts.resolve(RunDirectory.CHECKPOINT)).step());
+        String out = run(2, "mae", parts.toString(), "32", "4", "0", "resume");
+        assertTrue(out.contains("rank 0 of 2: 4 steps"), out);
         try (CpuBackend cpu = new CpuBackend(1)) {
             Map<String, Tensor> a = trained("mae", whole, cpu), b = trained("mae", parts, cpu);
             for (String n : a.keySet()) assertArrayEquals(a.get(n).toArray(), b.get(n).toArray(), n);
             // another world size is refused with the reason
             var e = assertThrows(IllegalArgumentException.class, () -> new Trainer(DataParallelCheck.objective("mae", cpu),
-                    DataParallelCheck.data(), DataParallelCheck.settings("mae", 32, 6).build()).log(null, false).resumeFrom(parts).run());
+                    DataParallelCheck.data(), DataParallelCheck.settings("mae", 32, 4).build()).log(null, false).resumeFrom(parts).run());
             assertTrue(e.getMessage().contains("the run was trained on 2 processes, this one has 1; resume with the same world size"),
                     e.getMessage());
         }
