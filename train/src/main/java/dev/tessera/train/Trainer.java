@@ -394,6 +394,7 @@ public final class Trainer {
                 throw e;
             }
             progress.finish();
+            if (parallel.worldSize() > 1) progress.message(parallel.summary());
             if (stopReason != null) progress.message("stopped: " + stopReason);
             if (dir != null) {
                 RunEvent event = event();

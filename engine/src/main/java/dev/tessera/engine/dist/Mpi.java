@@ -17,6 +17,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
@@ -227,14 +229,29 @@ public final class Mpi implements AutoCloseable {
         });
     }
 
+    /**
+     * MPI_Finalize, waiting at most 10 s: when this rank leaves because of an error while the others wait in a
+     * collective, finalizing would wait for them; then the rank leaves without it, and mpirun, seeing the process
+     * end, ends the job.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
-        call("MPI_Finalize", () -> {
+        Future<?> f = submit("MPI_Finalize", () -> {
             check("MPI_Finalize", (int) finalize.invokeExact());
             return null;
         });
         closed = true;
+        try {
+            f.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return;                                   // the MPI thread is a daemon: it does not keep the JVM alive
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException("MPI_Finalize: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         thread.shutdown();
     }
 
