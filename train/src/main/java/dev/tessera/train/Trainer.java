@@ -52,6 +52,10 @@ import java.util.Properties;
  * batch) ({@link Loader}). A run stopped after step k and resumed from its checkpoint therefore computes the
  * same numbers as one that never stopped.
  *
+ * <p>Data-parallel ({@link #distributed}, docs/distributed.md): each rank reads its {@link dev.tessera.data.DistributedSampler}
+ * shard, the plan's lr follows batch × accum × world, the last micro-batch's backward hands finished gradients to
+ * {@link DataParallel}, and only rank 0 writes files and logs.
+ *
  * <p>Use from code (no files are written unless {@link #output} or {@link #resumeFrom} is given):
  * <pre>{@code
  *   Backend be = new CpuBackend(2);
