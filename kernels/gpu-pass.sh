@@ -23,7 +23,8 @@
 #   bench     120 s  bench step MAE-B/16 and CAE-B/16 (batch 128) at fp32/tf32/bf16 against the PyTorch twins
 #   timings    40 s  attention and GEMM kernels (KernelTimings) against SDPA and cuBLAS (pytorch_kernels.py)
 #   sanitizer  50 s  compute-sanitizer memcheck and racecheck over KernelSmoke (every kernel once, small shapes)
-#   nccl       (slot) the NCCL smoke test, when the dist carries bin/nccl-smoke
+#   nccl       30 s  NCCL smoke (bin/nccl-smoke, NcclSmoke): a world of one on the GPU, then two ranks on two GPUs
+#                    when the machine has both and mpirun (NCCL refuses two ranks on one GPU: "Duplicate GPU")
 #
 #   kernels/gpu-pass.sh all|probe|info|kernels|golden|memory|bench|timings|sanitizer|nccl
 #   OUT=dir (default gpu-pass-out)  DIST=dir (default dist/tessera)  BENCH_BATCH=128  GPU_PASS_BUDGET=470
@@ -267,12 +268,24 @@ phase_sanitizer() {
   if [[ $details == *exit* || $details == *timed* ]]; then result failed "${details% } (sanitizer.log.gz)"; else result passed "${details% }"; fi
 }
 
-# The slot for the NCCL smoke test (another change builds the NCCL binding): it runs when the dist carries one.
+# NCCL on the device: all-reduce and broadcast in a world of one (no MPI needed), then, when the machine has mpirun
+# and two GPUs, two ranks (their unique id travels over MPI; NCCL refuses two ranks on one GPU). A dist without
+# bin/nccl-smoke predates it.
 phase_nccl() {
   if [[ ! -x $DIST/bin/nccl-smoke ]]; then result skipped "this dist carries no NCCL smoke test ($DIST/bin/nccl-smoke)"; return; fi
-  timeout "$(cap 30)" "$DIST/bin/nccl-smoke" > "$WORK/nccl.log" 2>&1
-  local rc=$?
-  if (( rc == 0 )); then result passed "$(tail -1 "$WORK/nccl.log" | cut -c1-200)"; else result failed "exit $rc (nccl.log.gz)"; fi
+  timeout "$(cap 15)" "$DIST/bin/nccl-smoke" > "$WORK/nccl.log" 2>&1
+  local rc=$? two="two ranks: skipped (no mpirun on this machine)" gpus
+  if (( rc != 0 )); then result failed "world of one: exit $rc (nccl.log.gz)"; return; fi
+  gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+  if (( gpus < 2 )); then
+    two="two ranks: skipped (one GPU; NCCL refuses two ranks on one GPU)"
+  elif command -v mpirun > /dev/null; then
+    echo "== mpirun -np 2 (GPUs 0 and 1)" >> "$WORK/nccl.log"
+    timeout "$(cap 15)" mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 "$DIST/bin/nccl-smoke" >> "$WORK/nccl.log" 2>&1
+    local rc2=$?
+    if (( rc2 == 0 )); then two="two ranks: passed"; else two="two ranks: exit $rc2 (nccl.log.gz)"; fi
+  fi
+  result passed "$(grep -m1 '^nccl smoke:' "$WORK/nccl.log" | cut -c1-200); $two"
 }
 
 declare -A PHASE_BUDGET=([probe]=20 [info]=15 [kernels]=150 [golden]=45 [memory]=30 [bench]=120 [timings]=40 [sanitizer]=50 [nccl]=30)

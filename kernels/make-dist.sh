@@ -30,6 +30,7 @@
 #                            cuBLAS v1: 25 of the 28 MiB of natives)
 #   lib/jvm.flags            the parent POM's JVM flags (cli/target/jvm.flags when present)
 #   bin/tessera              the launcher
+#   bin/nccl-smoke           NCCL's first run on the GPU (kernels/gpu-pass.sh nccl)
 #   tests/, bin/test-gpu     only with --with-gpu-tests
 # Fails if the folder exceeds the budget (60 MiB by default).
 set -euo pipefail
@@ -124,6 +125,15 @@ exec "$here/runtime/bin/java" $(cat "$here/lib/jvm.flags") ${TESSERA_JAVA_OPTS:-
   2> >(quiet_incubator >&2)
 LAUNCHER
 chmod +x "$out/bin/tessera"
+
+cat > "$out/bin/nccl-smoke" <<'NCCL'
+#!/bin/sh
+# NCCL on this machine's GPU (kernels/gpu-pass.sh nccl): a world of one, or the MPI job's under mpirun.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck disable=SC2046
+exec "$here/runtime/bin/java" $(cat "$here/lib/jvm.flags") -cp "$here/lib/tessera.jar" dev.tessera.kernels.NcclSmoke "$@"
+NCCL
+chmod +x "$out/bin/nccl-smoke"
 
 if $with_tests; then
   echo "make-dist: adding the GPU test suite ..."

@@ -14,6 +14,7 @@ module dev.tessera.engine {
 
     exports dev.tessera.engine.backend;
     exports dev.tessera.engine.backend.cpu;
+    exports dev.tessera.engine.dist;
     exports dev.tessera.engine.io;
     exports dev.tessera.engine.nn;
     exports dev.tessera.engine.ops;

@@ -71,14 +71,14 @@ public final class Devices {
             case "cuda" -> {
                 CudaStatus s = CudaProbe.probe();
                 if (!s.available()) throw new CudaUnavailableException(s.reason());
-                Backend b = new CudaBackend(0, cuda.get());
+                Backend b = new CudaBackend(Distributed.cudaDevice(), cuda.get());
                 log.accept("device: " + b.name());
                 return b;
             }
             case "auto" -> {
                 CudaStatus s = CudaProbe.probe();
                 if (s.available()) {
-                    Backend b = new CudaBackend(0, cuda.get());
+                    Backend b = new CudaBackend(Distributed.cudaDevice(), cuda.get());
                     log.accept("device: " + b.name() + " (auto)");
                     return b;
                 }

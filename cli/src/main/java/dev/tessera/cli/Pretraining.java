@@ -3,6 +3,7 @@ package dev.tessera.cli;
 import dev.tessera.cae.CaeConfig;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Precision;
+import dev.tessera.engine.dist.Collectives;
 import dev.tessera.interop.InitWeights;
 import dev.tessera.interop.ModelWeights;
 import dev.tessera.interop.WeightImport;
@@ -96,7 +97,9 @@ abstract class Pretraining implements Callable<Integer> {
             settings = options.settings(method());
             data = DataSource.parse(options.data, options.crop == null ? 0 : options.crop);
         }
-        try (Backend backend = Devices.open(options.device, options.threads(), arithmetic, out::println)) {
+        try (Backend backend = Devices.open(options.device, options.threads(), arithmetic, out::println);
+             Collectives comm = options.distributed ? Distributed.join(backend) : Collectives.single()) {
+            if (comm.rank() != 0) out = new PrintWriter(PrintWriter.nullWriter());   // rank 0 alone prints and writes
             Objective objective = model.build(backend, settings.seed());
             if (initial != null) {
                 for (String n : initial.notes()) out.println("note: " + n);
@@ -107,7 +110,7 @@ abstract class Pretraining implements Callable<Integer> {
             if (opened.note() != null) out.println("note: " + opened.note());
             Trainer trainer = new Trainer(objective, opened.train(), settings).heldOut(opened.heldOut()).listen(new Pictures())
                     .log(out, System.console() != null)
-                    .source(data, opened.description(), spec.commandLine().getParseResult().originalArgs());
+                    .source(data, opened.description(), spec.commandLine().getParseResult().originalArgs()).distributed(comm);
             if (options.resume != null) trainer.resumeFrom(options.resume);
             else trainer.output(options.out != null ? options.out : defaultRunDir());
             TrainResult r = trainer.run();

@@ -91,6 +91,10 @@ final class TrainOptions {
     @Option(names = "--time-limit", paramLabel = "MIN", description = "Stop (with a checkpoint) after MIN minutes.")
     Double timeLimit;
 
+    @Option(names = "--distributed", description = "Data-parallel over the processes of an MPI job: start with 'mpirun -np N"
+            + " ./tessera ... --distributed' (docs/distributed.md). --batch is per process; the lr follows batch × accum × N.")
+    boolean distributed;
+
     /** Rejects out-of-range values with the option's name; picocli already rejected non-numbers. */
     void validate() {
         positive("--crop", crop);

@@ -45,6 +45,16 @@ class BadInputTest {
     }
 
     @Test
+    void distributedOutsideAnMpiJobSaysHowToLaunchIt() {
+        Path dir = tmp.resolve("not-mpi");
+        assertOneLine(Cli.tessera("pretrain", "mae", "--data", images.toString(), "--steps", "1", "--batch", "4", "--device", "cpu",
+                "--threads", "1", "--distributed", "--out", dir.toString()), 1,
+                "tessera pretrain mae: --distributed: this process was not started by MPI; launch it as 'mpirun -np N ./tessera ..."
+                        + " --distributed' (docs/distributed.md)");
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
     void nonPositiveNumbersNameTheOption() {
         assertOneLine(Cli.tessera("pretrain", "mae", "--batch", "0"), 2,
                 "tessera pretrain mae: --batch must be a positive integer, got 0 (see 'tessera pretrain mae --help')");

@@ -15,7 +15,7 @@ import java.lang.invoke.MethodHandle;
  * cuBLAS 13 ({@code libcublas.so.13}) through Java's Foreign Function &amp; Memory API: the handful of entry points
  * Tessera calls, bound once as downcall handles. No JNI library of ours is involved — the reason this exists:
  * JCublas2 12.6's JNI library asks for {@code libcublas.so.12} symbols, which a CUDA 13 machine does not have, and
- * shipping a compiled shim would grow the carried distribution. The files come from {@link CublasLocator}.
+ * shipping a compiled shim would grow the carried distribution. The files come from {@link CudaLibraryLocator}.
  *
  * <p>The C signatures (cublas_api.h, CUDA 12/13; every handle and device pointer is a plain address, every enum
  * an int, size_t and long long are 64-bit on Linux x86-64):
@@ -35,12 +35,12 @@ final class Cublas13 {
     private static final Linker LINKER = Linker.nativeLinker();
     static final int CUBLAS_GEMM_DEFAULT = -1;
 
-    private final CublasLocator.Found found;
+    private final CudaLibraryLocator.Found found;
     private final String version;
     private final CublasLt13 lt;
     private final MethodHandle create, destroy, setStream, setWorkspace, gemmEx, gemmStridedBatchedEx;
 
-    private Cublas13(CublasLocator.Found found, SymbolLookup lib, CublasLt13 lt) {
+    private Cublas13(CudaLibraryLocator.Found found, SymbolLookup lib, CublasLt13 lt) {
         this.found = found;
         this.lt = lt;
         create = bind(lib, "cublasCreate_v2", JAVA_INT, ADDRESS);
@@ -61,15 +61,15 @@ final class Cublas13 {
      * file even when its folder is not on the loader's path) and binds every entry point. They stay loaded for the
      * life of the JVM. Throws IllegalStateException naming the file or symbol that is missing.
      */
-    static Cublas13 load(CublasLocator.Found found) {
+    static Cublas13 load(CudaLibraryLocator.Found found) {
         Arena forever = Arena.global();
         CublasLt13 lt = null;
-        if (found.cublasLt() != null) lt = CublasLt13.load(SymbolLookup.libraryLookup(found.cublasLt(), forever));
+        if (found.companion() != null) lt = CublasLt13.load(SymbolLookup.libraryLookup(found.companion(), forever));
         SymbolLookup lib;
         try {
-            lib = SymbolLookup.libraryLookup(found.cublas(), forever);
+            lib = SymbolLookup.libraryLookup(found.library(), forever);
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("cannot load " + found.cublas() + ": " + CudaProbe.oneLine(e), e);
+            throw new IllegalStateException("cannot load " + found.library() + ": " + CudaProbe.oneLine(e), e);
         }
         return new Cublas13(found, lib, lt);
     }
@@ -85,7 +85,7 @@ final class Cublas13 {
         return version;
     }
 
-    CublasLocator.Found found() {
+    CudaLibraryLocator.Found found() {
         return found;
     }
 

@@ -27,8 +27,8 @@ final class Cublas13Gemm implements GpuGemm {
     private final Arena arena = Arena.ofShared();
 
     /** Finds and loads libcublas.so.13 with {@code locator}, then starts a handle on the backend's stream. */
-    static Cublas13Gemm open(CudaContext ctx, LaunchContext lc, boolean tf32, CublasLocator locator) {
-        CublasLocator.Located<Cublas13> lib = locator.locate(Cublas13::load);
+    static Cublas13Gemm open(CudaContext ctx, LaunchContext lc, boolean tf32, CudaLibraryLocator locator) {
+        CudaLibraryLocator.Located<Cublas13> lib = locator.locate(Cublas13::load);
         return new Cublas13Gemm(ctx, lc, tf32, lib.library());
     }
 

@@ -21,7 +21,7 @@ import jcuda.driver.JCudaDriver;
  * {@link NoClassDefFoundError}); {@code cuInit} must find a device; the device must be compute capability 8.0+
  * (the fatbin has SASS for sm_80/86/89/90 and PTX for compute_90); and the fatbin must be on the class path.
  * It also reports, without failing, which GEMM a backend would use: cuBLAS 13 through FFM when
- * {@code libcublas.so.13} is found ({@link CublasLocator}), else cuBLAS 12 through JCublas2 when
+ * {@code libcublas.so.13} is found ({@link CudaLibraryLocator}), else cuBLAS 12 through JCublas2 when
  * {@code libcublas.so.12} loads, else our own tiled SGEMM — with the reason for each one skipped.
  *
  * <p>The answer is cached per device for the life of the JVM: a failed native load cannot be retried anyway.
@@ -85,7 +85,7 @@ public final class CudaProbe {
         call(() -> JCudaDriver.cuDriverGetVersion(driver));
 
         boolean built = KernelModule.fatbinPresent();
-        String gemm = expectedGemm(CublasLocator.system());
+        String gemm = expectedGemm(CudaLibraryLocator.system());
         boolean cublas = gemm.startsWith("cuBLAS");
 
         String reason = null;
@@ -105,7 +105,7 @@ public final class CudaProbe {
      * so it needs no device) to learn its version and that it loads at all; a handle can still fail at start, and
      * the backend then says so.
      */
-    static String expectedGemm(CublasLocator locator) {
+    static String expectedGemm(CudaLibraryLocator locator) {
         String cublas13;
         try {
             Cublas13 lib = locator.locate(Cublas13::load).library();

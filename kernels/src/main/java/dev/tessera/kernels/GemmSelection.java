@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Which GEMM runs {@code Backend.matmul}, chosen once when a backend starts, first that works of: cuBLAS 13
- * through Java's FFM API (CUDA 13 machines; the library is found at run time by {@link CublasLocator}), cuBLAS 12
+ * through Java's FFM API (CUDA 13 machines; the library is found at run time by {@link CudaLibraryLocator}), cuBLAS 12
  * through JCublas2 (CUDA 12 machines: its JNI library needs {@code libcublas.so.12}), and our own kernels
  * ({@link GemmCuda}, always there). Every candidate skipped leaves its one-line reason in the description, which
  * {@code tessera info}, the backend's log line and every bench result print. A candidate that was found but failed
@@ -44,7 +44,7 @@ final class GemmSelection {
     /** The standard order on a real GPU: cuBLAS 13 via FFM, then cuBLAS 12 via JCublas2. */
     static List<Candidate> candidates(CudaContext ctx, LaunchContext lc, CudaOptions options) {
         return List.of(
-                candidate("cuBLAS 13 via FFM", () -> Cublas13Gemm.open(ctx, lc, options.tf32(), CublasLocator.system())),
+                candidate("cuBLAS 13 via FFM", () -> Cublas13Gemm.open(ctx, lc, options.tf32(), CudaLibraryLocator.system())),
                 candidate("cuBLAS 12 via JCublas2", () -> {
                     String problem = JCublas2Gemm.libraryProblem();
                     if (problem != null) throw new Missing(problem);

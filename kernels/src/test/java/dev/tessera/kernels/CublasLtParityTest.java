@@ -26,9 +26,9 @@ class CublasLtParityTest extends GpuTest {
     static void bind() {
         if (gpu == null) return;
         try {
-            Cublas13 lib = CublasLocator.system().locate(Cublas13::load).library();
+            Cublas13 lib = CudaLibraryLocator.system().locate(Cublas13::load).library();
             lt = lib.lt();
-            if (lt == null) skip = "no " + CublasLocator.CUBLAS_LT + " beside " + lib.found().cublas();
+            if (lt == null) skip = "no " + CudaLibraryLocator.CUBLAS_LT + " beside " + lib.found().library();
             else handle = lt.create();
         } catch (RuntimeException e) {
             skip = CudaProbe.oneLine(e);

@@ -85,6 +85,8 @@ public final class Loader implements Iterable<Batch>, AutoCloseable {
     private final int epoch;
     private final int startBatch;
     private final int batchCount;
+    private final int rank;
+    private final int world;
     private final int[] order;
     private final AtomicInteger skipped = new AtomicInteger();
     private final List<String> skippedFiles = Collections.synchronizedList(new ArrayList<>());
@@ -104,17 +106,28 @@ public final class Loader implements Iterable<Batch>, AutoCloseable {
 
     /** Epoch {@code epoch} from batch {@code startBatch} on: the same batches an uninterrupted epoch yields there. */
     public Loader(Dataset dataset, Options options, int epoch, int startBatch) {
+        this(dataset, options, epoch, startBatch, 0, 1);
+    }
+
+    /**
+     * Rank {@code rank}'s shard of epoch {@code epoch} in a data-parallel job of {@code world} processes
+     * ({@link DistributedSampler}), from its batch {@code startBatch} on. Batch b's augmentation draws from the
+     * stream of global batch b·world + rank, so a world of one is the plain loader.
+     */
+    public Loader(Dataset dataset, Options options, int epoch, int startBatch, int rank, int world) {
         this.dataset = dataset;
         this.options = options;
         this.epoch = epoch;
+        this.rank = rank;
+        this.world = world;
         if (dataset.size() <= 0) throw new IllegalArgumentException("dataset is empty");
-        this.batchCount = batchCount(dataset.size(), options.batchSize(), options.dropLast());
+        this.order = DistributedSampler.shard(permutation(dataset.size(), options.shuffle(), options.seed(), epoch), rank, world);
+        this.batchCount = batchCount(order.length, options.batchSize(), options.dropLast());
         if (startBatch < 0 || startBatch > batchCount) {
             throw new IllegalArgumentException("startBatch " + startBatch + " is outside 0.." + batchCount
                     + " (epoch has " + batchCount + " batches)");
         }
         this.startBatch = startBatch;
-        this.order = permutation(dataset.size(), options.shuffle(), options.seed(), epoch);
     }
 
     /** Batches in one epoch of n samples. */
@@ -183,7 +196,7 @@ public final class Loader implements Iterable<Batch>, AutoCloseable {
         int c = dataset.channels(), h = dataset.height(), w = dataset.width(), size = c * h * w;
         float[] images = new float[(to - from) * size];
         int[] labels = new int[to - from], indices = new int[to - from];
-        RandomGenerator rng = batchRng(options.seed(), epoch, b);
+        RandomGenerator rng = batchRng(options.seed(), epoch, b * world + rank);
         int n = 0;
         for (int k = from; k < to; k++) {
             int i = order[k];

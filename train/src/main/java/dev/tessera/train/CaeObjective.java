@@ -112,6 +112,13 @@ public final class CaeObjective implements Objective {
         return modelRng;
     }
 
+    /** One mask per generator ({@link ImageStreams}: an image's mask does not depend on its batch position). */
+    private boolean[][] drawMasks(RandomGenerator[] streams) {
+        boolean[][] out = new boolean[streams.length][];
+        for (int i = 0; i < streams.length; i++) out[i] = masks.next(streams[i]);
+        return out;
+    }
+
     /** N masks of exactly M patches each (true = masked), raster order. */
     private boolean[][] drawMasks(int n, RandomGenerator rng) {
         boolean[][] out = new boolean[n][];
@@ -123,7 +130,7 @@ public final class CaeObjective implements Objective {
     public Tensor loss(Batch batch, RandomGenerator rng) {
         Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
         Tensor tokens = tokens(batch, imgs);                                                            // [N, L] int32 or null
-        CaeOutput out = model.forward(imgs, drawMasks(batch.n(), rng), tokens);
+        CaeOutput out = model.forward(imgs, drawMasks(ImageStreams.of(rng, batch.indices())), tokens);
         Map<String, Tensor> terms = new LinkedHashMap<>();
         terms.put("loss_main", out.lossMain());
         terms.put("loss_align", out.lossAlign());

@@ -61,14 +61,22 @@ public final class MaeObjective implements Objective {
     public Tensor loss(Batch batch, RandomGenerator rng) {
         MaeConfig c = model.config();
         Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
-        return model.forward(imgs, c.maskRatio(), noise(batch.n(), rng)).loss();
+        return model.forward(imgs, c.maskRatio(), noise(batch, rng)).loss();
     }
 
-    /** [N, L] masking noise of the config's strategy: the len_keep smallest values per row are kept. */
-    private Tensor noise(int n, RandomGenerator rng) {
+    /**
+     * [N, L] masking noise of the config's strategy (the len_keep smallest values per row are kept), each image's
+     * row from its own generator ({@link ImageStreams}).
+     */
+    private Tensor noise(Batch batch, RandomGenerator rng) {
         MaeConfig c = model.config();
-        float[] noise = c.masking().noise(n, c.encoder().gridSize(), c.lenKeep(), rng);
-        return Tensor.of(backend, noise, n, c.numPatches());
+        int l = c.numPatches();
+        float[] noise = new float[batch.n() * l];
+        Rng[] streams = ImageStreams.of(rng, batch.indices());
+        for (int i = 0; i < streams.length; i++) {
+            System.arraycopy(c.masking().noise(1, c.encoder().gridSize(), c.lenKeep(), streams[i]), 0, noise, i * l, l);
+        }
+        return Tensor.of(backend, noise, batch.n(), l);
     }
 
     @Override

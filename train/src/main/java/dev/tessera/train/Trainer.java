@@ -5,6 +5,7 @@ import dev.tessera.data.Dataset;
 import dev.tessera.data.Loader;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.StepScope;
+import dev.tessera.engine.dist.Collectives;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.optim.AdamW;
 import dev.tessera.engine.optim.GradClip;
@@ -51,6 +52,10 @@ import java.util.Properties;
  * batch) ({@link Loader}). A run stopped after step k and resumed from its checkpoint therefore computes the
  * same numbers as one that never stopped.
  *
+ * <p>Data-parallel ({@link #distributed}, docs/distributed.md): each rank reads its {@link dev.tessera.data.DistributedSampler}
+ * shard, the plan's lr follows batch × accum × world, the last micro-batch's backward hands finished gradients to
+ * {@link DataParallel}, and only rank 0 writes files and logs.
+ *
  * <p>Use from code (no files are written unless {@link #output} or {@link #resumeFrom} is given):
  * <pre>{@code
  *   Backend be = new CpuBackend(2);
@@ -76,6 +81,7 @@ public final class Trainer {
     private List<String> command = List.of();
     private StepTimer timer;
     private final List<RunListener> listeners = new ArrayList<>();
+    private Collectives comm = Collectives.single();
 
     /** A run of {@code objective} on {@code train} with {@code settings}; configure further, then {@link #run}. */
     public Trainer(Objective objective, Dataset train, TrainSettings settings) {
@@ -144,6 +150,15 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Trains data-parallel over {@code c}'s processes (docs/distributed.md): each reads its shard of every
+     * epoch, gradients are averaged over all of them, and only rank 0 writes the run directory and the log.
+     */
+    public Trainer distributed(Collectives c) {
+        this.comm = c;
+        return this;
+    }
+
     // ================================================================ the run
 
     /** Trains until the plan is done, --stop-after or the time limit; see the class comment. */
@@ -151,7 +166,12 @@ public final class Trainer {
         // ---- everything that can be wrong with the input is checked before a file is written
         checkImages(train, "the data");
         if (heldOut != null) checkImages(heldOut, "the held-out data");
-        TrainingPlan plan = TrainingPlan.of(settings, train.size());
+        TrainingPlan plan = TrainingPlan.of(settings, train.size(), comm.worldSize());
+        if (comm.rank() != 0) {                          // rank 0 alone writes the run's files and log
+            outDir = null;
+            listeners.clear();
+            log = new PrintWriter(PrintWriter.nullWriter());
+        }
         Checkpoint ckpt = resumeDir == null ? null : readResumable(plan);
         Backend be = objective.backend();
         Module model = objective.model();
@@ -179,8 +199,12 @@ public final class Trainer {
             step = ckpt.step();
             for (float f : ckpt.losses()) losses.add((double) f);
         }
+        DataParallel parallel = new DataParallel(comm, store, DataParallel.BUCKET_FLOATS);
+        if (comm.worldSize() > 1) parallel.broadcastParameters();
         RunDirectory dir = null;
-        if (resumeDir != null) {
+        if (resumeDir != null && comm.rank() != 0) {
+            // the checkpoint was read above; only rank 0 touches the run directory
+        } else if (resumeDir != null) {
             dir = RunDirectory.resume(resumeDir);          // locked from here until the run ends
             dir.truncateMetrics(step);
         } else if (outDir != null) {
@@ -190,7 +214,7 @@ public final class Trainer {
         try (RunDirectory locked = dir) {
             if (dir != null && listeners.stream().noneMatch(l -> l instanceof TensorBoardLog)) listeners.add(new TensorBoardLog());
             announce(plan, store, dir, ckpt);
-            return new Session(plan, config, store, opt, cursor, dir, losses, step, ckpt == null ? null : step).run();
+            return new Session(plan, config, store, opt, cursor, dir, losses, step, ckpt == null ? null : step, parallel).run();
         }
     }
 
@@ -229,6 +253,12 @@ public final class Trainer {
         if (!c.spec().equals(mine)) {
             throw new IllegalArgumentException(where + ": the checkpoint's " + c.spec().name() + " is configured differently from this "
                     + "run's (compare model_spec in " + c.path() + " with the model you built)");
+        }
+        int before = c.run().plan().worldSize();
+        if (before != plan.worldSize()) {
+            throw new IllegalArgumentException(where + ": the run was trained on " + before + " process" + (before == 1 ? "" : "es")
+                    + ", this one has " + plan.worldSize() + "; resume with the same world size (" + (before == 1 ? "without --distributed"
+                    : "mpirun -np " + before + " … --distributed") + "), since the data order and the lr depend on it (docs/distributed.md#resume)");
         }
         String diff = trainingDifference(c.run().settings(), settings);
         if (diff != null) throw new IllegalArgumentException(where + ": " + diff + "; a resumed run keeps its settings");
@@ -277,9 +307,9 @@ public final class Trainer {
         log.println("model: " + objective.spec().describe() + ", " + ModelSummary.thousands(store.size()) + " trainable parameters");
         log.println("data: " + (dataDescription != null ? dataDescription
                 : data.describe() + ", " + train.size() + " images of " + shape(objective.imageShape())));
-        log.println(String.format(Locale.ROOT, "plan: %d steps (%.2f epochs of %d), batch %d × accum %d, peak lr %.3g, warmup %.1f steps, seed %d",
-                plan.totalSteps(), plan.epochs(), plan.stepsPerEpoch(), settings.batchSize(), settings.accum(), plan.peakLr(),
-                plan.warmupSteps(), settings.seed()));
+        log.println(String.format(Locale.ROOT, "plan: %d steps (%.2f epochs of %d), batch %d × accum %d%s, peak lr %.3g, warmup %.1f steps, seed %d",
+                plan.totalSteps(), plan.epochs(), plan.stepsPerEpoch(), settings.batchSize(), settings.accum(),
+                plan.worldSize() > 1 ? " × " + plan.worldSize() + " processes" : "", plan.peakLr(), plan.warmupSteps(), settings.seed()));
         if (ckpt != null) log.println("resuming at step " + ckpt.step() + " from " + ckpt.path());
         log.flush();
     }
@@ -323,9 +353,11 @@ public final class Trainer {
         private int windowStep;
         /** The step's losses, loss terms and gradient norm on the device, read once per step. */
         private final LossReadback readback;
+        private final DataParallel parallel;
 
         Session(TrainingPlan plan, RunConfig config, ParameterStore store, AdamW opt, RngCursor cursor, RunDirectory dir,
-                List<Double> losses, int step, Integer resumedFrom) {
+                List<Double> losses, int step, Integer resumedFrom, DataParallel parallel) {
+            this.parallel = parallel;
             this.plan = plan;
             this.config = config;
             this.store = store;
@@ -349,7 +381,8 @@ public final class Trainer {
                 outer:
                 while (step < plan.totalSteps()) {
                     int epoch = plan.epochOf(step);
-                    try (Loader loader = new Loader(train, options, epoch, plan.firstBatchOf(step, settings.accum()))) {
+                    try (Loader loader = new Loader(train, options, epoch, plan.firstBatchOf(step, settings.accum()), parallel.rank(),
+                            parallel.worldSize())) {
                         Iterator<Batch> batches = loader.iterator();
                         while (step < plan.totalSteps() && plan.epochOf(step) == epoch) {
                             double lr = plan.lr(step);
@@ -379,6 +412,7 @@ public final class Trainer {
                 throw e;
             }
             progress.finish();
+            if (parallel.worldSize() > 1) progress.message(parallel.summary());
             if (stopReason != null) progress.message("stopped: " + stopReason);
             if (dir != null) {
                 RunEvent event = event();
@@ -409,24 +443,43 @@ public final class Trainer {
                     readback.put(j * perBatch, loss);
                     Map<String, Tensor> terms = objective.lossTerms();
                     for (int t = 0; t < names.size(); t++) readback.put(j * perBatch + 1 + t, term(terms, names.get(t)));
-                    // The mean of the micro-batch means: each contributes 1/accum of the step's gradient.
-                    (accum == 1 ? loss : loss.mul(1f / accum)).backward();
+                    // The mean of the micro-batch means: each contributes 1/accum of the step's gradient (and each
+                    // rank 1/world: the all-reduce sums); the last backward starts the all-reduce bucket by bucket.
+                    int shares = accum * parallel.worldSize();
+                    Tensor scaled = shares == 1 ? loss : loss.mul(1f / shares);
+                    if (parallel.worldSize() > 1 && j == accum - 1) scaled.backward(parallel.beginLastBackward());
+                    else scaled.backward();
                 }
             }
+            if (parallel.worldSize() > 1) parallel.finish();             // every bucket's all-reduce has landed
             boolean clip = settings.clipGrad() > 0;
             if (clip) GradClip.clipGlobalNorm(store, (float) settings.clipGrad(), readback.slot(normSlot));
             float[] r = readback.read(normSlot + (clip ? 1 : 0));
             guardOptimizer();                                              // the read drained the queue: the flag is free
             double sum = 0;
+            float firstBad = Float.NaN;
             Map<String, Double> parts = new LinkedHashMap<>();
             for (int j = 0; j < accum; j++) {
                 float v = r[j * perBatch];
-                if (!Float.isFinite(v)) {
-                    store.zeroGrad();
-                    throw nonFinite("loss", v, lr);
-                }
+                if (!Float.isFinite(v) && Float.isNaN(firstBad)) firstBad = v;
                 sum += v;
                 for (int t = 0; t < names.size(); t++) parts.merge(names.get(t), (double) r[j * perBatch + 1 + t] / accum, Double::sum);
+            }
+            if (parallel.worldSize() > 1) {
+                // The logged loss is the global batch's; a non-finite loss on any rank makes the mean non-finite, so
+                // every rank stops at the same step instead of one waiting for the others in a collective.
+                double[] local = new double[parts.size() + 1];
+                local[0] = sum / accum;
+                int k = 1;
+                for (double v : parts.values()) local[k++] = v;
+                double[] mean = parallel.mean(local);
+                sum = mean[0] * accum;
+                k = 1;
+                for (var e : parts.entrySet()) e.setValue(mean[k++]);
+            }
+            if (!Double.isFinite(sum)) {
+                store.zeroGrad();
+                throw nonFinite("loss", Float.isNaN(firstBad) ? (float) (sum / accum) : firstBad, lr);
             }
             if (clip) {
                 float norm = r[normSlot];
@@ -480,7 +533,10 @@ public final class Trainer {
                 return "after " + step + " of " + plan.totalSteps() + " steps as asked (--stop-after " + settings.stopAfter() + ")"
                         + (dir != null ? "; continue with --resume " + dir.path() : "");
             }
-            if (settings.timeLimitMinutes() > 0 && minutes() >= settings.timeLimitMinutes() && step < plan.totalSteps()) {
+            boolean timeUp = settings.timeLimitMinutes() > 0 && minutes() >= settings.timeLimitMinutes() && step < plan.totalSteps();
+            // ranks stop together: one rank's clock must not leave the others waiting in an all-reduce
+            if (parallel.worldSize() > 1 && settings.timeLimitMinutes() > 0) timeUp = parallel.mean(new double[] {timeUp ? 1 : 0})[0] > 0;
+            if (timeUp) {
                 return String.format(Locale.ROOT, "time limit of %.3g minutes reached at step %d of %d", settings.timeLimitMinutes(), step,
                         plan.totalSteps()) + (dir != null ? "; continue with --resume " + dir.path() : "");
             }

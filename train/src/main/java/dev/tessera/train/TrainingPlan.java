@@ -1,6 +1,7 @@
 package dev.tessera.train;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.tessera.data.DistributedSampler;
 import dev.tessera.data.Loader;
 import dev.tessera.engine.optim.CosineSchedule;
 
@@ -22,33 +23,47 @@ import dev.tessera.engine.optim.CosineSchedule;
  * @param peakLr          lr at the end of warmup
  * @param minLr           the cosine's floor
  * @param warmupSteps     warmup length in steps (may be fractional)
- * @param imagesPerStep   batch × accum
+ * @param imagesPerStep   batch × accum × worldSize: the effective batch, which the lr rule scales with
+ * @param worldSize       processes of a data-parallel run (1 without --distributed; config.json files written
+ *                        before data parallelism have none and read as 1); each reads ⌈N/worldSize⌉ images per
+ *                        epoch ({@link dev.tessera.data.DistributedSampler})
  */
 public record TrainingPlan(int batchesPerEpoch, int stepsPerEpoch, int totalSteps, double peakLr, double minLr,
-                           double warmupSteps, int imagesPerStep) {
+                           double warmupSteps, int imagesPerStep, int worldSize) {
+
+    public TrainingPlan {
+        if (worldSize == 0) worldSize = 1;
+    }
+
+    /** The plan of a single process. */
+    public static TrainingPlan of(TrainSettings s, int datasetSize) {
+        return of(s, datasetSize, 1);
+    }
 
     /**
      * Resolves {@code s} for a dataset of {@code datasetSize} images.
      *
      * @throws IllegalArgumentException when the dataset cannot fill one step, or warmup is not shorter than the run
      */
-    public static TrainingPlan of(TrainSettings s, int datasetSize) {
-        int batches = Loader.batchCount(datasetSize, s.batchSize(), true);
+    public static TrainingPlan of(TrainSettings s, int datasetSize, int worldSize) {
+        int batches = Loader.batchCount(DistributedSampler.shardSize(datasetSize, worldSize), s.batchSize(), true);
         int perEpoch = batches / s.accum();
         if (perEpoch < 1) {
             throw new IllegalArgumentException("the data has " + datasetSize + " images, fewer than one optimizer step of "
-                    + s.batchSize() + " × " + s.accum() + " = " + s.effectiveBatch() + "; lower --batch or --accum");
+                    + s.batchSize() + " × " + s.accum() + (worldSize > 1 ? " × " + worldSize + " processes" : "") + " = "
+                    + (long) s.effectiveBatch() * worldSize + "; lower --batch or --accum");
         }
         long total = s.steps() > 0 ? s.steps() : (long) s.epochs() * perEpoch;
         if (total > Integer.MAX_VALUE) throw new IllegalArgumentException(s.epochs() + " epochs are " + total + " steps, too many");
-        double peak = s.lr() != null ? s.lr() : s.blr() * s.effectiveBatch() / 256.0;
+        int images = s.effectiveBatch() * worldSize;           // MAE's eff_batch_size = batch × accum × world size
+        double peak = s.lr() != null ? s.lr() : s.blr() * images / 256.0;
         double warmupEpochs = s.warmupEpochs() != null ? s.warmupEpochs() : s.warmupFraction() * total / perEpoch;
         double warmup = warmupEpochs * perEpoch;
         if (!(warmup < total)) {
             throw new IllegalArgumentException("warmup of " + warmupEpochs + " epochs (" + warmup + " steps) must be shorter than the run ("
                     + total + " steps)");
         }
-        return new TrainingPlan(batches, perEpoch, (int) total, peak, Math.min(s.minLr(), peak), warmup, s.effectiveBatch());
+        return new TrainingPlan(batches, perEpoch, (int) total, peak, Math.min(s.minLr(), peak), warmup, images, worldSize);
     }
 
     private CosineSchedule schedule() {

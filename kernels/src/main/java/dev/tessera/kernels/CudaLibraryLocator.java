@@ -14,12 +14,14 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * Finds {@code libcublas.so.13} (and {@code libcublasLt.so.13} beside it) at run time, for the FFM binding
- * ({@link Cublas13}). CUDA 13 machines carry cuBLAS in different places — a toolkit under /usr/local/cuda, or only
- * PyTorch's {@code nvidia-*} wheels inside python3's site-packages — and Tessera ships no native library of its own,
- * so it looks, in this order, and only in these folders (never a file-system walk):
+ * Finds a CUDA library that Tessera binds through FFM at run time: {@code libcublas.so.13} (and
+ * {@code libcublasLt.so.13} beside it) for {@link Cublas13}, {@code libnccl.so.2} for {@link Nccl}. CUDA machines
+ * carry these in different places — a toolkit under /usr/local/cuda, Debian's packages, or only PyTorch's
+ * {@code nvidia-*} wheels inside python3's site-packages — and Tessera ships no native library of its own, so it
+ * looks, in this order, and only in these folders (never a file-system walk):
  * <ol>
- *   <li>an explicit setting: {@code TESSERA_CUBLAS} (environment) or {@code -Dtessera.cublas}, a file or a folder.
+ *   <li>an explicit setting: the library's environment variable ({@code TESSERA_CUBLAS}, {@code TESSERA_NCCL}) or
+ *       system property ({@code -Dtessera.cublas}, {@code -Dtessera.nccl}), a file or a folder.
  *       When set it is the only place tried: a wrong setting is reported, never replaced by another library;</li>
  *   <li>each folder of {@code LD_LIBRARY_PATH};</li>
  *   <li>{@code $CUDA_HOME/lib64} and {@code $CUDA_HOME/targets/x86_64-linux/lib};</li>
@@ -32,16 +34,25 @@ import java.util.stream.Stream;
  * A folder whose library fails to load (wrong architecture, a missing dependency) is noted and the search goes on.
  * The loader is a parameter so the tests check the order on fake folder trees without loading anything.
  */
-final class CublasLocator {
+final class CudaLibraryLocator {
     static final String CUBLAS = "libcublas.so.13";
     static final String CUBLAS_LT = "libcublasLt.so.13";
     static final String ENV = "TESSERA_CUBLAS";
     static final String PROPERTY = "tessera.cublas";
 
-    /** The library files found in one folder, and which rule found them. {@code cublasLt} may be null. */
-    record Found(Path cublas, Path cublasLt, String source) {
+    /**
+     * What to look for: the library's file, an optional companion loaded from the same folder (or null), and the
+     * names of its explicit setting.
+     */
+    record Library(String file, String companion, String env, String property) {}
+
+    static final Library CUBLAS_LIBRARY = new Library(CUBLAS, CUBLAS_LT, ENV, PROPERTY);
+    static final Library NCCL_LIBRARY = new Library("libnccl.so.2", null, "TESSERA_NCCL", "tessera.nccl");
+
+    /** The library files found in one folder, and which rule found them. {@code companion} may be null. */
+    record Found(Path library, Path companion, String source) {
         String describe() {
-            return cublas + " (" + source + ")";
+            return library + " (" + source + ")";
         }
     }
 
@@ -56,18 +67,21 @@ final class CublasLocator {
 
     private record Place(Path dir, String source) {}
 
+    private final Library library;
     private final Map<String, String> env;
     private final String property;
     private final Path root;
     private final Supplier<List<Path>> sitePackages;
 
     /**
-     * @param env          the environment (TESSERA_CUBLAS, LD_LIBRARY_PATH, CUDA_HOME)
-     * @param property     the value of -Dtessera.cublas, or null
+     * @param library      what to find
+     * @param env          the environment (the library's setting, LD_LIBRARY_PATH, CUDA_HOME)
+     * @param property     the value of the library's system property, or null
      * @param root         "/" (a temporary folder in tests): where /usr/local/cuda* and /usr/lib are looked for
      * @param sitePackages python3's site-packages folders, asked only when needed
      */
-    CublasLocator(Map<String, String> env, String property, Path root, Supplier<List<Path>> sitePackages) {
+    CudaLibraryLocator(Library library, Map<String, String> env, String property, Path root, Supplier<List<Path>> sitePackages) {
+        this.library = library;
         this.env = env;
         this.property = property;
         this.root = root;
@@ -75,11 +89,17 @@ final class CublasLocator {
     }
 
     /** This machine: the process environment, system properties, "/", and the python3 on PATH. */
-    static CublasLocator system() {
-        return new CublasLocator(System.getenv(), System.getProperty(PROPERTY), Path.of("/"), CublasLocator::askPython);
+    static CudaLibraryLocator system() {
+        return system(CUBLAS_LIBRARY);
     }
 
-    /** The first folder holding libcublas.so.13 (existence only: nothing is loaded). */
+    /** {@code library} on this machine. */
+    static CudaLibraryLocator system(Library library) {
+        return new CudaLibraryLocator(library, System.getenv(), System.getProperty(library.property()), Path.of("/"),
+                CudaLibraryLocator::askPython);
+    }
+
+    /** The first folder holding the library (existence only: nothing is loaded). */
     Found find() {
         return locate(found -> found).found();
     }
@@ -93,8 +113,8 @@ final class CublasLocator {
         String explicit = explicitSetting();
         if (explicit != null) {
             Path p = Path.of(explicit);
-            Path lib = Files.isDirectory(p) ? p.resolve(CUBLAS) : p;
-            String source = (property != null && !property.isBlank() ? "-D" + PROPERTY : ENV) + "=" + explicit;
+            Path lib = Files.isDirectory(p) ? p.resolve(library.file()) : p;
+            String source = (property != null && !property.isBlank() ? "-D" + library.property() : library.env()) + "=" + explicit;
             if (!Files.isRegularFile(lib)) throw new IllegalStateException(source + ": no " + lib.getFileName() + " there");
             Found f = new Found(lib, sibling(lib.getParent()), source);
             return new Located<>(loader.load(f), f);
@@ -105,15 +125,15 @@ final class CublasLocator {
         if (hit == null) hit = search(pythonPlaces(), loader, searched, failures);
         if (hit != null) return hit;
         if (!failures.isEmpty()) {
-            throw new IllegalStateException(CUBLAS + " found but not loadable: " + String.join("; ", failures));
+            throw new IllegalStateException(library.file() + " found but not loadable: " + String.join("; ", failures));
         }
-        throw new GemmSelection.Missing(CUBLAS + " not found in " + searched);
+        throw new GemmSelection.Missing(library.file() + " not found in " + searched);
     }
 
     private <T> Located<T> search(List<Place> places, Loader<T> loader, List<String> searched, List<String> failures) {
         for (Place pl : places) {
             searched.add(pl.dir().toString());
-            Path lib = pl.dir().resolve(CUBLAS);
+            Path lib = pl.dir().resolve(library.file());
             if (!Files.isRegularFile(lib)) continue;
             Found f = new Found(lib, sibling(pl.dir()), pl.source());
             try {
@@ -127,13 +147,13 @@ final class CublasLocator {
 
     private String explicitSetting() {
         if (property != null && !property.isBlank()) return property.trim();
-        String e = env.get(ENV);
+        String e = env.get(library.env());
         return e != null && !e.isBlank() ? e.trim() : null;
     }
 
-    private static Path sibling(Path dir) {
-        Path lt = dir == null ? null : dir.resolve(CUBLAS_LT);
-        return lt != null && Files.isRegularFile(lt) ? lt : null;
+    private Path sibling(Path dir) {
+        Path c = dir == null || library.companion() == null ? null : dir.resolve(library.companion());
+        return c != null && Files.isRegularFile(c) ? c : null;
     }
 
     /** Rules 2–4, in order, without duplicates. */
@@ -163,7 +183,7 @@ final class CublasLocator {
         try (Stream<Path> s = Files.list(local)) {
             return s.filter(p -> p.getFileName().toString().startsWith("cuda") && Files.isDirectory(p))
                     .sorted(Comparator.comparing((Path p) -> !p.getFileName().toString().equals("cuda"))
-                            .thenComparing(p -> p.getFileName().toString(), CublasLocator::newerFirst))
+                            .thenComparing(p -> p.getFileName().toString(), CudaLibraryLocator::newerFirst))
                     .toList();
         } catch (IOException e) {
             return List.of();

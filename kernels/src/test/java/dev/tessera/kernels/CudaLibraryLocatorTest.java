@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The search order for libcublas.so.13, on fake folder trees (empty files named like the libraries) under a
+ * The search order for libcublas.so.13 and libnccl.so.2, on fake folder trees (empty files named like the libraries) under a
  * temporary root, with a loader that records what it was offered instead of loading anything.
  */
-class CublasLocatorTest {
+class CudaLibraryLocatorTest {
     @TempDir
     Path root;
 
@@ -31,19 +31,19 @@ class CublasLocatorTest {
     Path lib(String dir) throws IOException {
         Path d = root.resolve(dir);
         Files.createDirectories(d);
-        return Files.createFile(d.resolve(CublasLocator.CUBLAS));
+        return Files.createFile(d.resolve(CudaLibraryLocator.CUBLAS));
     }
 
-    CublasLocator locator(String property) {
-        return new CublasLocator(env, property, root, () -> {
+    CudaLibraryLocator locator(String property) {
+        return new CudaLibraryLocator(CudaLibraryLocator.CUBLAS_LIBRARY, env, property, root, () -> {
             pythonAsked.incrementAndGet();
             return site;
         });
     }
 
     /** Accepts every file; returns the folder it came from. */
-    static Path accept(CublasLocator.Found f) {
-        return f.cublas().getParent();
+    static Path accept(CudaLibraryLocator.Found f) {
+        return f.library().getParent();
     }
 
     @Test
@@ -59,15 +59,15 @@ class CublasLocatorTest {
         Path explicit = lib("mine");
         env.put("LD_LIBRARY_PATH", root.resolve("ld/one") + ":" + root.resolve("ld/two"));
         env.put("CUDA_HOME", root.resolve("opt/cuda-home").toString());
-        env.put(CublasLocator.ENV, explicit.toString());
+        env.put(CudaLibraryLocator.ENV, explicit.toString());
 
         List<String> order = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            CublasLocator.Located<Path> hit = locator(null).locate(CublasLocatorTest::accept);
+            CudaLibraryLocator.Located<Path> hit = locator(null).locate(CudaLibraryLocatorTest::accept);
             order.add(root.relativize(hit.library()) + " (" + hit.found().source().replaceAll("=.*", "") + ")");
             // remove what was found, so the next search shows the next place in the order
-            Files.delete(hit.found().cublas());
-            if (i == 0) env.remove(CublasLocator.ENV);
+            Files.delete(hit.found().library());
+            if (i == 0) env.remove(CudaLibraryLocator.ENV);
         }
         assertEquals(List.of("mine (TESSERA_CUBLAS)", "ld/two (LD_LIBRARY_PATH)",
                 "opt/cuda-home/targets/x86_64-linux/lib (CUDA_HOME)", "usr/local/cuda/lib64 (standard CUDA folder)",
@@ -79,12 +79,12 @@ class CublasLocatorTest {
     @Test
     void pythonIsAskedOnlyWhenNothingEarlierHasTheLibrary() throws IOException {
         lib("usr/local/cuda/lib64");
-        locator(null).locate(CublasLocatorTest::accept);
+        locator(null).locate(CudaLibraryLocatorTest::accept);
         assertEquals(0, pythonAsked.get());
-        Files.delete(root.resolve("usr/local/cuda/lib64").resolve(CublasLocator.CUBLAS));
+        Files.delete(root.resolve("usr/local/cuda/lib64").resolve(CudaLibraryLocator.CUBLAS));
         lib("site/nvidia/cublas/lib");
         site.add(root.resolve("site"));
-        assertEquals(root.resolve("site/nvidia/cublas/lib"), locator(null).locate(CublasLocatorTest::accept).library());
+        assertEquals(root.resolve("site/nvidia/cublas/lib"), locator(null).locate(CudaLibraryLocatorTest::accept).library());
         assertEquals(1, pythonAsked.get());
     }
 
@@ -92,8 +92,8 @@ class CublasLocatorTest {
     void theSystemPropertyWinsOverTheEnvironmentAndAFolderIsAccepted() throws IOException {
         lib("from-env");
         lib("from-property");
-        env.put(CublasLocator.ENV, root.resolve("from-env").toString());
-        CublasLocator.Located<Path> hit = locator(root.resolve("from-property").toString()).locate(CublasLocatorTest::accept);
+        env.put(CudaLibraryLocator.ENV, root.resolve("from-env").toString());
+        CudaLibraryLocator.Located<Path> hit = locator(root.resolve("from-property").toString()).locate(CudaLibraryLocatorTest::accept);
         assertEquals(root.resolve("from-property"), hit.library());
         assertTrue(hit.found().source().startsWith("-Dtessera.cublas="), hit.found().source());
     }
@@ -101,8 +101,8 @@ class CublasLocatorTest {
     @Test
     void aWrongExplicitSettingIsAnErrorAndNothingElseIsTried() throws IOException {
         lib("usr/local/cuda/lib64");
-        env.put(CublasLocator.ENV, root.resolve("nowhere").toString());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> locator(null).locate(CublasLocatorTest::accept));
+        env.put(CudaLibraryLocator.ENV, root.resolve("nowhere").toString());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> locator(null).locate(CudaLibraryLocatorTest::accept));
         assertTrue(e.getMessage().startsWith("TESSERA_CUBLAS=" + root.resolve("nowhere")), e.getMessage());
     }
 
@@ -110,12 +110,12 @@ class CublasLocatorTest {
     void aLibraryThatFailsToLoadIsSkippedAndNamedIfNothingElseLoads() throws IOException {
         lib("usr/local/cuda/lib64");
         lib("usr/local/cuda-13.0/lib64");
-        CublasLocator.Loader<Path> firstFails = f -> {
-            if (f.cublas().startsWith(root.resolve("usr/local/cuda/"))) throw new IllegalStateException("wrong ELF class");
+        CudaLibraryLocator.Loader<Path> firstFails = f -> {
+            if (f.library().startsWith(root.resolve("usr/local/cuda/"))) throw new IllegalStateException("wrong ELF class");
             return accept(f);
         };
         assertEquals(root.resolve("usr/local/cuda-13.0/lib64"), locator(null).locate(firstFails).library());
-        CublasLocator.Loader<Path> allFail = f -> {
+        CudaLibraryLocator.Loader<Path> allFail = f -> {
             throw new IllegalStateException("undefined symbol");
         };
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> locator(null).locate(allFail));
@@ -126,7 +126,7 @@ class CublasLocatorTest {
     void nothingFoundNamesEveryFolderSearched() {
         env.put("LD_LIBRARY_PATH", "/opt/a:/opt/b");
         site.add(root.resolve("nosite"));
-        GemmSelection.Missing m = assertThrows(GemmSelection.Missing.class, () -> locator(null).locate(CublasLocatorTest::accept));
+        GemmSelection.Missing m = assertThrows(GemmSelection.Missing.class, () -> locator(null).locate(CudaLibraryLocatorTest::accept));
         assertTrue(m.getMessage().startsWith("libcublas.so.13 not found in [/opt/a, /opt/b, "), m.getMessage());
         assertTrue(m.getMessage().contains(root.resolve("usr/lib/x86_64-linux-gnu").toString()), m.getMessage());
     }
@@ -134,15 +134,52 @@ class CublasLocatorTest {
     @Test
     void cublasLtIsTakenFromTheSameFolder() throws IOException {
         lib("usr/local/cuda/lib64");
-        assertNull(locator(null).find().cublasLt());
-        Path lt = Files.createFile(root.resolve("usr/local/cuda/lib64").resolve(CublasLocator.CUBLAS_LT));
-        assertEquals(lt, locator(null).find().cublasLt());
+        assertNull(locator(null).find().companion());
+        Path lt = Files.createFile(root.resolve("usr/local/cuda/lib64").resolve(CudaLibraryLocator.CUBLAS_LT));
+        assertEquals(lt, locator(null).find().companion());
     }
 
     @Test
     void versionedCudaFoldersNewestFirst() {
         List<String> names = new ArrayList<>(List.of("cuda-12.6", "cuda-13.0", "cuda-13.10", "cuda-13.2"));
-        names.sort(CublasLocator::newerFirst);
+        names.sort(CudaLibraryLocator::newerFirst);
         assertEquals(List.of("cuda-13.10", "cuda-13.2", "cuda-13.0", "cuda-12.6"), names);
+    }
+
+    @Test
+    void ncclIsFoundInPythonsNvidiaWheelsWithoutACompanion() throws IOException {
+        Path d = root.resolve("site/nvidia/nccl/lib");
+        Files.createDirectories(d);
+        Path nccl = Files.createFile(d.resolve("libnccl.so.2"));
+        lib("usr/local/cuda/lib64");                           // cuBLAS there is no NCCL
+        site.add(root.resolve("site"));
+        CudaLibraryLocator.Found f = ncclLocator(null).find();
+        assertEquals(nccl, f.library());
+        assertNull(f.companion());
+        assertEquals("python3 site-packages", f.source());
+    }
+
+    @Test
+    void ncclHasItsOwnExplicitSetting() throws IOException {
+        Path d = Files.createDirectories(root.resolve("mine"));
+        Path nccl = Files.createFile(d.resolve("libnccl.so.2"));
+        env.put(CudaLibraryLocator.ENV, root.resolve("elsewhere").toString());   // cuBLAS's setting is not NCCL's
+        env.put("TESSERA_NCCL", d.toString());
+        assertEquals(nccl, ncclLocator(null).find().library());
+        assertTrue(ncclLocator(null).find().source().startsWith("TESSERA_NCCL="));
+        env.put("TESSERA_NCCL", Files.createDirectories(root.resolve("empty")).toString());   // a folder without the library
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ncclLocator(null).find());
+        assertTrue(e.getMessage().startsWith("TESSERA_NCCL=") && e.getMessage().endsWith(": no libnccl.so.2 there"), e.getMessage());
+        assertTrue(ncclLocator(d.toString()).find().source().startsWith("-Dtessera.nccl="));
+    }
+
+    @Test
+    void missingNcclIsNamedAsSuch() {
+        GemmSelection.Missing m = assertThrows(GemmSelection.Missing.class, () -> ncclLocator(null).find());
+        assertTrue(m.getMessage().startsWith("libnccl.so.2 not found in "), m.getMessage());
+    }
+
+    CudaLibraryLocator ncclLocator(String property) {
+        return new CudaLibraryLocator(CudaLibraryLocator.NCCL_LIBRARY, env, property, root, () -> site);
     }
 }
