@@ -1,6 +1,7 @@
 package dev.tessera.train;
 
 import dev.tessera.engine.io.AtomicFile;
+import dev.tessera.train.testing.ChildJvm;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ final class RunDirectoryChild {
     /** Starts {@code main} in a new JVM with {@code args}; returns once it printed "ready". */
     static Process start(String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), RunDirectoryChild.class.getName()));
+                "-cp", ChildJvm.classPath(), RunDirectoryChild.class.getName()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine();

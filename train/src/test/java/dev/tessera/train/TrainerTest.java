@@ -13,8 +13,9 @@ import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.optim.CosineSchedule;
 import dev.tessera.engine.testing.Backends;
 import dev.tessera.mae.MaeConfig;
-import dev.tessera.viz.ImageGrid;
+import dev.tessera.train.testing.ChildJvm;
 import dev.tessera.vit.ViTConfig;
+import dev.tessera.viz.ImageGrid;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -132,11 +133,7 @@ class TrainerTest {
     private void assertResumeIsExact(boolean scalar) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path dir = tmp.resolve(scalar ? "scalar" : "fast");
-        // Surefire runs this test inside the module dev.tessera.train: the modules are in jdk.module.path, the test
-        // classes and the rest in surefire.test.class.path. The child runs all of them from its class path.
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        String modulePath = System.getProperty("jdk.module.path", "");
-        if (!modulePath.isEmpty()) classPath = modulePath + java.io.File.pathSeparator + classPath;
+        String classPath = ChildJvm.classPath();
         Process p = new ProcessBuilder(javaBin, "--add-modules=jdk.incubator.vector", "-Dtessera.cpu.scalar=" + scalar, "-Xmx1g",
                 "-cp", classPath, ResumeCheck.class.getName(), dir.toString())
                 .redirectErrorStream(true).start();
