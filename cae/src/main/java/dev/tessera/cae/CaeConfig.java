@@ -28,6 +28,8 @@ import java.util.Map;
  *   <li>{@code fixInitWeight} [--fix_init_weight]: false (the Base scripts) re-initialises every Linear to
  *       xavier_uniform after the BEiT init; true keeps BEiT's truncated normal with the per-block rescale
  *       (docs/cae.md#initialisation).</li>
+ *   <li>{@code patchEmbedInit}: the patch-embedding conv's init ({@link PatchEmbedInit}); BEIT is the official
+ *       rule and the default, XAVIER the small-patch preset's.</li>
  * </ul>
  *
  * <p>Small configurations for tests and goldens: {@code CaeConfig.of(ViTConfig.of(28, 4, 1, 32, 2, 2)
@@ -46,7 +48,8 @@ public record CaeConfig(
         CaeTarget target,
         int vocabSize,
         CaeMaskGenerator.Kind masking,
-        boolean fixInitWeight) {
+        boolean fixInitWeight,
+        PatchEmbedInit patchEmbedInit) {
 
     public CaeConfig {
         if (name == null || name.isBlank()) name = "custom";
@@ -69,6 +72,8 @@ public record CaeConfig(
             throw new IllegalArgumentException(name + ": token target needs a vocabulary of at least 2, got " + vocabSize);
         }
         if (masking == null) masking = CaeMaskGenerator.Kind.BLOCK;
+        // A configuration written before the field existed (config.json of an older run) was built with the official rule.
+        if (patchEmbedInit == null) patchEmbedInit = PatchEmbedInit.BEIT;
     }
 
     /**
@@ -79,7 +84,7 @@ public record CaeConfig(
     public static CaeConfig of(ViTConfig encoder, int regressorDepth, int decoderDepth, int decoderDim, int decoderHeads) {
         return new CaeConfig("custom", encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads,
                 encoder.layerScaleInit(), CaeMaskGenerator.defaultNumMasked(encoder.numPatches()), 2.0,
-                CaeTarget.PIXELS, 8192, CaeMaskGenerator.Kind.BLOCK, false);
+                CaeTarget.PIXELS, 8192, CaeMaskGenerator.Kind.BLOCK, false, PatchEmbedInit.BEIT);
     }
 
     // ------------------------------------------------------------------ derived sizes
@@ -118,55 +123,60 @@ public record CaeConfig(
 
     public CaeConfig withName(String n) {
         return new CaeConfig(n, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight);
+                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight, patchEmbedInit);
     }
 
     public CaeConfig withEncoder(ViTConfig e) {
         return new CaeConfig(name, e, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight);
+                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight, patchEmbedInit);
     }
 
     /** Regressor depth, decoder depth, and their shared width and heads. */
     public CaeConfig withNeck(int regDepth, int decDepth, int dim, int heads) {
         return new CaeConfig(name, encoder, regDepth, decDepth, dim, heads, decoderLayerScaleInit,
-                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight);
+                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight, patchEmbedInit);
     }
 
     public CaeConfig withDecoderLayerScale(double init) {
         return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, init,
-                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight);
+                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight, patchEmbedInit);
     }
 
     public CaeConfig withNumMasked(int m) {
         return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                m, alignWeight, target, vocabSize, masking, fixInitWeight);
+                m, alignWeight, target, vocabSize, masking, fixInitWeight, patchEmbedInit);
     }
 
     public CaeConfig withAlignWeight(double w) {
         return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                numMasked, w, target, vocabSize, masking, fixInitWeight);
+                numMasked, w, target, vocabSize, masking, fixInitWeight, patchEmbedInit);
     }
 
     /** Normalised-pixel target (head Linear(Dd → p²·C), MSE). */
     public CaeConfig withPixelTarget() {
         return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                numMasked, alignWeight, CaeTarget.PIXELS, vocabSize, masking, fixInitWeight);
+                numMasked, alignWeight, CaeTarget.PIXELS, vocabSize, masking, fixInitWeight, patchEmbedInit);
     }
 
     /** Token target over {@code vocab} ids (head Linear(Dd → vocab), cross-entropy). */
     public CaeConfig withTokenTarget(int vocab) {
         return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                numMasked, alignWeight, CaeTarget.TOKENS, vocab, masking, fixInitWeight);
+                numMasked, alignWeight, CaeTarget.TOKENS, vocab, masking, fixInitWeight, patchEmbedInit);
     }
 
     public CaeConfig withMasking(CaeMaskGenerator.Kind k) {
         return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                numMasked, alignWeight, target, vocabSize, k, fixInitWeight);
+                numMasked, alignWeight, target, vocabSize, k, fixInitWeight, patchEmbedInit);
+    }
+
+    public CaeConfig withPatchEmbedInit(PatchEmbedInit init) {
+        return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
+                numMasked, alignWeight, target, vocabSize, masking, fixInitWeight, init);
     }
 
     public CaeConfig withFixInitWeight(boolean on) {
         return new CaeConfig(name, encoder, regressorDepth, decoderDepth, decoderDim, decoderHeads, decoderLayerScaleInit,
-                numMasked, alignWeight, target, vocabSize, masking, on);
+                numMasked, alignWeight, target, vocabSize, masking, on, patchEmbedInit);
     }
 
     // ------------------------------------------------------------------ presets
@@ -189,21 +199,25 @@ public record CaeConfig(
         // align_loss_weight 2, DALL-E tokens (8192), xavier re-init (no --fix_init_weight).
         // Trainable parameters 148,681,472 (docs/cae.md#parameter-counts).
         add(new CaeConfig("cae-vit-base-patch16", beitEncoder("vit-base-patch16", "cae-vit-base-patch16-encoder", 0.1, 0.1),
-                4, 4, 768, 12, 0.1, 98, 2.0, CaeTarget.TOKENS, 8192, CaeMaskGenerator.Kind.BLOCK, false));
+                4, 4, 768, 12, 0.1, 98, 2.0, CaeTarget.TOKENS, 8192, CaeMaskGenerator.Kind.BLOCK, false, PatchEmbedInit.BEIT));
         // scripts/cae_large_1600e.sh AS INTENDED. The script lacks a line-continuation backslash after
         // "--align_loss_weight 2", so as written its last three flags never reach the trainer and the run gets
         // the defaults (neck 768 wide, 12 heads, xavier re-init) — docs/cae.md#pretraining-recipe. We follow the flags the authors
         // wrote: neck width 1024 with 16 heads and --fix_init_weight (BEiT init kept); LayerScale 1e-5.
         add(new CaeConfig("cae-vit-large-patch16", beitEncoder("vit-large-patch16", "cae-vit-large-patch16-encoder", 1e-5, 0.1),
-                4, 4, 1024, 16, 1e-5, 98, 2.0, CaeTarget.TOKENS, 8192, CaeMaskGenerator.Kind.BLOCK, true));
+                4, 4, 1024, 16, 1e-5, 98, 2.0, CaeTarget.TOKENS, 8192, CaeMaskGenerator.Kind.BLOCK, true, PatchEmbedInit.BEIT));
         // The CPU preset for Fashion-MNIST, docs/baselines.md "CAE tiny": the encoder of `mae-tiny` / `vit-tiny-28`
         // (28×28×1, patch 4 → 7×7 = 49 patches, width 192, 12 blocks, 3 heads) in BEiT style; regressor 4 +
         // decoder 2 at width 192 with 3 heads; M = 24 of 49 (the official 50%, round(24.5) = 24 half-to-even;
         // 25 visible, so the encoder sequence is 26); normalised-pixel target (no tokenizer needed); the official
         // LayerScale 0.1 and drop-path 0.1. Switching to tokens (withTokenTarget) defaults to a 512-id k-means
         // codebook (KMeansTokenizer) — 512 is ample for 16-value patches and keeps the head small.
+        // One deviation: the patch embedding starts xavier_uniform (as MAE's), not CAE's trunc-normal ±0.02. With a
+        // 16-value patch the official rule makes the content part of a token ~7× weaker than at ViT-B/16 next to the
+        // same position table; the encoder's output then starts, and stays, nearly image-independent — the same in
+        // Tessera and in a PyTorch reference, and such an encoder does not fine-tune (docs/cae.md#initialisation).
         add(new CaeConfig("cae-tiny", beitEncoder("vit-tiny-28", "cae-tiny-encoder", 0.1, 0.1),
-                4, 2, 192, 3, 0.1, 24, 2.0, CaeTarget.PIXELS, 512, CaeMaskGenerator.Kind.BLOCK, false));
+                4, 2, 192, 3, 0.1, 24, 2.0, CaeTarget.PIXELS, 512, CaeMaskGenerator.Kind.BLOCK, false, PatchEmbedInit.XAVIER));
     }
 
     /** The preset called {@code name}; the error lists every valid name. */

@@ -45,7 +45,8 @@ import java.util.Map;
  * storage; lxtGH copies it every step with momentum 0 — no EMA, lxtGH/CAE#10), so there is no copy to store.
  *
  * <p>Init (docs/cae.md#initialisation, CAE default): {@code cls_token}, {@code mask_token} and the patch-embed conv weight from a
- * truncated normal with std 0.02 cut at ±0.02 (absolute), conv bias 0; then every Linear (the fused qkv as one
+ * truncated normal with std 0.02 cut at ±0.02 (absolute), conv bias 0 (the conv xavier_uniform instead with
+ * {@link PatchEmbedInit#XAVIER}, the small-patch preset's choice); then every Linear (the fused qkv as one
  * [3D, D] matrix) xavier_uniform with bias 0, every LN 1/0; LayerScale γ = its init value; q_bias/v_bias 0.
  * With {@code fixInitWeight} the Linears keep BEiT's init instead: truncated normal (std 0.02, ±0.02) and each
  * block's attn/cross-attn {@code proj} and MLP {@code fc2} weights divided by √(2·layer), layer 1-based.
@@ -331,7 +332,8 @@ public final class ContextAutoencoder extends Module {
         int d = config.encoder().dim();
         Parameter convW = encoder.patchEmbed().namedParameters().get("proj.weight");
         Parameter convB = encoder.patchEmbed().namedParameters().get("proj.bias");
-        set(convW.tensor(), truncNormal(rng, convW.numel()));
+        set(convW.tensor(), config.patchEmbedInit() == PatchEmbedInit.XAVIER
+                ? xavierUniform(rng, d, convW.numel() / d) : truncNormal(rng, convW.numel()));
         set(convB.tensor(), new float[d]);
         set(encoder.clsToken().tensor(), truncNormal(rng, d));
         set(maskToken.tensor(), truncNormal(rng, config.decoderDim()));
@@ -384,6 +386,12 @@ public final class ContextAutoencoder extends Module {
         return rng.truncatedNormal(n, INIT_STD, -INIT_STD, INIT_STD);
     }
 
+    /** xavier_uniform on the [fanOut, fanIn] view: U(±√(6 / (fanIn + fanOut))), as models_mae.py inits the patch conv. */
+    private static float[] xavierUniform(Rng rng, int fanOut, int fanIn) {
+        float bound = (float) Math.sqrt(6.0 / (fanIn + fanOut));
+        return rng.uniform(fanOut * fanIn, -bound, bound);
+    }
+
     private static void set(Tensor t, float[] values) {
         t.copyFrom(values);
     }
@@ -428,7 +436,8 @@ public final class ContextAutoencoder extends Module {
                 ? "token ids, " + config.vocabSize() + "-way cross-entropy on masked patches"
                 : "normalised pixels, MSE on masked patches"});
         rows.add(new String[] {"alignment", config.alignWeight() + " × MSE(Ẑm, encoder on masked patches, no grad)"});
-        rows.add(new String[] {"init", config.fixInitWeight() ? "BEiT (truncated normal, rescaled)" : "xavier_uniform (CAE default)"});
+        rows.add(new String[] {"init", (config.fixInitWeight() ? "BEiT (truncated normal, rescaled)" : "xavier_uniform (CAE default)")
+                + (config.patchEmbedInit() == PatchEmbedInit.XAVIER ? "; patch embedding xavier_uniform (as MAE's)" : "")});
         return ModelSummary.render(config.name(), rows, this, List.of(
                 ModelSummary.part("patch embed", "encoder.patch_embed"),
                 ModelSummary.part("cls token", "encoder.cls_token"),

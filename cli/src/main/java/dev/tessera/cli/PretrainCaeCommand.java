@@ -4,6 +4,7 @@ import dev.tessera.cae.CaeConfig;
 import dev.tessera.cae.DalleConfig;
 import dev.tessera.cae.DalleWeights;
 import dev.tessera.cae.KMeansTokenizer;
+import dev.tessera.cae.PatchEmbedInit;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.train.DalleTokens;
 import dev.tessera.train.ModelSpec;
@@ -42,6 +43,12 @@ final class PretrainCaeCommand extends Pretraining {
 
     @Option(names = "--align-weight", paramLabel = "L", description = "Weight λ of the alignment loss (default 2).")
     Double alignWeight;
+
+    @Option(names = "--patch-embed-init", paramLabel = "I",
+            description = {"Init of the patch-embedding conv: beit (CAE's official truncated normal ±0.02; the ViT-B/L presets)"
+                    + " or xavier (as MAE's; cae-tiny's default, because with 4×4×1 patches the official rule leaves the encoder's"
+                    + " output nearly image-independent — docs/cae.md#initialisation)."})
+    String patchEmbedInit;
 
     @Override
     String method() {
@@ -86,6 +93,13 @@ final class PretrainCaeCommand extends Pretraining {
             options.nonNegative("--align-weight", alignWeight);
             c = c.withAlignWeight(alignWeight);
         }
+        if (patchEmbedInit != null) {
+            c = c.withPatchEmbedInit(switch (patchEmbedInit.trim().toLowerCase(Locale.ROOT)) {
+                case "beit" -> PatchEmbedInit.BEIT;
+                case "xavier" -> PatchEmbedInit.XAVIER;
+                default -> throw new ParameterException(spec.commandLine(), "--patch-embed-init must be beit or xavier, got '" + patchEmbedInit + "'");
+            });
+        }
         return ModelSpec.of(c, c.target() == dev.tessera.cae.CaeTarget.TOKENS ? tokenizer : null);
     }
 
@@ -127,6 +141,7 @@ final class PretrainCaeCommand extends Pretraining {
         if (tokenizer != null) given.add("--tokenizer");
         if (numMasked != null) given.add("--num-mask-patches");
         if (alignWeight != null) given.add("--align-weight");
+        if (patchEmbedInit != null) given.add("--patch-embed-init");
         return given;
     }
 }

@@ -133,6 +133,14 @@ class PretrainCommandTest {
         r = Cli.tessera(cmd("cae", common("--out", tmp.resolve("cae-bad").toString(), "--steps", "1", "--num-mask-patches", "75")));
         assertTrue(r.exit() != 0 && r.err().contains("--num-mask-patches 75 gives 75 masked patches; the model has 49"), r.toString());
         assertFalse(Files.exists(tmp.resolve("cae-bad")));
+        assertEquals("XAVIER", new ObjectMapper().readTree(tmp.resolve("cae/config.json").toFile()).at("/model/config/patchEmbedInit").asText(),
+                "cae-tiny's patch embedding starts xavier (docs/cae.md#initialisation)");
+        r = Cli.tessera(cmd("cae", common("--out", tmp.resolve("cae-beit").toString(), "--steps", "1", "--patch-embed-init", "beit")));
+        assertEquals(0, r.exit(), r.toString());
+        assertEquals("BEIT", new ObjectMapper().readTree(tmp.resolve("cae-beit/config.json").toFile()).at("/model/config/patchEmbedInit").asText());
+        r = Cli.tessera(cmd("cae", common("--out", tmp.resolve("cae-bad").toString(), "--steps", "1", "--patch-embed-init", "kaiming")));
+        assertTrue(r.exit() != 0 && r.err().contains("--patch-embed-init must be beit or xavier, got 'kaiming'"), r.toString());
+        assertFalse(Files.exists(tmp.resolve("cae-bad")));
 
         Path tok = tmp.resolve("tok/k8.safetensors");
         r = Cli.tessera("tokenizer", "fit", "--data", images.toString(), "--k", "8", "--images", "12", "--out", tok.toString(),
