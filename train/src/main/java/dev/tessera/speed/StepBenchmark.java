@@ -109,8 +109,10 @@ public final class StepBenchmark {
             j.put("mfu", peak.isPresent() ? achievedTflops() / peak.getAsDouble() : null);
             j.put("allocator_bytes", footprintBytes());
             j.put("step_ms", stepMillis);
-            j.put("median_cpu_ms", medianCpuMillis());
-            j.put("step_cpu_ms", cpuMillis);
+            // JSON has no NaN: a step whose CPU time this system cannot read (no process clock) is null.
+            double medianCpu = medianCpuMillis();
+            j.put("median_cpu_ms", Double.isFinite(medianCpu) ? medianCpu : null);
+            j.put("step_cpu_ms", Arrays.stream(cpuMillis).mapToObj(c -> Double.isFinite(c) ? (Object) c : null).toList());
             return j;
         }
     }

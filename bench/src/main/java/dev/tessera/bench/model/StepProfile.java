@@ -204,9 +204,9 @@ public final class StepProfile {
                                   double[] inside, List<Row> families, List<Row> ops) {
         StringBuilder j = new StringBuilder();
         j.append("{\"model\": \"").append(model).append("\", \"batch\": ").append(batch).append(", \"threads\": ").append(threads)
-                .append(", \"backend\": \"").append(backend).append("\",\n \"step_ms\": ").append(Arrays.toString(wall))
-                .append(",\n \"step_cpu_ms\": ").append(Arrays.toString(cpu)).append(",\n \"backend_calls_ms\": ")
-                .append(Arrays.toString(inside)).append(",\n \"families\": ");
+                .append(", \"backend\": \"").append(backend).append("\",\n \"step_ms\": ").append(numbers(wall))
+                .append(",\n \"step_cpu_ms\": ").append(numbers(cpu)).append(",\n \"backend_calls_ms\": ")
+                .append(numbers(inside)).append(",\n \"families\": ");
         rowsJson(j, families);
         j.append(",\n \"ops\": ");
         rowsJson(j, ops);
@@ -218,14 +218,28 @@ public final class StepProfile {
         }
     }
 
+    /**
+     * A JSON number, or null where the value is not finite (a process CPU clock this system lacks): JSON has no
+     * NaN, and a file other tools cannot parse is worse than a missing value.
+     */
+    private static String number(double v, String format) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "null";
+    }
+
+    private static String numbers(double[] values) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < values.length; i++) b.append(i == 0 ? "" : ", ").append(Double.isFinite(values[i]) ? Double.toString(values[i]) : "null");
+        return b.append(']').toString();
+    }
+
     private static void rowsJson(StringBuilder j, List<Row> rows) {
         j.append('[');
         for (int i = 0; i < rows.size(); i++) {
             Row r = rows.get(i);
             j.append(i == 0 ? "\n  " : ",\n  ").append(String.format(Locale.ROOT,
-                    "{\"op\": \"%s\", \"ms\": %.4f, \"cpu_ms\": %.4f, \"calls\": %.2f, \"share\": %.5f, \"gflops\": %s, \"efficiency\": %.4f}",
-                    r.key().replace("\"", "'"), r.wallMs(), r.cpuMs(), r.calls(), r.share(),
-                    Double.isNaN(r.gflops()) ? "null" : String.format(Locale.ROOT, "%.3f", r.gflops()), r.efficiency()));
+                    "{\"op\": \"%s\", \"ms\": %.4f, \"cpu_ms\": %s, \"calls\": %.2f, \"share\": %.5f, \"gflops\": %s, \"efficiency\": %s}",
+                    r.key().replace("\"", "'"), r.wallMs(), number(r.cpuMs(), "%.4f"), r.calls(), r.share(),
+                    number(r.gflops(), "%.3f"), number(r.efficiency(), "%.4f")));
         }
         j.append(']');
     }
