@@ -333,7 +333,7 @@ public final class ContextAutoencoder extends Module {
         Parameter convW = encoder.patchEmbed().namedParameters().get("proj.weight");
         Parameter convB = encoder.patchEmbed().namedParameters().get("proj.bias");
         set(convW.tensor(), config.patchEmbedInit() == PatchEmbedInit.XAVIER
-                ? xavierUniform(rng, d, convW.numel() / d) : truncNormal(rng, convW.numel()));
+                ? rng.xavierUniform(d, convW.numel() / d) : truncNormal(rng, convW.numel()));
         set(convB.tensor(), new float[d]);
         set(encoder.clsToken().tensor(), truncNormal(rng, d));
         set(maskToken.tensor(), truncNormal(rng, config.decoderDim()));
@@ -384,12 +384,6 @@ public final class ContextAutoencoder extends Module {
     /** timm trunc_normal_(std=0.02, a=−0.02, b=0.02) as CAE calls it: the cut is ±1 std, absolute. */
     private static float[] truncNormal(Rng rng, int n) {
         return rng.truncatedNormal(n, INIT_STD, -INIT_STD, INIT_STD);
-    }
-
-    /** xavier_uniform on the [fanOut, fanIn] view: U(±√(6 / (fanIn + fanOut))), as models_mae.py inits the patch conv. */
-    private static float[] xavierUniform(Rng rng, int fanOut, int fanIn) {
-        float bound = (float) Math.sqrt(6.0 / (fanIn + fanOut));
-        return rng.uniform(fanOut * fanIn, -bound, bound);
     }
 
     private static void set(Tensor t, float[] values) {

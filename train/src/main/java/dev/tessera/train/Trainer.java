@@ -202,9 +202,7 @@ public final class Trainer {
         DataParallel parallel = new DataParallel(comm, store, DataParallel.BUCKET_FLOATS);
         if (comm.worldSize() > 1) parallel.broadcastParameters();
         RunDirectory dir = null;
-        if (resumeDir != null && comm.rank() != 0) {
-            // the checkpoint was read above; only rank 0 touches the run directory
-        } else if (resumeDir != null) {
+        if (resumeDir != null && comm.rank() == 0) {      // other ranks read the checkpoint above and touch no file
             dir = RunDirectory.resume(resumeDir);          // locked from here until the run ends
             dir.truncateMetrics(step);
         } else if (outDir != null) {
