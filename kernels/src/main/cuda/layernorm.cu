@@ -17,6 +17,10 @@
 //       dw/db: a [colBlocks, rowChunks] grid of 32×8 blocks writes per-chunk partial sums, then one thread
 //       per column adds the partials in chunk order — deterministic (no atomics) and well parallel even
 //       for 384 columns, where one thread per column (v1) would leave most of the GPU idle.
+//       Backward with dx and dw/db and at most LN_FUSED_MAX_COLS columns (every ViT up to Large) is two
+//       launches: layernorm_backward_fused computes dx row by row as dx_v2 does and, while the row is in
+//       registers, its lanes' dw/db contributions; each block then writes one partial per column for its
+//       chunk of rows, and dwdb_finish adds the chunks as above. Four launches per norm became two.
 //
 // Build: part of tessera_kernels.cu.
 #include "common.cuh"
@@ -177,4 +181,69 @@ extern "C" __global__ void layernorm_backward_dwdb_finish(const float* __restric
     }
     if (dw) dw[c] += tw;
     if (db) db[c] += tb;
+}
+
+// ------------------------------------------------------------------------------------------------ fused dx + dw/db
+
+// Lane l of a warp owns columns l, l + 32, …: up to 32 per lane, so cols ≤ 1024 (ViT-L's width).
+#define LN_FUSED_MAX_COLS 1024
+#define LN_FUSED_WARPS 8
+
+// Block of LN_FUSED_WARPS warps covers rows [blockIdx.x·rowsPerChunk, +rowsPerChunk); warp w takes rows
+// r0 + w, r0 + w + 8, … . For each row: dx += r·(g − mean(g) − x̂·mean(g·x̂)) with the same operations in the
+// same order as layernorm_backward_dx_v2, and each lane adds
+// dout·x̂ and dout of its columns to per-lane registers. The warps' sums are then combined through shared memory
+// in warp order (deterministic, no atomics) and written to partialW/partialB[blockIdx.x·cols + c].
+extern "C" __global__ void layernorm_backward_fused(const float* __restrict__ dout, const float* __restrict__ x,
+                                                   const float* __restrict__ w, const float* __restrict__ mean,
+                                                   const float* __restrict__ rstd, float* __restrict__ dx,
+                                                   float* __restrict__ partialW, float* __restrict__ partialB,
+                                                   int rows, int cols, int rowsPerChunk) {
+    __shared__ float sw[LN_FUSED_MAX_COLS], sb[LN_FUSED_MAX_COLS];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int r0 = blockIdx.x * rowsPerChunk, r1 = min(rows, r0 + rowsPerChunk);
+    float aw[LN_FUSED_MAX_COLS / 32], ab[LN_FUSED_MAX_COLS / 32];
+#pragma unroll
+    for (int j = 0; j < LN_FUSED_MAX_COLS / 32; j++) {
+        aw[j] = 0.0f;
+        ab[j] = 0.0f;
+    }
+    for (int r = r0 + warp; r < r1; r += LN_FUSED_WARPS) {
+        size_t base = (size_t)r * cols;
+        float mu = mean[r], rs = rstd[r], sg = 0.0f, sgx = 0.0f;
+        for (int c = lane; c < cols; c += 32) {
+            float g = dout[base + c] * w[c];
+            sg += g;
+            sgx += g * (x[base + c] - mu) * rs;
+        }
+        sg = warp_sum(sg) / cols;
+        sgx = warp_sum(sgx) / cols;
+#pragma unroll
+        for (int j = 0; j < LN_FUSED_MAX_COLS / 32; j++) {
+            int c = lane + 32 * j;
+            if (c < cols) {
+                float d = dout[base + c], g = d * w[c], xh = (x[base + c] - mu) * rs;
+                dx[base + c] += rs * (g - sg - xh * sgx);
+                aw[j] += d * xh;
+                ab[j] += d;
+            }
+        }
+    }
+    for (int k = 0; k < LN_FUSED_WARPS; k++) {
+        if (warp == k) {
+#pragma unroll
+            for (int j = 0; j < LN_FUSED_MAX_COLS / 32; j++) {
+                int c = lane + 32 * j;
+                if (c < cols) {
+                    sw[c] = k == 0 ? aw[j] : sw[c] + aw[j];
+                    sb[c] = k == 0 ? ab[j] : sb[c] + ab[j];
+                }
+            }
+        }
+        __syncthreads();
+    }
+    for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+        partialW[(size_t)blockIdx.x * cols + c] = sw[c];
+        partialB[(size_t)blockIdx.x * cols + c] = sb[c];
+    }
 }

@@ -162,9 +162,11 @@ static void testGemm() {
 }
 
 // ------------------------------------------------------------------------------------------------ layernorm
+static std::vector<float> em32(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
+
 static void testLayerNorm() {
     struct S { int rows, cols; };
-    for (S s : {S{1, 1}, S{3, 33}, S{17, 100}, S{70, 40}}) {
+    for (S s : {S{1, 1}, S{3, 33}, S{17, 100}, S{70, 40}, S{19, 1024}}) {
         int rows = s.rows, cols = s.cols, n = rows * cols;
         auto x = uniform(30, n, 1, 5), w = uniform(31, cols, 0.5, 1.5), b = uniform(32, cols, -0.5, 0.5);
         auto dy = uniform(33, n, -1, 1), dx0 = uniform(34, n, -1, 1), dw0 = uniform(35, cols, -1, 1), db0 = uniform(36, cols, -1, 1);
@@ -224,6 +226,21 @@ static void testLayerNorm() {
                 expectClose("layernorm dw" + tag, edw, dw, 1e-5 + 2e-6 * rows, 1e-5);
                 expectClose("layernorm db" + tag, edb, db, 1e-5 + 2e-6 * rows, 1e-5);
             }
+        // The fused backward (dx and dw/db partials in one launch, then the chunk sums), with chunks of 8 rows
+        // (one per warp) and of 24 (several rows per warp, a partial last chunk).
+        for (int perChunk : {8, 24}) {
+            auto dx = dx0, dw = dw0, db = db0;
+            int chunks = ceilDiv(rows, perChunk);
+            std::vector<float> pw((size_t)chunks * cols, 7.0f), pb((size_t)chunks * cols, 7.0f);
+            emu_launch(layernorm_backward_fused, dim3(chunks), dim3(32 * LN_FUSED_WARPS), 0, dy.data(), x.data(), w.data(),
+                       em32(em).data(), em32(er).data(), dx.data(), pw.data(), pb.data(), rows, cols, perChunk);
+            emu_launch(layernorm_backward_dwdb_finish, dim3(ceilDiv(cols, 128)), dim3(128), 0, pw.data(), pb.data(),
+                       dw.data(), db.data(), chunks, cols);
+            std::string tag = " fused chunk " + std::to_string(perChunk) + shape;
+            expectClose("layernorm dx" + tag, edx, dx, 5e-5, 1e-4);
+            expectClose("layernorm dw" + tag, edw, dw, 1e-5 + 2e-6 * rows, 1e-5);
+            expectClose("layernorm db" + tag, edb, db, 1e-5 + 2e-6 * rows, 1e-5);
+        }
     }
 }
 

@@ -75,6 +75,15 @@ public final class KernelSmoke {
                         cols, 1e-5f);
                 gpu.layerNorm().backward(v, 64, f(gpu, r, rows * cols), x, f(gpu, r, cols), mean, rstd,
                         f(gpu, r, rows * cols), f(gpu, r, cols), f(gpu, r, cols), rows, cols);
+                // dx alone, and a row wider than the fused backward takes: the separate kernels
+                gpu.layerNorm().backward(v, 64, f(gpu, r, rows * cols), x, f(gpu, r, cols), mean, rstd,
+                        f(gpu, r, rows * cols), null, null, rows, cols);
+                int wide = 1100;
+                Buffer xw = f(gpu, r, 3 * wide), mw = gpu.allocate(3), rw = gpu.allocate(3);
+                gpu.layerNorm().forward(v, 64, xw, f(gpu, r, wide), f(gpu, r, wide), f(gpu, r, 3 * wide), mw, rw, 3, wide,
+                        1e-5f);
+                gpu.layerNorm().backward(v, 64, f(gpu, r, 3 * wide), xw, f(gpu, r, wide), mw, rw, f(gpu, r, 3 * wide),
+                        f(gpu, r, wide), f(gpu, r, wide), 3, wide);
             }
 
             for (SoftmaxCuda.Variant v : SoftmaxCuda.Variant.values()) {

@@ -52,6 +52,20 @@ public final class LayerNormCuda {
         CudaBuffer dxs = lc.floats(dx, n, "layerNorm dx");
         CudaBuffer dws = lc.floats(dweight, cols, "layerNorm dweight"), dbs = lc.floats(dbias, cols, "layerNorm dbias");
         if (rows == 0 || cols == 0) return;
+        if (v == Variant.V2 && dxs != null && (dws != null || dbs != null) && cols <= FUSED_MAX_COLS) {
+            // dx and the per-chunk dw/db partials in one pass over the rows, then the chunk sums (layernorm.cu).
+            int rowsPerChunk = fusedRowsPerChunk(rows, lc.multiprocessors);
+            int chunks = ceil(rows, rowsPerChunk);
+            CudaBuffer pw = lc.scratch((long) chunks * cols), pb = lc.scratch((long) chunks * cols);
+            lc.module.launch("layernorm_backward_fused", new LaunchConfig(chunks, 1, 1, 32 * FUSED_WARPS, 1, 1, 0),
+                    new KernelArgs().ptr(gs).ptr(xs).ptr(ws).ptr(ms).ptr(rs).ptr(dxs).ptr(pw).ptr(pb)
+                            .i(rows).i(cols).i(rowsPerChunk));
+            lc.module.launch("layernorm_backward_dwdb_finish", LaunchConfig.linear(cols, 128),
+                    new KernelArgs().ptr(pw).ptr(pb).ptr(dws).ptr(dbs).i(chunks).i(cols));
+            lc.release(pw);
+            lc.release(pb);
+            return;
+        }
         if (dxs != null) {
             lc.module.launch(v == Variant.V1 ? "layernorm_backward_dx_v1" : "layernorm_backward_dx_v2",
                     rowGeometry(v, rows, block),
@@ -72,6 +86,19 @@ public final class LayerNormCuda {
                 new KernelArgs().ptr(pw).ptr(pb).ptr(dws).ptr(dbs).i(chunks).i(cols));
         lc.release(pw);
         lc.release(pb);
+    }
+
+    /** The fused backward's limits, as in layernorm.cu: LN_FUSED_MAX_COLS and LN_FUSED_WARPS. */
+    static final int FUSED_MAX_COLS = 1024, FUSED_WARPS = 8;
+
+    /**
+     * Rows per block of the fused backward: two blocks per SM, the most that fit (128 registers × 256 threads,
+     * ptxas on sm_80), because each block's partials cost a row of the finishing sum, so blocks beyond one
+     * resident wave only add work; and at least one row per warp.
+     */
+    static int fusedRowsPerChunk(int rows, int multiprocessors) {
+        int wantChunks = 2 * Math.max(1, multiprocessors);
+        return Math.max(FUSED_WARPS, ceil(rows, wantChunks));
     }
 
     /** V1: one thread per row; V2: one warp per row, block/32 rows per block. */

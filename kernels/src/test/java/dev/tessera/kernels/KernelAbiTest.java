@@ -123,6 +123,7 @@ class KernelAbiTest {
             ln.forward(v, 64, b.f(60), b.f(6), b.f(6), b.f(60), b.f(10), b.f(10), 10, 6, 1e-5f);
             ln.backward(v, 64, b.f(60), b.f(60), b.f(6), b.f(10), b.f(10), b.f(60), b.f(6), b.f(6), 10, 6);
             ln.backward(v, 64, b.f(60), b.f(60), b.f(6), b.f(10), b.f(10), null, null, b.f(6), 10, 6);
+            ln.backward(v, 64, b.f(60), b.f(60), b.f(6), b.f(10), b.f(10), b.f(60), null, null, 10, 6);  // dx alone
         }
 
         SoftmaxCuda sm = new SoftmaxCuda(lc);
