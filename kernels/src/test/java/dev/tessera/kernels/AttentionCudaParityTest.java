@@ -1,5 +1,7 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.GradMode;
+import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.engine.testing.Close.assertClose;
 import static dev.tessera.kernels.GpuTestSupport.CPU;
 import static dev.tessera.kernels.GpuTestSupport.uniform;
@@ -51,11 +53,12 @@ class AttentionCudaParityTest extends GpuTest {
             Pair pq = Pair.of(gpu, q), pk = Pair.of(gpu, k), pv = Pair.of(gpu, v), pg = Pair.of(gpu, dout);
             var out = CPU.allocate(nq);
             var lse = CPU.allocate(bh * lq);
-            CPU.attentionForward(pq.cpu(), pk.cpu(), pv.cpu(), out, lse, bh, lq, lk, d, scale);
+            CPU.attentionForward(AttentionLayout.contiguous(bh, lq, lk, d), pq.cpu(), pk.cpu(), pv.cpu(), out, lse, scale);
             var dq = GpuTestSupport.put(CPU, dq0);
             var dk = GpuTestSupport.put(CPU, dk0);
             var dv = GpuTestSupport.put(CPU, dv0);
-            CPU.attentionBackward(pq.cpu(), pk.cpu(), pv.cpu(), out, lse, pg.cpu(), dq, dk, dv, bh, lq, lk, d, scale);
+            CPU.attentionBackward(AttentionLayout.contiguous(bh, lq, lk, d), pq.cpu(), pk.cpu(), pv.cpu(), out, lse, pg.cpu(), dq, dk, dv, scale,
+                GradMode.ACCUMULATE);
             float[] eOut = CPU.download(out), eLse = CPU.download(lse);
             float[] eDq = CPU.download(dq), eDk = CPU.download(dk), eDv = CPU.download(dv);
             int[] qShape = {bh, lq, d}, kShape = {bh, lk, d};

@@ -1,5 +1,7 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.GradMode;
+import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.engine.testing.Close.assertClose;
 import static dev.tessera.kernels.GpuTestSupport.CPU;
 import static dev.tessera.kernels.GpuTestSupport.uniform;
@@ -46,7 +48,7 @@ class FlashAttentionCudaParityTest extends GpuTest {
             Buffer rv = GpuTestSupport.put(CPU, Bf16.round(v)), rg = GpuTestSupport.put(CPU, Bf16.round(dout));
             var out = CPU.allocate(nq);
             var lse = CPU.allocate(bh * lq);
-            CPU.attentionForward(rq, rk, rv, out, lse, bh, lq, lk, d, scale);
+            CPU.attentionForward(AttentionLayout.contiguous(bh, lq, lk, d), rq, rk, rv, out, lse, scale);
             float[] eOut = CPU.download(out), eLse = CPU.download(lse);
 
             var gq = GpuTestSupport.put(gpu, q);
@@ -63,7 +65,8 @@ class FlashAttentionCudaParityTest extends GpuTest {
             var dq = GpuTestSupport.put(CPU, dq0);
             var dk = GpuTestSupport.put(CPU, dk0);
             var dv = GpuTestSupport.put(CPU, dv0);
-            CPU.attentionBackward(rq, rk, rv, out, lse, rg, dq, dk, dv, bh, lq, lk, d, scale);
+            CPU.attentionBackward(AttentionLayout.contiguous(bh, lq, lk, d), rq, rk, rv, out, lse, rg, dq, dk, dv, scale,
+                GradMode.ACCUMULATE);
             float[] eDq = CPU.download(dq), eDk = CPU.download(dk), eDv = CPU.download(dv);
             var rOut = GpuTestSupport.put(gpu, eOut);
             var rLse = GpuTestSupport.put(gpu, eLse);

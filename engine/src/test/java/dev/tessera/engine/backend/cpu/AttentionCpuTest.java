@@ -1,5 +1,7 @@
 package dev.tessera.engine.backend.cpu;
 
+import dev.tessera.engine.backend.GradMode;
+import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.engine.testing.Close.assertClose;
 
 import dev.tessera.engine.backend.Buffer;
@@ -51,7 +53,7 @@ class AttentionCpuTest {
         float[] v = LayerNormCpuTest.random(7, bh * lk * d, -1, 1);
         Buffer qb = upload(q), kb = upload(k), vb = upload(v);
         Buffer out = be.allocate(bh * lq * d), lse = be.allocate(bh * lq);
-        be.attentionForward(qb, kb, vb, out, lse, bh, lq, lk, d, scale);
+        be.attentionForward(AttentionLayout.contiguous(bh, lq, lk, d), qb, kb, vb, out, lse, scale);
         float[] expected = new float[bh * lq];
         for (int h = 0; h < bh; h++)
             for (int i = 0; i < lq; i++) {
@@ -72,11 +74,13 @@ class AttentionCpuTest {
         Buffer q = upload(LayerNormCpuTest.random(8, lq * d, -1, 1)), k = upload(LayerNormCpuTest.random(9, lk * d, -1, 1));
         Buffer v = upload(LayerNormCpuTest.random(10, lk * d, -1, 1)), dout = upload(LayerNormCpuTest.random(11, lq * d, -1, 1));
         Buffer out = be.allocate(lq * d), lse = be.allocate(lq);
-        be.attentionForward(q, k, v, out, lse, bh, lq, lk, d, 1f);
+        be.attentionForward(AttentionLayout.contiguous(bh, lq, lk, d), q, k, v, out, lse, 1f);
         Buffer dv1 = be.allocate(lk * d), dv2 = be.allocate(lk * d);
-        be.attentionBackward(q, k, v, out, lse, dout, null, null, dv1, bh, lq, lk, d, 1f);
+        be.attentionBackward(AttentionLayout.contiguous(bh, lq, lk, d), q, k, v, out, lse, dout, null, null, dv1, 1f,
+                GradMode.ACCUMULATE);
         be.fill(dv2, 1f);
-        be.attentionBackward(q, k, v, out, lse, dout, null, null, dv2, bh, lq, lk, d, 1f);
+        be.attentionBackward(AttentionLayout.contiguous(bh, lq, lk, d), q, k, v, out, lse, dout, null, null, dv2, 1f,
+                GradMode.ACCUMULATE);
         float[] a = be.download(dv1), b2 = be.download(dv2);
         for (int i = 0; i < a.length; i++) a[i] += 1f;
         assertClose("dv accumulates", a, b2, 1e-6, 1e-6);
