@@ -3,7 +3,9 @@ package dev.tessera.kernels;
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.Precision;
 import dev.tessera.engine.backend.ReduceOp;
@@ -53,6 +55,7 @@ public final class CudaBackend implements Backend {
     private final GemmSelection.Choice gemm;
     /** matmul and attention in the backend's precision: the fp32 choice above, or the tensor-core rungs. */
     private final PrecisionKernels precisionKernels;
+    private final AttentionStaging attentionStaging;
     private final LayerNormCuda layerNorm;
     private final SoftmaxCuda softmax;
     private final AttentionCuda attention;
@@ -103,6 +106,7 @@ public final class CudaBackend implements Backend {
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
             precisionKernels = new PrecisionKernels(options.precision(), gemm, lc, attention);
+            attentionStaging = new AttentionStaging(this, lc, precisionKernels);
         } catch (RuntimeException | Error e) {
             resources.closeAfter(e);
             throw e;
@@ -385,18 +389,16 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
-                                 int batchHeads, int lq, int lk, int headDim, float scale) {
+    public void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale) {
         ctx.makeCurrent();
-        precisionKernels.attentionForward(q, k, v, out, lse, batchHeads, lq, lk, headDim, scale);
+        attentionStaging.forward(layout, q, k, v, out, lse, scale);
     }
 
     @Override
-    public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
-                                  Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim,
-                                  float scale) {
+    public void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                                  Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
         ctx.makeCurrent();
-        precisionKernels.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, batchHeads, lq, lk, headDim, scale);
+        attentionStaging.backward(layout, q, k, v, out, lse, dout, dq, dk, dv, scale, mode);
     }
 
     @Override
