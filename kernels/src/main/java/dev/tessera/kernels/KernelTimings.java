@@ -1,8 +1,8 @@
 package dev.tessera.kernels;
 
-import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.StepScope;
 import java.util.Arrays;
 import java.util.Locale;

@@ -1,16 +1,17 @@
 package dev.tessera.kernels;
 
-import dev.tessera.engine.backend.GradMode;
-import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.engine.testing.Close.assertClose;
 import static dev.tessera.kernels.GpuTestSupport.CPU;
 import static dev.tessera.kernels.GpuTestSupport.uniform;
 
+import dev.tessera.engine.backend.AttentionLayout;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,6 +40,61 @@ class AttentionCudaParityTest extends GpuTest {
         for (int b : new int[] {32, 128, 512}) c.add(new Object[] {AttentionCuda.Variant.V1, b});
         if (d <= AttentionCuda.V2_MAX_HEAD_DIM) c.add(new Object[] {AttentionCuda.Variant.V2, 128});
         return c;
+    }
+
+    /**
+     * The backend over strided layouts (a packed qkv [N, T, 3D] and token-major cross-attention), overwrite and
+     * accumulate, against the CPU backend on the same layout (AttentionStaging on the GPU side).
+     */
+    @Test
+    void stridedLayoutsMatchCpu() {
+        int n = 3, heads = 4, d = 64, dim = heads * d;
+        AttentionLayout packed = AttentionLayout.packedQkv(n, 37, heads, d), cross = AttentionLayout.tokenMajor(n, heads, 19, 41, d);
+        for (AttentionLayout lay : new AttentionLayout[] {packed, cross}) {
+            boolean isPacked = lay == packed;
+            int nq = n * lay.lq() * (isPacked ? 3 * dim : dim), nk = n * lay.lk() * dim, no = n * lay.lq() * dim;
+            float[] q = uniform(31, nq, -1.5f, 1.5f), k = uniform(32, nk, -1.5f, 1.5f), v = uniform(33, nk, -1f, 1f);
+            float[] dout = uniform(34, no, -1f, 1f), g0 = uniform(35, nq, -1f, 1f);
+            for (GradMode mode : GradMode.values()) {
+                String tag = (isPacked ? "packed qkv " : "token-major cross ") + mode + " ";
+                try (StepScope _ = CPU.openScope(); StepScope _ = gpu.openScope()) {
+                    float[][] e = run(CPU, lay, isPacked, q, k, v, dout, g0, mode);
+                    float[][] a = run(gpu, lay, isPacked, q, k, v, dout, g0, mode);
+                    assertClose(tag + "out", e[0], a[0], 2e-5, 1e-4);
+                    assertClose(tag + "lse", e[1], a[1], 2e-5, 1e-5);
+                    for (int j = 2; j < e.length; j++) assertClose(tag + "gradient " + (j - 2), e[j], a[j], 5e-5, 5e-4);
+                }
+            }
+        }
+    }
+
+    /** Forward, then backward into gradients pre-filled with g0 (ACCUMULATE) or NaN (OVERWRITE: never read). */
+    private static float[][] run(dev.tessera.engine.backend.Backend be, AttentionLayout lay, boolean packed, float[] q, float[] k,
+                                 float[] v, float[] dout, float[] g0, GradMode mode) {
+        int no = lay.batchHeads() * lay.lq() * lay.headDim();
+        var qb = GpuTestSupport.put(be, q);
+        var kb = packed ? qb : GpuTestSupport.put(be, k);
+        var vb = packed ? qb : GpuTestSupport.put(be, v);
+        var out = be.allocate(no);
+        var lse = be.allocate(lay.batchHeads() * lay.lq());
+        be.attentionForward(lay, qb, kb, vb, out, lse, 0.125f);
+        var g = GpuTestSupport.put(be, dout);
+        var dq = GpuTestSupport.put(be, mode == GradMode.ACCUMULATE ? g0 : nan(q.length));
+        if (packed) {
+            be.attentionBackward(lay, qb, qb, qb, out, lse, g, dq, dq, dq, 0.125f, mode);
+            return new float[][] {be.download(out), be.download(lse), be.download(dq)};
+        }
+        float[] kFill = mode == GradMode.ACCUMULATE ? java.util.Arrays.copyOf(g0, k.length) : nan(k.length);
+        var dk = GpuTestSupport.put(be, kFill);
+        var dv = GpuTestSupport.put(be, kFill);
+        be.attentionBackward(lay, qb, kb, vb, out, lse, g, dq, dk, dv, 0.125f, mode);
+        return new float[][] {be.download(out), be.download(lse), be.download(dq), be.download(dk), be.download(dv)};
+    }
+
+    private static float[] nan(int n) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, Float.NaN);
+        return a;
     }
 
     @ParameterizedTest(name = "bh={0} lq={1} lk={2} d={3}")

@@ -1,14 +1,14 @@
 package dev.tessera.kernels;
 
-import dev.tessera.engine.backend.GradMode;
-import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.kernels.GpuTestSupport.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;

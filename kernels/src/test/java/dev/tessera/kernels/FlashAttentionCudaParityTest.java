@@ -1,12 +1,12 @@
 package dev.tessera.kernels;
 
-import dev.tessera.engine.backend.GradMode;
-import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.engine.testing.Close.assertClose;
 import static dev.tessera.kernels.GpuTestSupport.CPU;
 import static dev.tessera.kernels.GpuTestSupport.uniform;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.StepScope;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;

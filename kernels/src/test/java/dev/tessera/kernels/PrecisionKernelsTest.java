@@ -1,14 +1,14 @@
 package dev.tessera.kernels;
 
-import dev.tessera.engine.backend.GradMode;
-import dev.tessera.engine.backend.AttentionLayout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.Precision;
 import java.util.List;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package dev.tessera.bench.engine;
 
-import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,10 +1,10 @@
 package dev.tessera.engine.backend.cpu;
 
-import dev.tessera.engine.backend.GradMode;
-import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.engine.testing.Close.assertClose;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Backends;
 import dev.tessera.engine.testing.GradCheck;
@@ -84,6 +84,22 @@ class AttentionCpuTest {
         float[] a = be.download(dv1), b2 = be.download(dv2);
         for (int i = 0; i < a.length; i++) a[i] += 1f;
         assertClose("dv accumulates", a, b2, 1e-6, 1e-6);
+    }
+
+    /** OVERWRITE writes every element of a packed d(qkv) and reads none: NaN garbage there must not matter. */
+    @Test
+    void overwriteCoversAPackedQkvGradientWithoutReadingIt() {
+        int n = 2, t = 5, heads = 3, d = 4, dim = heads * d;
+        AttentionLayout lay = AttentionLayout.packedQkv(n, t, heads, d);
+        Buffer qkv = upload(LayerNormCpuTest.random(12, n * t * 3 * dim, -1, 1));
+        Buffer dout = upload(LayerNormCpuTest.random(13, n * t * dim, -1, 1));
+        Buffer out = be.allocate(n * t * dim), lse = be.allocate(n * heads * t);
+        be.attentionForward(lay, qkv, qkv, qkv, out, lse, 0.4f);
+        Buffer added = be.allocate(n * t * 3 * dim), written = be.allocate(n * t * 3 * dim);
+        be.attentionBackward(lay, qkv, qkv, qkv, out, lse, dout, added, added, added, 0.4f, GradMode.ACCUMULATE);
+        be.fill(written, Float.NaN);
+        be.attentionBackward(lay, qkv, qkv, qkv, out, lse, dout, written, written, written, 0.4f, GradMode.OVERWRITE);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(be.download(added), be.download(written));
     }
 
     private Buffer upload(float[] x) {

@@ -1,13 +1,13 @@
 package dev.tessera.engine.backend.cpu;
 
-import dev.tessera.engine.backend.GradMode;
-import dev.tessera.engine.backend.AttentionLayout;
 import static dev.tessera.engine.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.Precision;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
