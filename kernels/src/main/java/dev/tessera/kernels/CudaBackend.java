@@ -55,7 +55,6 @@ public final class CudaBackend implements Backend {
     private final GemmSelection.Choice gemm;
     /** matmul and attention in the backend's precision: the fp32 choice above, or the tensor-core rungs. */
     private final PrecisionKernels precisionKernels;
-    private final AttentionStaging attentionStaging;
     private final LayerNormCuda layerNorm;
     private final SoftmaxCuda softmax;
     private final AttentionCuda attention;
@@ -106,7 +105,6 @@ public final class CudaBackend implements Backend {
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
             precisionKernels = new PrecisionKernels(options.precision(), gemm, lc, attention);
-            attentionStaging = new AttentionStaging(this, lc, precisionKernels);
         } catch (RuntimeException | Error e) {
             resources.closeAfter(e);
             throw e;
@@ -391,14 +389,14 @@ public final class CudaBackend implements Backend {
     @Override
     public void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale) {
         ctx.makeCurrent();
-        attentionStaging.forward(layout, q, k, v, out, lse, scale);
+        precisionKernels.attentionForward(layout, q, k, v, out, lse, scale);
     }
 
     @Override
     public void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
                                   Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
         ctx.makeCurrent();
-        attentionStaging.backward(layout, q, k, v, out, lse, dout, dq, dk, dv, scale, mode);
+        precisionKernels.attentionBackward(layout, q, k, v, out, lse, dout, dq, dk, dv, scale, mode);
     }
 
     @Override
