@@ -1,12 +1,19 @@
 // attention.cu — fused scaled dot-product attention, forward and backward, fp32 with fp32 statistics.
 // CPU reference: engine/.../backend/cpu/AttentionCpu.java. Java launcher: kernels/.../AttentionCuda.java.
 //
-// Per head h in [0, bh): q [lq, d], k and v [lk, d], out [lq, d], lse [lq]; heads are contiguous
-// (q + h·lq·d, …). lq may differ from lk (cross-attention: CAE's regressor has 98 queries over 196 keys).
+// Per head h in [0, bh): q [lq, d], k and v [lk, d], out [lq, d], lse [lq]. Where each head's rows lie is the
+// AttnLayout (attention_layout.cuh): per operand an offset and batch/head/token strides, so q, k, v are read
+// straight from a packed qkv [N, T, 3D] or token-major [N, L, D] tensor and out written as [N, T, D] — no head
+// split/merge copies. lse and D are contiguous [bh, lq]. lq may differ from lk (cross-attention: CAE's
+// regressor has 98 queries over 196 keys).
 //   S = scale·q·kᵀ,  P = softmax_rows(S),  out = P·v,  lse_i = log Σ_j exp(S_ij)   (P itself is never stored)
 // Backward (FlashAttention-2 recipe, D_i = rowsum(dout ∘ out) = Σ_j P_ij·dP_ij):
 //   P_ij = exp(S_ij − lse_i),  dP = dout·vᵀ,  dS = P ∘ (dP − D),
-//   dq += scale·dS·k,   dk += scale·dSᵀ·q,   dv += Pᵀ·dout          (ACCUMULATE; a null grad is skipped)
+//   dq += scale·dS·k,   dk += scale·dSᵀ·q,   dv += Pᵀ·dout          (a null grad is skipped)
+// overwrite ≠ 0 writes the gradients with = instead of += (GradMode.OVERWRITE: the caller's fresh, uninitialised
+// d(qkv) needs no memset). Every gradient element has exactly one writer (v1: the block of its row; v2: one lane
+// of the warp owning its row), so both modes are race-free; with lq or lk = 0 the kernels still run in
+// overwrite mode and write zeros.
 // Head dimension d ≤ 128 for v2 (each lane owns columns lane, lane+32, lane+64, lane+96); v1 has no limit
 // on d but keeps one score row in shared memory (lk ≤ 12256: 48 KiB less the forward kernel's 128 static bytes).
 //
@@ -28,6 +35,7 @@
 //
 // Build: part of tessera_kernels.cu.
 #include "common.cuh"
+#include "attention_layout.cuh"
 
 #define ATT_TILE 32                     // keys (forward, dq) or queries (dk/dv) per shared-memory tile
 #define ATT_WARPS 4                     // warps per v2 block (128 threads)
@@ -39,24 +47,31 @@
 // Odd row stride for tiles read one row per lane: (j·stride + c) mod 32 differs for all 32 lanes j.
 __device__ __forceinline__ int att_odd_stride(int d) { return d | 1; }
 
+// g = x (overwrite) or g += x: one writer per element, so no atomics either way.
+__device__ __forceinline__ void att_store(float* g, float x, int overwrite) {
+    if (overwrite) *g = x;
+    else *g += x;
+}
+
 // ------------------------------------------------------------------------------------------------ v1
 // Block per (head, query row); dynamic shared memory: lk floats.
 extern "C" __global__ void attention_forward_v1(const float* __restrict__ q, const float* __restrict__ k,
                                                 const float* __restrict__ v, float* __restrict__ out,
-                                                float* __restrict__ lse, int bh, int lq, int lk, int d,
-                                                float scale) {
+                                                float* __restrict__ lse, AttnLayout lay, int bh, int lq, int lk,
+                                                int d, float scale) {
     extern __shared__ float s[];
     __shared__ float scratch[32];
     for (long long blk64 = blockIdx.x; blk64 < (long long)bh * lq; blk64 += gridDim.x) {  // block-uniform
         int blk = (int)blk64;
         int h = blk / lq, i = blk - h * lq;
-        const float* qi = q + ((size_t)h * lq + i) * d;
-        const float* kh = k + (size_t)h * lk * d;
-        const float* vh = v + (size_t)h * lk * d;
+        const float* qi = q + attn_row(lay.q, lay.heads, h, i);
+        const float* kh = k + attn_row(lay.k, lay.heads, h, 0);
+        const float* vh = v + attn_row(lay.v, lay.heads, h, 0);
+        const size_t tk = lay.k.token, tv = lay.v.token;
         float mloc = -INFINITY;
         for (int j = threadIdx.x; j < lk; j += blockDim.x) {
             float dot = 0.0f;
-            for (int c = 0; c < d; c++) dot += qi[c] * kh[(size_t)j * d + c];
+            for (int c = 0; c < d; c++) dot += qi[c] * kh[j * tk + c];
             s[j] = dot * scale;
             mloc = jmaxf(mloc, s[j]);
         }
@@ -70,22 +85,25 @@ extern "C" __global__ void attention_forward_v1(const float* __restrict__ q, con
         float l = block_sum(lloc, scratch);
         for (int c = threadIdx.x; c < d; c += blockDim.x) {
             float acc = 0.0f;
-            for (int j = 0; j < lk; j++) acc += s[j] * vh[(size_t)j * d + c];
-            out[((size_t)h * lq + i) * d + c] = l > 0.0f ? acc / l : 0.0f;  // l = 0 only when lk = 0 (CPU: 0)
+            for (int j = 0; j < lk; j++) acc += s[j] * vh[j * tv + c];
+            out[attn_row(lay.o, lay.heads, h, i) + c] = l > 0.0f ? acc / l : 0.0f;  // l = 0 only when lk = 0 (CPU: 0)
         }
         if (threadIdx.x == 0) lse[(size_t)h * lq + i] = m + logf(l);
         __syncthreads();  // s[] is rewritten by the next row
     }
 }
 
-// D[r] = Σ_c dout[r, c]·out[r, c] for rows = bh·lq; one warp per row. Used by both backward versions.
+// D[r] = Σ_c dout[r, c]·out[r, c] for the rows r = h·lq + i of bh heads (dout laid out as out, lay.o); one warp
+// per row. Used by both backward versions and by attention_flash.cu.
 extern "C" __global__ void attention_backward_dot(const float* __restrict__ dout, const float* __restrict__ out,
-                                                  float* __restrict__ D, int rows, int d) {
+                                                  float* __restrict__ D, AttnLayout lay, int bh, int lq, int d) {
     int lane = threadIdx.x & 31;
-    int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (r >= rows) return;
+    long long r = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+    if (r >= (long long)bh * lq) return;
+    int h = (int)(r / lq), i = (int)(r - (long long)h * lq);
+    size_t o = attn_row(lay.o, lay.heads, h, i);
     float s = 0.0f;
-    for (int c = lane; c < d; c += 32) s += dout[(size_t)r * d + c] * out[(size_t)r * d + c];
+    for (int c = lane; c < d; c += 32) s += dout[o + c] * out[o + c];
     s = warp_sum(s);
     if (lane == 0) D[r] = s;
 }
@@ -94,32 +112,34 @@ extern "C" __global__ void attention_backward_dot(const float* __restrict__ dout
 extern "C" __global__ void attention_backward_dq_v1(const float* __restrict__ q, const float* __restrict__ k,
                                                     const float* __restrict__ v, const float* __restrict__ lse,
                                                     const float* __restrict__ D, const float* __restrict__ dout,
-                                                    float* __restrict__ dq, int bh, int lq, int lk, int d,
-                                                    float scale) {
+                                                    float* __restrict__ dq, AttnLayout lay, int bh, int lq, int lk,
+                                                    int d, float scale, int overwrite) {
     extern __shared__ float ds[];
     for (long long blk64 = blockIdx.x; blk64 < (long long)bh * lq; blk64 += gridDim.x) {
         int blk = (int)blk64;
         int h = blk / lq, i = blk - h * lq;
         size_t row = (size_t)h * lq + i;
-        const float* qi = q + row * d;
-        const float* gi = dout + row * d;
-        const float* kh = k + (size_t)h * lk * d;
-        const float* vh = v + (size_t)h * lk * d;
+        const float* qi = q + attn_row(lay.q, lay.heads, h, i);
+        const float* gi = dout + attn_row(lay.o, lay.heads, h, i);
+        const float* kh = k + attn_row(lay.k, lay.heads, h, 0);
+        const float* vh = v + attn_row(lay.v, lay.heads, h, 0);
+        const size_t tk = lay.k.token, tv = lay.v.token;
         float L = lse[row], Di = D[row];
         for (int j = threadIdx.x; j < lk; j += blockDim.x) {
             float dot = 0.0f, dp = 0.0f;
             for (int c = 0; c < d; c++) {
-                dot += qi[c] * kh[(size_t)j * d + c];
-                dp += gi[c] * vh[(size_t)j * d + c];
+                dot += qi[c] * kh[j * tk + c];
+                dp += gi[c] * vh[j * tv + c];
             }
             float p = expf(dot * scale - L);
             ds[j] = p * (dp - Di);
         }
         __syncthreads();
+        float* gq = dq + attn_row(lay.q, lay.heads, h, i);
         for (int c = threadIdx.x; c < d; c += blockDim.x) {
             float a = 0.0f;
-            for (int j = 0; j < lk; j++) a += ds[j] * kh[(size_t)j * d + c];
-            dq[row * d + c] += scale * a;
+            for (int j = 0; j < lk; j++) a += ds[j] * kh[j * tk + c];
+            att_store(gq + c, scale * a, overwrite);
         }
         __syncthreads();
     }
@@ -129,23 +149,24 @@ extern "C" __global__ void attention_backward_dq_v1(const float* __restrict__ q,
 extern "C" __global__ void attention_backward_dkdv_v1(const float* __restrict__ q, const float* __restrict__ k,
                                                       const float* __restrict__ v, const float* __restrict__ lse,
                                                       const float* __restrict__ D, const float* __restrict__ dout,
-                                                      float* dk, float* dv, int bh, int lq, int lk, int d,
-                                                      float scale) {
+                                                      float* dk, float* dv, AttnLayout lay, int bh, int lq, int lk,
+                                                      int d, float scale, int overwrite) {
     extern __shared__ float sh[];
     float* P = sh;
     float* dS = sh + lq;
     for (long long blk64 = blockIdx.x; blk64 < (long long)bh * lk; blk64 += gridDim.x) {
         int blk = (int)blk64;
         int h = blk / lk, j = blk - h * lk;
-        const float* kj = k + ((size_t)h * lk + j) * d;
-        const float* vj = v + ((size_t)h * lk + j) * d;
-        const float* qh = q + (size_t)h * lq * d;
-        const float* gh = dout + (size_t)h * lq * d;
+        const float* kj = k + attn_row(lay.k, lay.heads, h, j);
+        const float* vj = v + attn_row(lay.v, lay.heads, h, j);
+        const float* qh = q + attn_row(lay.q, lay.heads, h, 0);
+        const float* gh = dout + attn_row(lay.o, lay.heads, h, 0);
+        const size_t tq = lay.q.token, tg = lay.o.token;
         for (int i = threadIdx.x; i < lq; i += blockDim.x) {
             float dot = 0.0f, dp = 0.0f;
             for (int c = 0; c < d; c++) {
-                dot += qh[(size_t)i * d + c] * kj[c];
-                dp += gh[(size_t)i * d + c] * vj[c];
+                dot += qh[i * tq + c] * kj[c];
+                dp += gh[i * tg + c] * vj[c];
             }
             float p = expf(dot * scale - lse[(size_t)h * lq + i]);
             P[i] = p;
@@ -155,12 +176,11 @@ extern "C" __global__ void attention_backward_dkdv_v1(const float* __restrict__ 
         for (int c = threadIdx.x; c < d; c += blockDim.x) {
             float av = 0.0f, ak = 0.0f;
             for (int i = 0; i < lq; i++) {
-                av += P[i] * gh[(size_t)i * d + c];
-                ak += dS[i] * qh[(size_t)i * d + c];
+                av += P[i] * gh[i * tg + c];
+                ak += dS[i] * qh[i * tq + c];
             }
-            size_t o = ((size_t)h * lk + j) * d + c;
-            if (dv) dv[o] += av;
-            if (dk) dk[o] += scale * ak;
+            if (dv) att_store(dv + attn_row(lay.v, lay.heads, h, j) + c, av, overwrite);
+            if (dk) att_store(dk + attn_row(lay.k, lay.heads, h, j) + c, scale * ak, overwrite);
         }
         __syncthreads();
     }
@@ -171,7 +191,7 @@ extern "C" __global__ void attention_backward_dkdv_v1(const float* __restrict__ 
 //   Ks [32][d|1]  Vs [32][d]  Qs [16][d]
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32)
 attention_forward_v2(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-                     float* __restrict__ out, float* __restrict__ lse, int bh, int lq, int lk, int d,
+                     float* __restrict__ out, float* __restrict__ lse, AttnLayout lay, int bh, int lq, int lk, int d,
                      float scale) {
     extern __shared__ float smem[];
     constexpr int BQ = ATT_WARPS * ATT_FWD_ROWS;
@@ -182,13 +202,14 @@ attention_forward_v2(const float* __restrict__ q, const float* __restrict__ k, c
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int blocksPerHead = (lq + BQ - 1) / BQ;
     const int h = blockIdx.x / blocksPerHead, q0 = (blockIdx.x - h * blocksPerHead) * BQ;
-    const float* qh = q + (size_t)h * lq * d;
-    const float* kh = k + (size_t)h * lk * d;
-    const float* vh = v + (size_t)h * lk * d;
+    const float* qh = q + attn_row(lay.q, lay.heads, h, 0);
+    const float* kh = k + attn_row(lay.k, lay.heads, h, 0);
+    const float* vh = v + attn_row(lay.v, lay.heads, h, 0);
+    const size_t tq = lay.q.token, tk = lay.k.token, tv = lay.v.token;
 
     for (int e = tid; e < BQ * d; e += blockDim.x) {
         int r = e / d, c = e - r * d;
-        Qs[e] = q0 + r < lq ? qh[(size_t)(q0 + r) * d + c] : 0.0f;
+        Qs[e] = q0 + r < lq ? qh[(q0 + r) * tq + c] : 0.0f;
     }
 
     float m[ATT_FWD_ROWS], l[ATT_FWD_ROWS], acc[ATT_FWD_ROWS][ATT_DPL];
@@ -206,8 +227,8 @@ attention_forward_v2(const float* __restrict__ q, const float* __restrict__ k, c
         for (int e = tid; e < ATT_TILE * d; e += blockDim.x) {
             int j = e / d, c = e - j * d;
             bool ok = j < tileLen;
-            Ks[j * ldk + c] = ok ? kh[(size_t)(k0 + j) * d + c] : 0.0f;
-            Vs[j * d + c] = ok ? vh[(size_t)(k0 + j) * d + c] : 0.0f;
+            Ks[j * ldk + c] = ok ? kh[(k0 + j) * tk + c] : 0.0f;
+            Vs[j * d + c] = ok ? vh[(k0 + j) * tv + c] : 0.0f;
         }
         __syncthreads();
 #pragma unroll
@@ -244,7 +265,7 @@ attention_forward_v2(const float* __restrict__ q, const float* __restrict__ k, c
     for (int r = 0; r < ATT_FWD_ROWS; r++) {
         int row = q0 + warp * ATT_FWD_ROWS + r;
         if (row >= lq) continue;
-        float* orow = out + ((size_t)h * lq + row) * d;
+        float* orow = out + attn_row(lay.o, lay.heads, h, row);
 #pragma unroll
         for (int t = 0; t < ATT_DPL; t++) {
             int c = lane + 32 * t;
@@ -259,8 +280,8 @@ attention_forward_v2(const float* __restrict__ q, const float* __restrict__ k, c
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32)
 attention_backward_dq_v2(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
                          const float* __restrict__ lse, const float* __restrict__ D,
-                         const float* __restrict__ dout, float* __restrict__ dq, int bh, int lq, int lk, int d,
-                         float scale) {
+                         const float* __restrict__ dout, float* __restrict__ dq, AttnLayout lay, int bh, int lq,
+                         int lk, int d, float scale, int overwrite) {
     extern __shared__ float smem[];
     constexpr int BQ = ATT_WARPS * ATT_BWD_ROWS;
     const int ld = att_odd_stride(d);
@@ -271,15 +292,17 @@ attention_backward_dq_v2(const float* __restrict__ q, const float* __restrict__ 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int blocksPerHead = (lq + BQ - 1) / BQ;
     const int h = blockIdx.x / blocksPerHead, q0 = (blockIdx.x - h * blocksPerHead) * BQ;
-    const float* kh = k + (size_t)h * lk * d;
-    const float* vh = v + (size_t)h * lk * d;
+    const float* qh = q + attn_row(lay.q, lay.heads, h, 0);
+    const float* gh = dout + attn_row(lay.o, lay.heads, h, 0);
+    const float* kh = k + attn_row(lay.k, lay.heads, h, 0);
+    const float* vh = v + attn_row(lay.v, lay.heads, h, 0);
+    const size_t tq = lay.q.token, tg = lay.o.token, tk = lay.k.token, tv = lay.v.token;
 
     for (int e = tid; e < BQ * d; e += blockDim.x) {
         int r = e / d, c = e - r * d;
         bool ok = q0 + r < lq;
-        size_t g = ((size_t)h * lq + q0 + r) * d + c;
-        Qs[e] = ok ? q[g] : 0.0f;
-        Gs[e] = ok ? dout[g] : 0.0f;
+        Qs[e] = ok ? qh[(q0 + r) * tq + c] : 0.0f;
+        Gs[e] = ok ? gh[(q0 + r) * tg + c] : 0.0f;
     }
     float L[ATT_BWD_ROWS], Dr[ATT_BWD_ROWS], acc[ATT_BWD_ROWS][ATT_DPL];
 #pragma unroll
@@ -297,8 +320,8 @@ attention_backward_dq_v2(const float* __restrict__ q, const float* __restrict__ 
         for (int e = tid; e < ATT_TILE * d; e += blockDim.x) {
             int j = e / d, c = e - j * d;
             bool ok = j < tileLen;
-            Ks[j * ld + c] = ok ? kh[(size_t)(k0 + j) * d + c] : 0.0f;
-            Vs[j * ld + c] = ok ? vh[(size_t)(k0 + j) * d + c] : 0.0f;
+            Ks[j * ld + c] = ok ? kh[(k0 + j) * tk + c] : 0.0f;
+            Vs[j * ld + c] = ok ? vh[(k0 + j) * tv + c] : 0.0f;
         }
         __syncthreads();
 #pragma unroll
@@ -334,11 +357,11 @@ attention_backward_dq_v2(const float* __restrict__ q, const float* __restrict__ 
     for (int r = 0; r < ATT_BWD_ROWS; r++) {
         int row = q0 + warp * ATT_BWD_ROWS + r;
         if (row >= lq) continue;
-        float* g = dq + ((size_t)h * lq + row) * d;
+        float* g = dq + attn_row(lay.q, lay.heads, h, row);
 #pragma unroll
         for (int t = 0; t < ATT_DPL; t++) {
             int c = lane + 32 * t;
-            if (c < d) g[c] += scale * acc[r][t];
+            if (c < d) att_store(g + c, scale * acc[r][t], overwrite);
         }
     }
 }
@@ -348,8 +371,8 @@ attention_backward_dq_v2(const float* __restrict__ q, const float* __restrict__ 
 extern "C" __global__ void __launch_bounds__(ATT_WARPS * 32)
 attention_backward_dkdv_v2(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
                            const float* __restrict__ lse, const float* __restrict__ D,
-                           const float* __restrict__ dout, float* dk, float* dv, int bh, int lq, int lk, int d,
-                           float scale) {
+                           const float* __restrict__ dout, float* dk, float* dv, AttnLayout lay, int bh, int lq,
+                           int lk, int d, float scale, int overwrite) {
     extern __shared__ float smem[];
     constexpr int BK = ATT_WARPS * ATT_BWD_ROWS;
     const int ld = att_odd_stride(d);
@@ -362,15 +385,17 @@ attention_backward_dkdv_v2(const float* __restrict__ q, const float* __restrict_
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int blocksPerHead = (lk + BK - 1) / BK;
     const int h = blockIdx.x / blocksPerHead, j0 = (blockIdx.x - h * blocksPerHead) * BK;
-    const float* qh = q + (size_t)h * lq * d;
-    const float* gh = dout + (size_t)h * lq * d;
+    const float* qh = q + attn_row(lay.q, lay.heads, h, 0);
+    const float* gh = dout + attn_row(lay.o, lay.heads, h, 0);
+    const float* kh = k + attn_row(lay.k, lay.heads, h, 0);
+    const float* vh = v + attn_row(lay.v, lay.heads, h, 0);
+    const size_t tq = lay.q.token, tg = lay.o.token, tk = lay.k.token, tv = lay.v.token;
 
     for (int e = tid; e < BK * d; e += blockDim.x) {
         int r = e / d, c = e - r * d;
         bool ok = j0 + r < lk;
-        size_t g = ((size_t)h * lk + j0 + r) * d + c;
-        Kr[e] = ok ? k[g] : 0.0f;
-        Vr[e] = ok ? v[g] : 0.0f;
+        Kr[e] = ok ? kh[(j0 + r) * tk + c] : 0.0f;
+        Vr[e] = ok ? vh[(j0 + r) * tv + c] : 0.0f;
     }
     float dkAcc[ATT_BWD_ROWS][ATT_DPL], dvAcc[ATT_BWD_ROWS][ATT_DPL];
 #pragma unroll
@@ -384,8 +409,8 @@ attention_backward_dkdv_v2(const float* __restrict__ q, const float* __restrict_
         for (int e = tid; e < ATT_TILE * d; e += blockDim.x) {
             int i = e / d, c = e - i * d;
             bool ok = i < tileLen;
-            Qs[i * ld + c] = ok ? qh[(size_t)(i0 + i) * d + c] : 0.0f;
-            Gs[i * ld + c] = ok ? gh[(size_t)(i0 + i) * d + c] : 0.0f;
+            Qs[i * ld + c] = ok ? qh[(i0 + i) * tq + c] : 0.0f;
+            Gs[i * ld + c] = ok ? gh[(i0 + i) * tg + c] : 0.0f;
         }
         if (tid < ATT_TILE) {
             bool ok = tid < tileLen;
@@ -431,13 +456,13 @@ attention_backward_dkdv_v2(const float* __restrict__ q, const float* __restrict_
     for (int r = 0; r < ATT_BWD_ROWS; r++) {
         int key = j0 + warp * ATT_BWD_ROWS + r;
         if (key >= lk) continue;
-        size_t o = ((size_t)h * lk + key) * d;
+        const size_t rk = attn_row(lay.k, lay.heads, h, key), rv = attn_row(lay.v, lay.heads, h, key);
 #pragma unroll
         for (int t = 0; t < ATT_DPL; t++) {
             int c = lane + 32 * t;
             if (c < d) {
-                if (dv) dv[o + c] += dvAcc[r][t];
-                if (dk) dk[o + c] += scale * dkAcc[r][t];
+                if (dv) att_store(dv + rv + c, dvAcc[r][t], overwrite);
+                if (dk) att_store(dk + rk + c, scale * dkAcc[r][t], overwrite);
             }
         }
     }

@@ -2,9 +2,11 @@
 // reference and as the fallback for head dims other than 32, 64, 128). Launcher: FlashAttentionCuda.java.
 // CPU reference: AttentionCpu on bf16-rounded q, k, v (and dout).
 //
-// Same contract as attention.cu: per head h < bh, q [lq, d], k, v [lk, d], out [lq, d], lse [lq], fp32,
-// heads contiguous; S = scale·q·kᵀ, P = softmax_rows(S), out = P·v, lse_i = log Σ_j exp(S_ij). Backward
-// ACCUMULATES dq += scale·dS·k, dk += scale·dSᵀ·q, dv += Pᵀ·dout with dS = P ∘ (dout·vᵀ − D),
+// Same contract as attention.cu: per head h < bh, q [lq, d], k, v [lk, d], out [lq, d], lse [lq], fp32, each
+// operand where its AttnLayout says (attention_layout.cuh; packed qkv and token-major tensors are read in place);
+// S = scale·q·kᵀ, P = softmax_rows(S), out = P·v, lse_i = log Σ_j exp(S_ij). Backward adds (overwrite = 0) or
+// writes (overwrite ≠ 0; each element has one writer) dq = scale·dS·k, dk = scale·dSᵀ·q, dv = Pᵀ·dout with
+// dS = P ∘ (dout·vᵀ − D),
 // D_i = dout_i·out_i (attention_backward_dot in attention.cu computes D). lq ≠ lk is allowed (CAE's
 // cross-attention). d ∈ {32, 64, 128} is a template parameter (the kernel name's suffix).
 //
@@ -39,6 +41,7 @@
 // Build: part of tessera_kernels.cu; sm_80+. Shared memory (FlashAttentionCuda.*SharedBytes) is at most
 // 96 KiB: opted into above 48 KiB, within the 99 KiB of sm_86/sm_89.
 #include "common.cuh"
+#include "attention_layout.cuh"
 #include "mma_tiles.cuh"
 
 #define FLASH_THREADS 128
@@ -58,9 +61,9 @@ template <int D> struct FlashTiles {
     static constexpr int DKDV_SHARED = 2 * BWD_TILE * D * (4 + 2) + 2 * FLASH_ROWS * D * 2 + 2 * BWD_TILE * 4;
 };
 
-// The A fragments of 16 rows × D columns of a fp32 row-major [rows][D] matrix, rows ≥ `rows` as zeros.
+// The A fragments of 16 rows × D columns of a fp32 matrix with row stride ld, rows ≥ `rows` as zeros.
 template <int D>
-__device__ __forceinline__ void flash_load_rows(uint32_t (&f)[D / 16][4], const float* base, int row0, int rows) {
+__device__ __forceinline__ void flash_load_rows(uint32_t (&f)[D / 16][4], const float* base, size_t ld, int row0, int rows) {
     const int g = (threadIdx.x & 31) >> 2, t = threadIdx.x & 3;
 #pragma unroll
     for (int kc = 0; kc < D / 16; kc++)
@@ -69,8 +72,8 @@ __device__ __forceinline__ void flash_load_rows(uint32_t (&f)[D / 16][4], const 
             int row = row0 + g + (reg & 1) * 8, col = kc * 16 + 2 * t + (reg >> 1) * 8;
             float x0 = 0.0f, x1 = 0.0f;
             if (row < rows) {
-                x0 = base[(size_t)row * D + col];
-                x1 = base[(size_t)row * D + col + 1];
+                x0 = base[row * ld + col];
+                x1 = base[row * ld + col + 1];
             }
             f[kc][reg] = tc_pack_bf16(x0, x1);
         }
@@ -141,14 +144,23 @@ __device__ __forceinline__ void flash_land_pair(bf16_t* tile, const float* st) {
     mma_convert_own<ROWS, D, FLASH_THREADS>(tile + ROWS * D, st + ROWS * D);
 }
 
-__device__ __forceinline__ bool flash_vec(const float* a, const float* b) { return (((uintptr_t)a | (uintptr_t)b) & 15) == 0; }
+// cp.async moves 16-byte chunks: both bases and both row strides (in floats, multiples of 4) must keep them aligned.
+__device__ __forceinline__ bool flash_vec(const MmaMatrix<float>& a, const MmaMatrix<float>& b) {
+    return (((uintptr_t)a.base | (uintptr_t)b.base) & 15) == 0 && ((a.ld | b.ld) & 3) == 0;
+}
+
+__device__ __forceinline__ void flash_store(float* g, float x, int overwrite) {
+    if (overwrite) *g = x;
+    else *g += x;
+}
 
 // ------------------------------------------------------------------------------------------------ forward
 // Grid: bh · ceil(lq / 64) blocks of 128 threads; dynamic shared memory FlashTiles<D>::FWD_SHARED.
 template <int D>
 __device__ __forceinline__ void flash_forward(const float* __restrict__ q, const float* __restrict__ k,
                                               const float* __restrict__ v, float* __restrict__ out,
-                                              float* __restrict__ lse, int bh, int lq, int lk, float scale) {
+                                              float* __restrict__ lse, const AttnLayout& lay, int bh, int lq, int lk,
+                                              float scale) {
     constexpr int BC = FlashTiles<D>::FWD_KEYS;
     extern __shared__ __align__(128) unsigned char flash_smem[];
     float* st = reinterpret_cast<float*>(flash_smem);                  // staging K [BC][D], V [BC][D]
@@ -157,12 +169,12 @@ __device__ __forceinline__ void flash_forward(const float* __restrict__ q, const
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t = lane & 3;
     const int qBlocks = (lq + FLASH_ROWS - 1) / FLASH_ROWS;
     const int h = blockIdx.x / qBlocks, row0 = (blockIdx.x - h * qBlocks) * FLASH_ROWS + warp * 16;
-    const float* qh = q + (size_t)h * lq * D;
-    MmaMatrix<float> K{k + (size_t)h * lk * D, D, lk, D}, V{v + (size_t)h * lk * D, D, lk, D};
-    const bool vec = flash_vec(K.base, V.base);
+    MmaMatrix<float> K{k + attn_row(lay.k, lay.heads, h, 0), lay.k.token, lk, D};
+    MmaMatrix<float> V{v + attn_row(lay.v, lay.heads, h, 0), lay.v.token, lk, D};
+    const bool vec = flash_vec(K, V);
 
     uint32_t qf[D / 16][4];
-    flash_load_rows<D>(qf, qh, row0, lq);
+    flash_load_rows<D>(qf, q + attn_row(lay.q, lay.heads, h, 0), lay.q.token, row0, lq);
     float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f}, o[D / 8][4];
 #pragma unroll
     for (int dn = 0; dn < D / 8; dn++)
@@ -217,7 +229,7 @@ __device__ __forceinline__ void flash_forward(const float* __restrict__ q, const
         float lr = flash_quad_sum(l[r]);
         int row = row0 + g + 8 * r;
         if (row >= lq) continue;
-        float* orow = out + ((size_t)h * lq + row) * D;
+        float* orow = out + attn_row(lay.o, lay.heads, h, row);
 #pragma unroll
         for (int dn = 0; dn < D / 8; dn++) {
             orow[dn * 8 + 2 * t] = lr > 0.0f ? o[dn][2 * r] / lr : 0.0f;  // l = 0 only when lk = 0
@@ -233,7 +245,8 @@ template <int D>
 __device__ __forceinline__ void flash_backward_dq(const float* __restrict__ q, const float* __restrict__ k,
                                                   const float* __restrict__ v, const float* __restrict__ lse,
                                                   const float* __restrict__ Dsum, const float* __restrict__ dout,
-                                                  float* __restrict__ dq, int bh, int lq, int lk, float scale) {
+                                                  float* __restrict__ dq, const AttnLayout& lay, int bh, int lq, int lk,
+                                                  float scale, int overwrite) {
     constexpr int BC = FlashTiles<D>::BWD_TILE;
     extern __shared__ __align__(128) unsigned char flash_smem[];
     float* st = reinterpret_cast<float*>(flash_smem);
@@ -242,12 +255,13 @@ __device__ __forceinline__ void flash_backward_dq(const float* __restrict__ q, c
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int qBlocks = (lq + FLASH_ROWS - 1) / FLASH_ROWS;
     const int h = blockIdx.x / qBlocks, row0 = (blockIdx.x - h * qBlocks) * FLASH_ROWS + warp * 16;
-    MmaMatrix<float> K{k + (size_t)h * lk * D, D, lk, D}, V{v + (size_t)h * lk * D, D, lk, D};
-    const bool vec = flash_vec(K.base, V.base);
+    MmaMatrix<float> K{k + attn_row(lay.k, lay.heads, h, 0), lay.k.token, lk, D};
+    MmaMatrix<float> V{v + attn_row(lay.v, lay.heads, h, 0), lay.v.token, lk, D};
+    const bool vec = flash_vec(K, V);
 
     uint32_t qf[D / 16][4], gf[D / 16][4];
-    flash_load_rows<D>(qf, q + (size_t)h * lq * D, row0, lq);
-    flash_load_rows<D>(gf, dout + (size_t)h * lq * D, row0, lq);
+    flash_load_rows<D>(qf, q + attn_row(lay.q, lay.heads, h, 0), lay.q.token, row0, lq);
+    flash_load_rows<D>(gf, dout + attn_row(lay.o, lay.heads, h, 0), lay.o.token, row0, lq);
     float L[2], Dr[2], acc[D / 8][4];
 #pragma unroll
     for (int r = 0; r < 2; r++) {
@@ -286,11 +300,11 @@ __device__ __forceinline__ void flash_backward_dq(const float* __restrict__ q, c
     for (int r = 0; r < 2; r++) {
         int row = row0 + g + 8 * r;
         if (row >= lq) continue;
-        float* grow = dq + ((size_t)h * lq + row) * D;
+        float* grow = dq + attn_row(lay.q, lay.heads, h, row);
 #pragma unroll
         for (int dn = 0; dn < D / 8; dn++) {
-            grow[dn * 8 + 2 * t] += scale * acc[dn][2 * r];
-            grow[dn * 8 + 2 * t + 1] += scale * acc[dn][2 * r + 1];
+            flash_store(grow + dn * 8 + 2 * t, scale * acc[dn][2 * r], overwrite);
+            flash_store(grow + dn * 8 + 2 * t + 1, scale * acc[dn][2 * r + 1], overwrite);
         }
     }
 }
@@ -302,7 +316,8 @@ template <int D>
 __device__ __forceinline__ void flash_backward_dkdv(const float* __restrict__ q, const float* __restrict__ k,
                                                     const float* __restrict__ v, const float* __restrict__ lse,
                                                     const float* __restrict__ Dsum, const float* __restrict__ dout,
-                                                    float* dk, float* dv, int bh, int lq, int lk, float scale) {
+                                                    float* dk, float* dv, const AttnLayout& lay, int bh, int lq, int lk,
+                                                    float scale, int overwrite) {
     constexpr int BQ = FlashTiles<D>::BWD_TILE;
     extern __shared__ __align__(128) unsigned char flash_smem[];
     float* st = reinterpret_cast<float*>(flash_smem);                  // staging Q [BQ][D], dout [BQ][D]
@@ -315,8 +330,12 @@ __device__ __forceinline__ void flash_backward_dkdv(const float* __restrict__ q,
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int kBlocks = (lk + FLASH_ROWS - 1) / FLASH_ROWS;
     const int h = blockIdx.x / kBlocks, key0 = (blockIdx.x - h * kBlocks) * FLASH_ROWS;
-    MmaMatrix<float> Q{q + (size_t)h * lq * D, D, lq, D}, G{dout + (size_t)h * lq * D, D, lq, D};
-    const bool vec = flash_vec(Q.base, G.base);
+    MmaMatrix<float> Q{q + attn_row(lay.q, lay.heads, h, 0), lay.q.token, lq, D};
+    MmaMatrix<float> G{dout + attn_row(lay.o, lay.heads, h, 0), lay.o.token, lq, D};
+    const bool vec = flash_vec(Q, G);
+    const float* kh = k + attn_row(lay.k, lay.heads, h, 0);
+    const float* vh = v + attn_row(lay.v, lay.heads, h, 0);
+    const size_t ldk = lay.k.token, ldv = lay.v.token;
 
     const int tiles = (lq + BQ - 1) / BQ;
     if (tiles > 0) flash_stage_pair<BQ, D>(st, Q, G, 0, vec);
@@ -324,9 +343,8 @@ __device__ __forceinline__ void flash_backward_dkdv(const float* __restrict__ q,
     for (int e = threadIdx.x; e < FLASH_ROWS * D; e += FLASH_THREADS) {
         int r = e / D, c = e - r * D;
         bool ok = key0 + r < lk;
-        size_t gi = ((size_t)h * lk + key0 + r) * D + c;
-        tk[mma_tile_offset<D>(r, c)] = tc_bf16(ok ? k[gi] : 0.0f);
-        tv[mma_tile_offset<D>(r, c)] = tc_bf16(ok ? v[gi] : 0.0f);
+        tk[mma_tile_offset<D>(r, c)] = tc_bf16(ok ? kh[(key0 + r) * ldk + c] : 0.0f);
+        tv[mma_tile_offset<D>(r, c)] = tc_bf16(ok ? vh[(key0 + r) * ldv + c] : 0.0f);
     }
     float dka[D / 8][4], dva[D / 8][4];
 #pragma unroll
@@ -386,14 +404,14 @@ __device__ __forceinline__ void flash_backward_dkdv(const float* __restrict__ q,
     for (int r = 0; r < 2; r++) {
         int key = key0 + warp * 16 + g + 8 * r;
         if (key >= lk) continue;
-        size_t o = ((size_t)h * lk + key) * D;
+        const size_t rk = attn_row(lay.k, lay.heads, h, key), rv = attn_row(lay.v, lay.heads, h, key);
 #pragma unroll
         for (int dn = 0; dn < D / 8; dn++)
 #pragma unroll
             for (int e = 0; e < 2; e++) {
                 int c = dn * 8 + 2 * t + e;
-                if (dv) dv[o + c] += dva[dn][2 * r + e];
-                if (dk) dk[o + c] += scale * dka[dn][2 * r + e];
+                if (dv) flash_store(dv + rv + c, dva[dn][2 * r + e], overwrite);
+                if (dk) flash_store(dk + rk + c, scale * dka[dn][2 * r + e], overwrite);
             }
     }
 }
@@ -402,22 +420,24 @@ __device__ __forceinline__ void flash_backward_dkdv(const float* __restrict__ q,
 #define FLASH_ENTRIES(D)                                                                                              \
     extern "C" __global__ void __launch_bounds__(FLASH_THREADS)                                                     \
     attention_flash_forward_d##D(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, \
-                                 float* __restrict__ out, float* __restrict__ lse, int bh, int lq, int lk, float scale) { \
-        flash_forward<D>(q, k, v, out, lse, bh, lq, lk, scale);                                                     \
+                                 float* __restrict__ out, float* __restrict__ lse, AttnLayout lay, int bh, int lq,  \
+                                 int lk, float scale) {                                                             \
+        flash_forward<D>(q, k, v, out, lse, lay, bh, lq, lk, scale);                                                \
     }                                                                                                                \
     extern "C" __global__ void __launch_bounds__(FLASH_THREADS)                                                     \
     attention_flash_backward_dq_d##D(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, \
                                      const float* __restrict__ lse, const float* __restrict__ Dsum,                 \
-                                     const float* __restrict__ dout, float* __restrict__ dq, int bh, int lq, int lk, \
-                                     float scale) {                                                                  \
-        flash_backward_dq<D>(q, k, v, lse, Dsum, dout, dq, bh, lq, lk, scale);                                      \
+                                     const float* __restrict__ dout, float* __restrict__ dq, AttnLayout lay, int bh, \
+                                     int lq, int lk, float scale, int overwrite) {                                   \
+        flash_backward_dq<D>(q, k, v, lse, Dsum, dout, dq, lay, bh, lq, lk, scale, overwrite);                      \
     }                                                                                                                \
     extern "C" __global__ void __launch_bounds__(FLASH_THREADS)                                                     \
     attention_flash_backward_dkdv_d##D(const float* __restrict__ q, const float* __restrict__ k,                    \
                                        const float* __restrict__ v, const float* __restrict__ lse,                  \
                                        const float* __restrict__ Dsum, const float* __restrict__ dout, float* dk,   \
-                                       float* dv, int bh, int lq, int lk, float scale) {                             \
-        flash_backward_dkdv<D>(q, k, v, lse, Dsum, dout, dk, dv, bh, lq, lk, scale);                                \
+                                       float* dv, AttnLayout lay, int bh, int lq, int lk, float scale,              \
+                                       int overwrite) {                                                              \
+        flash_backward_dkdv<D>(q, k, v, lse, Dsum, dout, dk, dv, lay, bh, lq, lk, scale, overwrite);                \
     }
 
 FLASH_ENTRIES(32)

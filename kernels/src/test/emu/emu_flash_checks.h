@@ -12,14 +12,16 @@
 // cross-attention (98 queries over 196 keys), tails of every tile, lq = lk = 1, and bh = 70000 > 65535
 // (grid.x decoding; only the last blocks run).
 #pragma once
+#include "emu_attention_layout.h"
 #include "emu_check.h"
 
 struct FlashCase { int bh, lq, lk, d; };
 
-typedef void (*FlashFwd)(const float*, const float*, const float*, float*, float*, int, int, int, float);
-typedef void (*FlashDq)(const float*, const float*, const float*, const float*, const float*, const float*, float*, int, int, int, float);
-typedef void (*FlashDkdv)(const float*, const float*, const float*, const float*, const float*, const float*, float*, float*, int, int,
-                          int, float);
+typedef void (*FlashFwd)(const float*, const float*, const float*, float*, float*, AttnLayout, int, int, int, float);
+typedef void (*FlashDq)(const float*, const float*, const float*, const float*, const float*, const float*, float*, AttnLayout, int,
+                        int, int, float, int);
+typedef void (*FlashDkdv)(const float*, const float*, const float*, const float*, const float*, const float*, float*, float*,
+                          AttnLayout, int, int, int, float, int);
 
 struct FlashKernels { FlashFwd fwd; FlashDq dq; FlashDkdv dkdv; int fwdShared, dqShared, dkdvShared; };
 
@@ -129,10 +131,11 @@ static void checkFlashCase(const FlashCase& s) {
     std::string tag = " d" + std::to_string(d) + " [bh " + std::to_string(s.bh) + " lq " + std::to_string(s.lq) + " lk " +
                       std::to_string(s.lk) + "]";
     unsigned qBlocks = ceilDiv(s.lq, 64), kBlocks = ceilDiv(s.lk, 64);
+    AttnLayout lay = attnContiguous(s.bh, s.lq, s.lk, d);
 
     std::vector<float> out(nq), lse(s.bh * s.lq);
-    emu_launch(K.fwd, dim3(s.bh * qBlocks), dim3(128), K.fwdShared, q.data(), k.data(), v.data(), out.data(), lse.data(), s.bh,
-               s.lq, s.lk, scale);
+    emu_launch(K.fwd, dim3(s.bh * qBlocks), dim3(128), K.fwdShared, q.data(), k.data(), v.data(), out.data(), lse.data(), lay,
+               s.bh, s.lq, s.lk, scale);
     // the backward gets the kernel's lse and D = rowsum(dout ∘ out) in fp32, as the launcher passes them
     std::vector<float> D(s.bh * s.lq);
     for (int r = 0; r < s.bh * s.lq; r++) {
@@ -149,9 +152,9 @@ static void checkFlashCase(const FlashCase& s) {
 
     auto dq = dq0, dk = dk0, dv = dv0;
     emu_launch(K.dq, dim3(s.bh * qBlocks), dim3(128), K.dqShared, q.data(), k.data(), v.data(), lse.data(), D.data(), g.data(),
-               dq.data(), s.bh, s.lq, s.lk, scale);
+               dq.data(), lay, s.bh, s.lq, s.lk, scale, 0);
     emu_launch(K.dkdv, dim3(s.bh * kBlocks), dim3(128), K.dkdvShared, q.data(), k.data(), v.data(), lse.data(), D.data(), g.data(),
-               dk.data(), dv.data(), s.bh, s.lq, s.lk, scale);
+               dk.data(), dv.data(), lay, s.bh, s.lq, s.lk, scale, 0);
     expectWithin("flash dq (accumulated) vs bf16-rounded" + tag, tight.dq, dq, tight.dqAllow);
     expectWithin("flash dk (accumulated) vs bf16-rounded" + tag, tight.dk, dk, tight.dkAllow);
     expectWithin("flash dv (accumulated) vs bf16-rounded" + tag, tight.dv, dv, tight.dvAllow);
@@ -168,7 +171,7 @@ static void checkFlashCase(const FlashCase& s) {
     // dv alone (dk null): dv the same, nothing else written
     auto dvOnly = dv0;
     emu_launch(K.dkdv, dim3(s.bh * kBlocks), dim3(128), K.dkdvShared, q.data(), k.data(), v.data(), lse.data(), D.data(), g.data(),
-               (float*)nullptr, dvOnly.data(), s.bh, s.lq, s.lk, scale);
+               (float*)nullptr, dvOnly.data(), lay, s.bh, s.lq, s.lk, scale, 0);
     expectClose("flash dv alone (dk null)" + tag, toD(dv), dvOnly, 0, 0);
 }
 
@@ -180,8 +183,8 @@ static void checkFlashHugeBatch() {
     auto q = uniform(60, n, -1, 1), k = uniform(61, n, -1, 1), v = uniform(62, n, -1, 1);
     std::vector<float> out(n, NAN), lse(bh, NAN);
     FlashKernels K = flashKernels(d);
-    emu_launch_range(K.fwd, dim3(bh), dim3(128), K.fwdShared, bh - 3, bh, q.data(), k.data(), v.data(), out.data(), lse.data(), bh, 1,
-                     1, 0.5f);
+    emu_launch_range(K.fwd, dim3(bh), dim3(128), K.fwdShared, bh - 3, bh, q.data(), k.data(), v.data(), out.data(), lse.data(),
+                     attnContiguous(bh, 1, 1, d), bh, 1, 1, 0.5f);
     size_t bad = 0;
     for (int h = bh - 3; h < bh; h++) {
         double dot = 0;
@@ -206,19 +209,93 @@ static void checkFlashMisaligned() {
     std::vector<float> out(nq), lse(s.bh * s.lq), out2(nq), lse2(s.bh * s.lq), D(s.bh * s.lq, 0.25f);
     std::vector<float> dq(nq, 0.f), dk(nk, 0.f), dv(nk, 0.f), dq2 = dq, dk2 = dk, dv2 = dv;
     dim3 gq(s.bh * ceilDiv(s.lq, 64)), gk(s.bh * ceilDiv(s.lk, 64));
-    emu_launch(K.fwd, gq, dim3(128), K.fwdShared, q.data(), k.data(), v.data(), out.data(), lse.data(), s.bh, s.lq, s.lk, scale);
-    emu_launch(K.fwd, gq, dim3(128), K.fwdShared, qs.data() + 1, ks.data() + 1, vs.data() + 1, out2.data(), lse2.data(), s.bh, s.lq,
+    AttnLayout lay = attnContiguous(s.bh, s.lq, s.lk, s.d);
+    emu_launch(K.fwd, gq, dim3(128), K.fwdShared, q.data(), k.data(), v.data(), out.data(), lse.data(), lay, s.bh, s.lq, s.lk, scale);
+    emu_launch(K.fwd, gq, dim3(128), K.fwdShared, qs.data() + 1, ks.data() + 1, vs.data() + 1, out2.data(), lse2.data(), lay, s.bh, s.lq,
                s.lk, scale);
-    emu_launch(K.dq, gq, dim3(128), K.dqShared, q.data(), k.data(), v.data(), lse.data(), D.data(), g.data(), dq.data(), s.bh, s.lq, s.lk,
-               scale);
+    emu_launch(K.dq, gq, dim3(128), K.dqShared, q.data(), k.data(), v.data(), lse.data(), D.data(), g.data(), dq.data(), lay, s.bh, s.lq, s.lk,
+               scale, 0);
     emu_launch(K.dq, gq, dim3(128), K.dqShared, qs.data() + 1, ks.data() + 1, vs.data() + 1, lse.data(), D.data(), gs.data() + 1,
-               dq2.data(), s.bh, s.lq, s.lk, scale);
-    emu_launch(K.dkdv, gk, dim3(128), K.dkdvShared, q.data(), k.data(), v.data(), lse.data(), D.data(), g.data(), dk.data(), dv.data(),
-               s.bh, s.lq, s.lk, scale);
+               dq2.data(), lay, s.bh, s.lq, s.lk, scale, 0);
+    emu_launch(K.dkdv, gk, dim3(128), K.dkdvShared, q.data(), k.data(), v.data(), lse.data(), D.data(), g.data(), dk.data(), dv.data(), lay,
+               s.bh, s.lq, s.lk, scale, 0);
     emu_launch(K.dkdv, gk, dim3(128), K.dkdvShared, qs.data() + 1, ks.data() + 1, vs.data() + 1, lse.data(), D.data(), gs.data() + 1,
-               dk2.data(), dv2.data(), s.bh, s.lq, s.lk, scale);
+               dk2.data(), dv2.data(), lay, s.bh, s.lq, s.lk, scale, 0);
     bool same = out == out2 && lse == lse2 && dq == dq2 && dk == dk2 && dv == dv2;
     expectTrue("flash kernels on buffers off 16-byte alignment (element loads) = aligned (cp.async), bit for bit", same);
+}
+
+// The flash kernels over a packed qkv [n, t, 3D] and token-major cross-attention [n, L, D]: the same tiles in the
+// same order as on dense heads, so each result must equal, bit for bit, the dense run on gathered copies (which
+// checkFlashCase holds to the double loops); gradients are overwritten into NaN (a missed element fails) while the
+// dense run accumulates into zeros (0 + x = x exactly). Then the strided results against the double loops over the
+// layout (relative Frobenius error ≤ 2⁻⁵, the loose bound above).
+static void checkFlashLayoutCase(bool packed, int n, int heads, int lq, int lk, int d) {
+    int dim = heads * d, bh = n * heads;
+    AttnLayout lay = packed ? attnPackedQkv(n, lq, heads, d) : attnTokenMajor(n, heads, lq, lk, d);
+    AttnLayout dense = attnContiguous(bh, lq, lk, d);
+    size_t nq = (size_t)n * lq * (packed ? 3 * dim : dim), nk = packed ? nq : (size_t)n * lk * dim, no = (size_t)n * lq * dim;
+    float scale = 1 / std::sqrt((float)d);
+    auto q = uniform(90, nq, -1.5, 1.5), k = uniform(91, nk, -1.5, 1.5), v = uniform(92, nk, -1, 1), g = uniform(93, no, -1, 1);
+    const std::vector<float>& kk = packed ? q : k;
+    const std::vector<float>& vv = packed ? q : v;
+    // strided <-> dense [bh, rows, d]
+    auto gather = [&](const std::vector<float>& src, const AttnOperand& o, int rows) {
+        std::vector<float> r((size_t)bh * rows * d);
+        for (int h = 0; h < bh; h++)
+            for (int t = 0; t < rows; t++)
+                for (int c = 0; c < d; c++) r[((size_t)h * rows + t) * d + c] = src[attn_row(o, heads, h, t) + c];
+        return r;
+    };
+    auto qd = gather(q, lay.q, lq), kd = gather(kk, lay.k, lk), vd = gather(vv, lay.v, lk), gd = gather(g, lay.o, lq);
+    FlashKernels K = flashKernels(d);
+    dim3 gq(bh * ceilDiv(lq, 64)), gk(bh * ceilDiv(lk, 64));
+    std::string tag = std::string(packed ? " packed qkv" : " token-major") + " d" + std::to_string(d) + " [n " + std::to_string(n) +
+                      " h " + std::to_string(heads) + " lq " + std::to_string(lq) + " lk " + std::to_string(lk) + "]";
+
+    std::vector<float> outD((size_t)bh * lq * d), lseD((size_t)bh * lq), out(no, NAN), lse((size_t)bh * lq, NAN);
+    emu_launch(K.fwd, gq, dim3(128), K.fwdShared, qd.data(), kd.data(), vd.data(), outD.data(), lseD.data(), dense, bh, lq, lk, scale);
+    emu_launch(K.fwd, gq, dim3(128), K.fwdShared, q.data(), kk.data(), vv.data(), out.data(), lse.data(), lay, bh, lq, lk, scale);
+    expectTrue("flash forward" + tag + " = dense heads, bit for bit", gather(out, lay.o, lq) == outD && lse == lseD);
+
+    std::vector<float> D((size_t)bh * lq);
+    for (int r = 0; r < bh * lq; r++) {
+        double acc = 0;
+        for (int c = 0; c < d; c++) acc += (double)gd[(size_t)r * d + c] * outD[(size_t)r * d + c];
+        D[r] = (float)acc;
+    }
+    std::vector<float> dqD(qd.size(), 0.f), dkD(kd.size(), 0.f), dvD(vd.size(), 0.f);
+    emu_launch(K.dq, gq, dim3(128), K.dqShared, qd.data(), kd.data(), vd.data(), lseD.data(), D.data(), gd.data(), dqD.data(), dense, bh, lq,
+               lk, scale, 0);
+    emu_launch(K.dkdv, gk, dim3(128), K.dkdvShared, qd.data(), kd.data(), vd.data(), lseD.data(), D.data(), gd.data(), dkD.data(),
+               dvD.data(), dense, bh, lq, lk, scale, 0);
+    std::vector<float> dq(nq, NAN), dk(nk, NAN), dv(nk, NAN);
+    float* pk = packed ? dq.data() : dk.data();
+    float* pv = packed ? dq.data() : dv.data();
+    emu_launch(K.dq, gq, dim3(128), K.dqShared, q.data(), kk.data(), vv.data(), lseD.data(), D.data(), g.data(), dq.data(), lay, bh, lq, lk,
+               scale, 1);
+    emu_launch(K.dkdv, gk, dim3(128), K.dkdvShared, q.data(), kk.data(), vv.data(), lseD.data(), D.data(), g.data(), pk, pv, lay, bh,
+               lq, lk, scale, 1);
+    const std::vector<float>& dkS = packed ? dq : dk;
+    const std::vector<float>& dvS = packed ? dq : dv;
+    bool same = gather(dq, lay.q, lq) == dqD && gather(dkS, lay.k, lk) == dkD && gather(dvS, lay.v, lk) == dvD;
+    size_t nan = 0;
+    for (float x : dq) nan += std::isnan(x);
+    if (!packed) {  // packed: dk and dv live inside dq
+        for (float x : dk) nan += std::isnan(x);
+        for (float x : dv) nan += std::isnan(x);
+    }
+    expectTrue("flash backward overwrite" + tag + " = dense heads accumulated from 0, bit for bit; every element written",
+               same && nan == 0, std::to_string(nan) + " elements never written");
+
+    std::vector<double> eo(no), el((size_t)bh * lq), eq(nq, 0.0), ek(nk, 0.0), ev(nk, 0.0);
+    attnReferenceOverLayout(lay, bh, lq, lk, d, scale, q, kk, vv, g, eo, el, eq, packed ? eq : ek, packed ? eq : ev);
+    double e0 = relFrobenius(eo, out), e1 = relFrobenius(eq, dq), e2 = packed ? 0 : relFrobenius(ek, dk), e3 = packed ? 0 : relFrobenius(ev, dv);
+    char buf[160];
+    if (packed) std::snprintf(buf, sizeof buf, "relative errors out %.2e d(qkv) %.2e", e0, e1);
+    else std::snprintf(buf, sizeof buf, "relative errors out %.2e dq %.2e dk %.2e dv %.2e", e0, e1, e2, e3);
+    expectTrue("flash" + tag + " vs double loops within 2^-5 (" + std::string(buf) + ")",
+               e0 <= 1.0 / 32 && e1 <= 1.0 / 32 && e2 <= 1.0 / 32 && e3 <= 1.0 / 32);
 }
 
 static void checkFlash(bool full) {
@@ -232,4 +309,7 @@ static void checkFlash(bool full) {
     }
     for (const FlashCase& s : cases) checkFlashCase(s);
     checkFlashHugeBatch();
+    checkFlashLayoutCase(true, 2, 2, 50, 50, 64);    // MAE-B encoder tokens
+    checkFlashLayoutCase(true, 1, 2, 37, 37, 128);
+    checkFlashLayoutCase(false, 2, 2, 37, 70, 32);   // cross-attention, lq ≠ lk, tails of every tile
 }

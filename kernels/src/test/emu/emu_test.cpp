@@ -10,6 +10,7 @@
 #include "emu_check.h"
 #include "emu_tc_checks.h"
 #include "emu_gemm_mma_checks.h"
+#include "emu_attention_layout.h"
 #include "emu_flash_checks.h"
 
 static Dims8 dims(std::initializer_list<int> l) { Dims8 d{}; int i = 0; for (int x : l) d.v[i++] = x; return d; }
@@ -324,34 +325,110 @@ static void testAttention() {
         std::vector<float> outRef(eo.begin(), eo.end()), lseRef(el.begin(), el.end());
         std::string shape = " [bh " + std::to_string(bh) + " lq " + std::to_string(lq) + " lk " + std::to_string(lk) + " d " +
                             std::to_string(d) + "]";
+        AttnLayout lay = attnContiguous(bh, lq, lk, d);
         for (int ver = 1; ver <= 2; ver++) {
             std::vector<float> out(nq), lse(bh * lq), D(bh * lq);
             auto dq = dq0, dk = dk0, dv = dv0;
             int ld = d | 1;
             if (ver == 1) {
                 emu_launch(attention_forward_v1, dim3(bh * lq), dim3(64), 4 * lk, q.data(), k.data(), v.data(), out.data(),
-                           lse.data(), bh, lq, lk, d, scale);
+                           lse.data(), lay, bh, lq, lk, d, scale);
             } else {
                 emu_launch(attention_forward_v2, dim3(bh * ceilDiv(lq, 16)), dim3(128), 4 * (32 * ld + 32 * d + 16 * d), q.data(),
-                           k.data(), v.data(), out.data(), lse.data(), bh, lq, lk, d, scale);
+                           k.data(), v.data(), out.data(), lse.data(), lay, bh, lq, lk, d, scale);
             }
             expectClose("attention out v" + std::to_string(ver) + shape, eo, out, 2e-5, 1e-4);
             expectClose("attention lse v" + std::to_string(ver) + shape, el, lse, 2e-5, 1e-5);
-            emu_launch(attention_backward_dot, dim3(ceilDiv(bh * lq, 8)), dim3(256), 0, g.data(), outRef.data(), D.data(), bh * lq, d);
+            emu_launch(attention_backward_dot, dim3(ceilDiv(bh * lq, 8)), dim3(256), 0, g.data(), outRef.data(), D.data(), lay, bh, lq, d);
             if (ver == 1) {
                 emu_launch(attention_backward_dq_v1, dim3(bh * lq), dim3(64), 4 * lk, q.data(), k.data(), v.data(), lseRef.data(),
-                           D.data(), g.data(), dq.data(), bh, lq, lk, d, scale);
+                           D.data(), g.data(), dq.data(), lay, bh, lq, lk, d, scale, 0);
                 emu_launch(attention_backward_dkdv_v1, dim3(bh * lk), dim3(64), 8 * lq, q.data(), k.data(), v.data(), lseRef.data(),
-                           D.data(), g.data(), dk.data(), dv.data(), bh, lq, lk, d, scale);
+                           D.data(), g.data(), dk.data(), dv.data(), lay, bh, lq, lk, d, scale, 0);
             } else {
                 emu_launch(attention_backward_dq_v2, dim3(bh * ceilDiv(lq, 8)), dim3(128), 4 * (2 * 32 * ld + 2 * 8 * d), q.data(),
-                           k.data(), v.data(), lseRef.data(), D.data(), g.data(), dq.data(), bh, lq, lk, d, scale);
+                           k.data(), v.data(), lseRef.data(), D.data(), g.data(), dq.data(), lay, bh, lq, lk, d, scale, 0);
                 emu_launch(attention_backward_dkdv_v2, dim3(bh * ceilDiv(lk, 8)), dim3(128), 4 * (2 * 32 * ld + 64 + 2 * 8 * d),
-                           q.data(), k.data(), v.data(), lseRef.data(), D.data(), g.data(), dk.data(), dv.data(), bh, lq, lk, d, scale);
+                           q.data(), k.data(), v.data(), lseRef.data(), D.data(), g.data(), dk.data(), dv.data(), lay, bh, lq, lk, d,
+                           scale, 0);
             }
             expectClose("attention dq v" + std::to_string(ver) + shape, edq, dq, 5e-5, 5e-4);
             expectClose("attention dk v" + std::to_string(ver) + shape, edk, dk, 5e-5, 5e-4);
             expectClose("attention dv v" + std::to_string(ver) + shape, edv, dv, 5e-5, 5e-4);
+        }
+    }
+}
+
+// The v1 and v2 kernels over strided layouts: q, k, v inside one packed qkv [n, t, 3D] (its gradient one buffer
+// too, dq/dk/dv at offsets 0, D, 2D) and token-major cross-attention [n, L, D]; gradients added (into random
+// values) or overwritten (into NaN: an element the kernels miss stays NaN and fails). lk = 0 and lq = 0 in
+// overwrite mode: dq (resp. dk, dv) must come out zero, which the kernels write by running over no keys (queries).
+static void testAttentionLayouts() {
+    struct C { bool packed; int n, heads, lq, lk, d; };
+    for (C c : {C{true, 2, 3, 21, 21, 40}, C{true, 1, 2, 50, 50, 64}, C{false, 2, 3, 9, 23, 40}, C{false, 1, 2, 37, 70, 128},
+                C{false, 1, 2, 5, 0, 40}, C{false, 1, 2, 0, 6, 40}}) {
+        int dim = c.heads * c.d, bh = c.n * c.heads, lq = c.lq, lk = c.lk, d = c.d, ld = d | 1;
+        AttnLayout lay = c.packed ? attnPackedQkv(c.n, lq, c.heads, d) : attnTokenMajor(c.n, c.heads, lq, lk, d);
+        size_t nq = (size_t)c.n * lq * (c.packed ? 3 * dim : dim), nk = c.packed ? nq : (size_t)c.n * lk * dim;
+        size_t no = (size_t)c.n * lq * dim;
+        float scale = 1 / std::sqrt((float)d);
+        auto q = uniform(80, nq, -1.5, 1.5), k = uniform(81, nk, -1.5, 1.5), v = uniform(82, nk, -1, 1);
+        auto g = uniform(83, no, -1, 1), g0 = uniform(84, nq, -1, 1), gk0 = uniform(85, nk, -1, 1), gv0 = uniform(86, nk, -1, 1);
+        const float* pk = c.packed ? q.data() : k.data();
+        const float* pv = c.packed ? q.data() : v.data();
+        std::string shape = std::string(c.packed ? " packed qkv" : " token-major") + " [n " + std::to_string(c.n) + " h " +
+                            std::to_string(c.heads) + " lq " + std::to_string(lq) + " lk " + std::to_string(lk) + " d " +
+                            std::to_string(d) + "]";
+        for (int overwrite = 0; overwrite <= 1; overwrite++) {
+            std::vector<double> eo(no), el((size_t)bh * lq), eq(nq, 0.0), ek(nk, 0.0), ev(nk, 0.0);
+            if (!overwrite) { eq = toD(g0); ek = toD(gk0); ev = toD(gv0); }
+            attnReferenceOverLayout(lay, bh, lq, lk, d, scale, q, c.packed ? q : k, c.packed ? q : v, g, eo, el, eq,
+                                    c.packed ? eq : ek, c.packed ? eq : ev);
+            std::vector<float> outRef(eo.begin(), eo.end()), lseRef(el.begin(), el.end());
+            std::string mode = overwrite ? " overwrite" : " accumulate";
+            for (int ver = 1; ver <= 2; ver++) {
+                std::string tag = " v" + std::to_string(ver) + mode + shape;
+                std::vector<float> out(no, NAN), lse((size_t)bh * lq, NAN), D((size_t)bh * lq);
+                std::vector<float> dq = overwrite ? std::vector<float>(nq, NAN) : g0;
+                std::vector<float> dk = overwrite ? std::vector<float>(nk, NAN) : gk0;
+                std::vector<float> dv = overwrite ? std::vector<float>(nk, NAN) : gv0;
+                float* gk = c.packed ? dq.data() : dk.data();
+                float* gv = c.packed ? dq.data() : dv.data();
+                if (lq > 0) {
+                    if (ver == 1) {
+                        emu_launch(attention_forward_v1, dim3(bh * lq), dim3(64), 4 * lk, q.data(), pk, pv, out.data(), lse.data(),
+                                   lay, bh, lq, lk, d, scale);
+                    } else {
+                        emu_launch(attention_forward_v2, dim3(bh * ceilDiv(lq, 16)), dim3(128), 4 * (32 * ld + 32 * d + 16 * d),
+                                   q.data(), pk, pv, out.data(), lse.data(), lay, bh, lq, lk, d, scale);
+                    }
+                    expectClose("attention out" + tag, eo, out, 2e-5, 1e-4);
+                    expectClose("attention lse" + tag, el, lse, 2e-5, 1e-5);
+                    emu_launch(attention_backward_dot, dim3(ceilDiv((long)bh * lq, 8)), dim3(256), 0, g.data(), outRef.data(),
+                               D.data(), lay, bh, lq, d);
+                    if (ver == 1) {
+                        emu_launch(attention_backward_dq_v1, dim3(bh * lq), dim3(64), 4 * lk, q.data(), pk, pv, lseRef.data(), D.data(),
+                                   g.data(), dq.data(), lay, bh, lq, lk, d, scale, overwrite);
+                    } else {
+                        emu_launch(attention_backward_dq_v2, dim3(bh * ceilDiv(lq, 8)), dim3(128), 4 * (2 * 32 * ld + 2 * 8 * d),
+                                   q.data(), pk, pv, lseRef.data(), D.data(), g.data(), dq.data(), lay, bh, lq, lk, d, scale, overwrite);
+                    }
+                }
+                if (lk > 0) {
+                    if (ver == 1) {
+                        emu_launch(attention_backward_dkdv_v1, dim3(bh * lk), dim3(64), 8 * lq, q.data(), pk, pv, lseRef.data(),
+                                   D.data(), g.data(), gk, gv, lay, bh, lq, lk, d, scale, overwrite);
+                    } else {
+                        emu_launch(attention_backward_dkdv_v2, dim3(bh * ceilDiv(lk, 8)), dim3(128), 4 * (2 * 32 * ld + 64 + 2 * 8 * d),
+                                   q.data(), pk, pv, lseRef.data(), D.data(), g.data(), gk, gv, lay, bh, lq, lk, d, scale, overwrite);
+                    }
+                }
+                expectClose("attention dq" + std::string(c.packed ? "/dk/dv (one buffer)" : "") + tag, eq, dq, 5e-5, 5e-4);
+                if (!c.packed) {
+                    expectClose("attention dk" + tag, ek, dk, 5e-5, 5e-4);
+                    expectClose("attention dv" + tag, ev, dv, 5e-5, 5e-4);
+                }
+            }
         }
     }
 }
@@ -557,6 +634,7 @@ int main(int argc, char** argv) {
     testLayerNorm();
     testSoftmax();
     testAttention();
+    testAttentionLayouts();
     testGatherAndAdamW();
     testMasking();
     testGradClip();

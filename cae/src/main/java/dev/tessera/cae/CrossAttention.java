@@ -19,7 +19,7 @@ import dev.tessera.engine.tensor.Tensor;
  * {@code v_bias}, {@code proj.*}. The k bias is fixed at zero, as in BEiT's self-attention.
  */
 public final class CrossAttention extends Module {
-    private final int dim, heads;
+    private final int heads;
     private final float scale;
     private final Linear q, k, v, proj;
     private final Parameter qBias, vBias;
@@ -27,7 +27,6 @@ public final class CrossAttention extends Module {
     /** @param qvBias learnable q_bias and v_bias (the official qkv_bias=True); none otherwise */
     public CrossAttention(Backend backend, int dim, int heads, boolean qvBias, Rng rng) {
         if (dim % heads != 0) throw new IllegalArgumentException("CrossAttention: dim " + dim + " not divisible by heads " + heads);
-        this.dim = dim;
         this.heads = heads;
         this.scale = (float) Math.pow(dim / heads, -0.5);
         this.q = module("q", new Linear(backend, dim, dim, false, rng));
@@ -40,19 +39,12 @@ public final class CrossAttention extends Module {
 
     /** xq [N, Lq, D], xk and xv [N, Lk, D] → [N, Lq, D]. */
     public Tensor forward(Tensor xq, Tensor xk, Tensor xv) {
-        Tensor qh = splitHeads(xq.linear(q.weight().tensor(), qBias == null ? null : qBias.tensor()));  // [N, h, Lq, D/h]
-        Tensor kh = splitHeads(xk.linear(k.weight().tensor(), null));                                   // [N, h, Lk, D/h]
-        Tensor vh = splitHeads(xv.linear(v.weight().tensor(), vBias == null ? null : vBias.tensor()));  // [N, h, Lk, D/h]
-        int n = xq.dim(0), lq = xq.dim(1);
-        Tensor o = Tensor.attention(qh, kh, vh, scale)     // [N, h, Lq, D/h]
-                .transpose(1, 2)                           // [N, Lq, h, D/h]
-                .reshape(n, lq, dim);                      // [N, Lq, D]  heads concatenated
-        return proj.forward(o);
-    }
-
-    /** [N, T, D] → [N, h, T, D/h], head-major split of the feature axis. */
-    private Tensor splitHeads(Tensor x) {
-        return x.reshape(x.dim(0), x.dim(1), heads, dim / heads).transpose(1, 2);
+        Tensor qt = xq.linear(q.weight().tensor(), qBias == null ? null : qBias.tensor());  // [N, Lq, D]
+        Tensor kt = xk.linear(k.weight().tensor(), null);                                   // [N, Lk, D]
+        Tensor vt = xv.linear(v.weight().tensor(), vBias == null ? null : vBias.tensor());  // [N, Lk, D]
+        // Token-major: heads are head-major slices of D (the official reshape(B, N, h, D/h).permute(0, 2, 1, 3)),
+        // read in place; the output is the heads concatenated, [N, Lq, D], with no split or merge copy.
+        return proj.forward(Tensor.attention(qt, kt, vt, heads, scale));
     }
 
     public Linear proj() {

@@ -1,6 +1,8 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 
 /**
  * Launcher for attention.cu, fused scaled dot-product attention. CPU reference: {@code AttentionCpu}.
@@ -13,6 +15,10 @@ import dev.tessera.engine.backend.Buffer;
  *             dq_i += scale·Σ_j dS_ij·k_j      (v1: block per (h, i);  v2: warps own query rows)
  *             dk_j += scale·Σ_i dS_ij·q_i,  dv_j += Σ_i P_ij·dout_i   (v1: block per (h, j); v2: warps own key rows)
  * </pre>
+ * Every operand is found through an {@link AttentionLayout} that the kernels take as an {@code AttnLayout} struct
+ * (attention_layout.cuh): q, k, v straight from a packed qkv [N, T, 3D] or token-major [N, L, D] tensor, out
+ * written as [N, T, D], with no staging copy. The backward adds into dq, dk, dv ({@link GradMode#ACCUMULATE}) or
+ * writes them ({@link GradMode#OVERWRITE}: every kernel has one writer per gradient element, so no memset).
  * V2 needs headDim ≤ 128 (four columns per lane); {@link #choose} falls back to V1 above that. V1 keeps one
  * score row (lk floats; 2·lq for dk/dv) in shared memory beside the forward kernel's 128 bytes of static
  * reduction scratch, so it needs lk ≤ 12256 (forward) and lq ≤ 6144 (dk/dv).
@@ -45,47 +51,85 @@ public final class AttentionCuda {
         return headDim <= V2_MAX_HEAD_DIM ? Variant.V2 : Variant.V1;
     }
 
-    public void forward(Variant v, int block, Buffer q, Buffer k, Buffer vv, Buffer out, Buffer lse, int bh, int lq,
-                        int lk, int d, float scale) {
+    public void forward(Variant v, int block, AttentionLayout lay, Buffer q, Buffer k, Buffer vv, Buffer out, Buffer lse,
+                        float scale) {
+        int bh = lay.batchHeads(), lq = lay.lq(), lk = lay.lk(), d = lay.headDim();
         checkDims(v, lq, lk, d);
-        CudaBuffer qs = lc.required(q, (long) bh * lq * d, "attention q"), ks = lc.required(k, (long) bh * lk * d, "attention k");
-        CudaBuffer vs = lc.required(vv, (long) bh * lk * d, "attention v");
-        CudaBuffer os = lc.required(out, (long) bh * lq * d, "attention out");
+        CudaBuffer qs = lc.required(q, lay.extent(lay.q(), lq), "attention q");
+        CudaBuffer ks = lc.required(k, lay.extent(lay.k(), lk), "attention k");
+        CudaBuffer vs = lc.required(vv, lay.extent(lay.v(), lk), "attention v");
+        CudaBuffer os = lc.required(out, lay.extent(lay.out(), lq), "attention out");
         CudaBuffer ls = lc.required(lse, (long) bh * lq, "attention lse");
-        KernelArgs args = new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(os).ptr(ls).i(bh).i(lq).i(lk).i(d).f(scale);
+        if (bh == 0 || lq == 0) return;
+        KernelArgs args = new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(os).ptr(ls).attnLayout(lay).i(bh).i(lq).i(lk).i(d)
+                .f(scale);
         if (v == Variant.V1) {
             lc.module.launch("attention_forward_v1", v1Geometry(bh, lq, block, 4L * lk, V1_FORWARD_STATIC_SHARED), args);
         }
         else lc.module.launch("attention_forward_v2", forwardGeometry(bh, lq, d), args);
     }
 
-    public void backward(Variant v, int block, Buffer q, Buffer k, Buffer vv, Buffer out, Buffer lse, Buffer dout,
-                         Buffer dq, Buffer dk, Buffer dv, int bh, int lq, int lk, int d, float scale) {
+    public void backward(Variant v, int block, AttentionLayout lay, Buffer q, Buffer k, Buffer vv, Buffer out, Buffer lse,
+                         Buffer dout, Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
+        int bh = lay.batchHeads(), lq = lay.lq(), lk = lay.lk(), d = lay.headDim();
         checkDims(v, lq, lk, d);
-        long nq = (long) bh * lq * d, nk = (long) bh * lk * d;
-        CudaBuffer qs = lc.required(q, nq, "attention q"), ks = lc.required(k, nk, "attention k");
-        CudaBuffer vs = lc.required(vv, nk, "attention v"), os = lc.required(out, nq, "attention out");
-        CudaBuffer ls = lc.required(lse, (long) bh * lq, "attention lse"), gs = lc.required(dout, nq, "attention dout");
-        CudaBuffer dqs = lc.floats(dq, nq, "attention dq"), dks = lc.floats(dk, nk, "attention dk");
-        CudaBuffer dvs = lc.floats(dv, nk, "attention dv");
-        if ((dqs == null && dks == null && dvs == null) || bh == 0 || lq == 0 || lk == 0) return;
-
-        CudaBuffer dRow = lc.scratch((long) bh * lq);
-        lc.module.launch("attention_backward_dot", dotGeometry(bh, lq),
-                new KernelArgs().ptr(gs).ptr(os).ptr(dRow).i(bh * lq).i(d));
-        if (dqs != null) {
-            KernelArgs a = new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(ls).ptr(dRow).ptr(gs).ptr(dqs)
-                    .i(bh).i(lq).i(lk).i(d).f(scale);
+        Operands o = Operands.of(lc, lay, q, k, vv, out, lse, dout, dq, dk, dv);
+        if (!o.launches(lay, mode)) return;
+        int overwrite = mode == GradMode.OVERWRITE ? 1 : 0;
+        CudaBuffer dRow = o.dot(lc, lay);
+        if (o.dq() != null && lq > 0) {
+            KernelArgs a = new KernelArgs().ptr(o.q()).ptr(o.k()).ptr(o.v()).ptr(o.lse()).ptr(dRow).ptr(o.dout()).ptr(o.dq())
+                    .attnLayout(lay).i(bh).i(lq).i(lk).i(d).f(scale).i(overwrite);
             if (v == Variant.V1) lc.module.launch("attention_backward_dq_v1", v1Geometry(bh, lq, block, 4L * lk, 0), a);
             else lc.module.launch("attention_backward_dq_v2", dqGeometry(bh, lq, d), a);
         }
-        if (dks != null || dvs != null) {
-            KernelArgs a = new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(ls).ptr(dRow).ptr(gs).ptr(dks).ptr(dvs)
-                    .i(bh).i(lq).i(lk).i(d).f(scale);
+        if ((o.dk() != null || o.dv() != null) && lk > 0) {
+            KernelArgs a = new KernelArgs().ptr(o.q()).ptr(o.k()).ptr(o.v()).ptr(o.lse()).ptr(dRow).ptr(o.dout()).ptr(o.dk())
+                    .ptr(o.dv()).attnLayout(lay).i(bh).i(lq).i(lk).i(d).f(scale).i(overwrite);
             if (v == Variant.V1) lc.module.launch("attention_backward_dkdv_v1", v1Geometry(bh, lk, block, 8L * lq, 0), a);
             else lc.module.launch("attention_backward_dkdv_v2", dkdvGeometry(bh, lk, d), a);
         }
-        lc.release(dRow);
+        if (dRow != null) lc.release(dRow);
+    }
+
+    /**
+     * The device buffers of one backward call, each checked to hold its operand under the layout; shared by this
+     * launcher and {@link FlashAttentionCuda}, whose backward has the same shape.
+     */
+    record Operands(CudaBuffer q, CudaBuffer k, CudaBuffer v, CudaBuffer out, CudaBuffer lse, CudaBuffer dout,
+                    CudaBuffer dq, CudaBuffer dk, CudaBuffer dv) {
+
+        static Operands of(LaunchContext lc, AttentionLayout lay, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
+                           Buffer dout, Buffer dq, Buffer dk, Buffer dv) {
+            int lq = lay.lq(), lk = lay.lk();
+            long nq = lay.extent(lay.q(), lq), nk = lay.extent(lay.k(), lk), nv = lay.extent(lay.v(), lk);
+            long no = lay.extent(lay.out(), lq);
+            return new Operands(lc.required(q, nq, "attention q"), lc.required(k, nk, "attention k"),
+                    lc.required(v, nv, "attention v"), lc.required(out, no, "attention out"),
+                    lc.required(lse, (long) lay.batchHeads() * lq, "attention lse"),
+                    lc.required(dout, no, "attention dout"), lc.floats(dq, nq, "attention dq"),
+                    lc.floats(dk, nk, "attention dk"), lc.floats(dv, nv, "attention dv"));
+        }
+
+        /**
+         * Whether any kernel must run. Accumulating a gradient over no queries or no keys adds nothing; overwriting
+         * it must still write its zeros (dq when lk = 0, dk and dv when lq = 0), which the kernels do.
+         */
+        boolean launches(AttentionLayout lay, GradMode mode) {
+            if (dq == null && dk == null && dv == null) return false;
+            if (lay.batchHeads() == 0 || (lay.lq() == 0 && lay.lk() == 0)) return false;
+            return mode == GradMode.OVERWRITE || (lay.lq() > 0 && lay.lk() > 0);
+        }
+
+        /** D_i = dout_i·out_i in scratch [bh, lq] (attention_backward_dot); null when lq = 0. Release after use. */
+        CudaBuffer dot(LaunchContext lc, AttentionLayout lay) {
+            int bh = lay.batchHeads(), lq = lay.lq();
+            if (lq == 0) return null;
+            CudaBuffer dRow = lc.scratch((long) bh * lq);
+            lc.module.launch("attention_backward_dot", dotGeometry(bh, lq),
+                    new KernelArgs().ptr(dout).ptr(out).ptr(dRow).attnLayout(lay).i(bh).i(lq).i(lay.headDim()));
+            return dRow;
+        }
     }
 
     private static void checkDims(Variant v, int lq, int lk, int d) {

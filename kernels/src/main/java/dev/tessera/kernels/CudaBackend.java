@@ -3,7 +3,9 @@ package dev.tessera.kernels;
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.Precision;
 import dev.tessera.engine.backend.ReduceOp;
@@ -385,18 +387,16 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
-                                 int batchHeads, int lq, int lk, int headDim, float scale) {
+    public void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale) {
         ctx.makeCurrent();
-        precisionKernels.attentionForward(q, k, v, out, lse, batchHeads, lq, lk, headDim, scale);
+        precisionKernels.attentionForward(layout, q, k, v, out, lse, scale);
     }
 
     @Override
-    public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
-                                  Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim,
-                                  float scale) {
+    public void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                                  Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
         ctx.makeCurrent();
-        precisionKernels.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, batchHeads, lq, lk, headDim, scale);
+        precisionKernels.attentionBackward(layout, q, k, v, out, lse, dout, dq, dk, dv, scale, mode);
     }
 
     @Override

@@ -1,13 +1,17 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 
 /**
  * Launcher for attention_flash.cu: FlashAttention-2 forward and backward on the tensor cores (q, k, v, dout,
  * P and dS rounded to bf16 for the products; fp32 accumulation, softmax statistics, out, lse and gradients).
- * Same contract as {@link AttentionCuda} and {@code Backend.attentionForward/attentionBackward}: q [bh, lq, d],
- * k and v [bh, lk, d], out [bh, lq, d], lse [bh, lq], fp32 and contiguous; lq ≠ lk allowed; the backward
- * ACCUMULATES into dq, dk, dv and skips a null one. CPU reference: {@code AttentionCpu} on bf16-rounded inputs.
+ * Same contract as {@link AttentionCuda} and {@code Backend.attentionForward/attentionBackward}: q, k, v, out (and
+ * dout, dq, dk, dv) wherever their {@link AttentionLayout} puts them, lse [bh, lq] contiguous, fp32; lq ≠ lk
+ * allowed; the backward adds into dq, dk, dv or overwrites them ({@link GradMode}) and skips a null one. Tiles
+ * are copied with cp.async when every base and token stride keeps 16-byte chunks aligned, element by element
+ * otherwise. CPU reference: {@code AttentionCpu} on bf16-rounded inputs.
  * <pre>
  *   forward:  block = 64 query rows (4 warps × 16); per 64-key tile (32 at d = 128):
  *             S = bf16(q)·bf16(k)ᵀ·scale, online softmax in registers, out += bf16(P)·bf16(v); lse = m + log l
@@ -32,39 +36,38 @@ public final class FlashAttentionCuda {
         return headDim == 32 || headDim == 64 || headDim == 128;
     }
 
-    public void forward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, int bh, int lq, int lk, int d, float scale) {
+    public void forward(AttentionLayout lay, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale) {
+        int bh = lay.batchHeads(), lq = lay.lq(), lk = lay.lk(), d = lay.headDim();
         checkDims(bh, lq, lk, d);
-        CudaBuffer qs = lc.required(q, (long) bh * lq * d, "attention q"), ks = lc.required(k, (long) bh * lk * d, "attention k");
-        CudaBuffer vs = lc.required(v, (long) bh * lk * d, "attention v");
-        CudaBuffer os = lc.required(out, (long) bh * lq * d, "attention out");
+        CudaBuffer qs = lc.required(q, lay.extent(lay.q(), lq), "attention q");
+        CudaBuffer ks = lc.required(k, lay.extent(lay.k(), lk), "attention k");
+        CudaBuffer vs = lc.required(v, lay.extent(lay.v(), lk), "attention v");
+        CudaBuffer os = lc.required(out, lay.extent(lay.out(), lq), "attention out");
         CudaBuffer ls = lc.required(lse, (long) bh * lq, "attention lse");
+        if (bh == 0 || lq == 0) return;
         lc.module.launch("attention_flash_forward_d" + d, forwardGeometry(bh, lq, d),
-                new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(os).ptr(ls).i(bh).i(lq).i(lk).f(scale));
+                new KernelArgs().ptr(qs).ptr(ks).ptr(vs).ptr(os).ptr(ls).attnLayout(lay).i(bh).i(lq).i(lk).f(scale));
     }
 
-    public void backward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout, Buffer dq, Buffer dk,
-                         Buffer dv, int bh, int lq, int lk, int d, float scale) {
+    public void backward(AttentionLayout lay, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout, Buffer dq,
+                         Buffer dk, Buffer dv, float scale, GradMode mode) {
+        int bh = lay.batchHeads(), lq = lay.lq(), lk = lay.lk(), d = lay.headDim();
         checkDims(bh, lq, lk, d);
-        long nq = (long) bh * lq * d, nk = (long) bh * lk * d;
-        CudaBuffer qs = lc.required(q, nq, "attention q"), ks = lc.required(k, nk, "attention k");
-        CudaBuffer vs = lc.required(v, nk, "attention v"), os = lc.required(out, nq, "attention out");
-        CudaBuffer ls = lc.required(lse, (long) bh * lq, "attention lse"), gs = lc.required(dout, nq, "attention dout");
-        CudaBuffer dqs = lc.floats(dq, nq, "attention dq"), dks = lc.floats(dk, nk, "attention dk");
-        CudaBuffer dvs = lc.floats(dv, nk, "attention dv");
-        if ((dqs == null && dks == null && dvs == null) || bh == 0 || lq == 0 || lk == 0) return;
-
-        CudaBuffer dRow = lc.scratch((long) bh * lq);
-        lc.module.launch("attention_backward_dot", AttentionCuda.dotGeometry(bh, lq),
-                new KernelArgs().ptr(gs).ptr(os).ptr(dRow).i(bh * lq).i(d));
-        if (dqs != null) {
-            lc.module.launch("attention_flash_backward_dq_d" + d, dqGeometry(bh, lq, d), new KernelArgs().ptr(qs).ptr(ks)
-                    .ptr(vs).ptr(ls).ptr(dRow).ptr(gs).ptr(dqs).i(bh).i(lq).i(lk).f(scale));
+        AttentionCuda.Operands o = AttentionCuda.Operands.of(lc, lay, q, k, v, out, lse, dout, dq, dk, dv);
+        if (!o.launches(lay, mode)) return;
+        int overwrite = mode == GradMode.OVERWRITE ? 1 : 0;
+        CudaBuffer dRow = o.dot(lc, lay);
+        if (o.dq() != null && lq > 0) {
+            lc.module.launch("attention_flash_backward_dq_d" + d, dqGeometry(bh, lq, d), new KernelArgs().ptr(o.q()).ptr(o.k())
+                    .ptr(o.v()).ptr(o.lse()).ptr(dRow).ptr(o.dout()).ptr(o.dq()).attnLayout(lay).i(bh).i(lq).i(lk).f(scale)
+                    .i(overwrite));
         }
-        if (dks != null || dvs != null) {
-            lc.module.launch("attention_flash_backward_dkdv_d" + d, dkdvGeometry(bh, lk, d), new KernelArgs().ptr(qs)
-                    .ptr(ks).ptr(vs).ptr(ls).ptr(dRow).ptr(gs).ptr(dks).ptr(dvs).i(bh).i(lq).i(lk).f(scale));
+        if ((o.dk() != null || o.dv() != null) && lk > 0) {
+            lc.module.launch("attention_flash_backward_dkdv_d" + d, dkdvGeometry(bh, lk, d), new KernelArgs().ptr(o.q())
+                    .ptr(o.k()).ptr(o.v()).ptr(o.lse()).ptr(dRow).ptr(o.dout()).ptr(o.dk()).ptr(o.dv()).attnLayout(lay).i(bh)
+                    .i(lq).i(lk).f(scale).i(overwrite));
         }
-        lc.release(dRow);
+        if (dRow != null) lc.release(dRow);
     }
 
     private static void checkDims(int bh, int lq, int lk, int d) {

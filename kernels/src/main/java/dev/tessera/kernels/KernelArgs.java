@@ -1,5 +1,7 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.AttentionLayout;
+import dev.tessera.engine.backend.AttentionLayout.Operand;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.Pointer;
@@ -12,12 +14,13 @@ import jcuda.driver.CUdeviceptr;
  *
  * <p>The trap this class exists for: the Java type must have the C parameter's width. {@link #i} is a C
  * {@code int}, {@link #f} a {@code float}, {@link #ptr} an 8-byte device pointer, {@link #dims} a
- * {@code Dims8} struct of 8 ints passed by value, {@link #bf16} a pointer to bf16 data. A null buffer becomes the pointer value 0, which the
+ * {@code Dims8} struct of 8 ints passed by value, {@link #attnLayout} an {@code AttnLayout} struct of 17 ints
+ * (attention_layout.cuh), {@link #bf16} a pointer to bf16 data. A null buffer becomes the pointer value 0, which the
  * kernels test for ("gradient not needed").
  */
 final class KernelArgs {
     private final List<Pointer> params = new ArrayList<>(16);
-    /** The C type of each parameter as passed ("float*", "int*", "ptr" for unknown/null, "int", "float", "Dims8"). */
+    /** The C type of each parameter as passed ("float*", "int*", "ptr" for unknown/null, "int", "float", "Dims8", "AttnLayout"). */
     private final List<String> kinds = new ArrayList<>(16);
 
     KernelArgs ptr(CudaBuffer b) {
@@ -63,6 +66,25 @@ final class KernelArgs {
         if (eight.length != 8) throw new IllegalArgumentException("Dims8 needs 8 ints, got " + eight.length);
         params.add(Pointer.to(eight.clone()));
         kinds.add("Dims8");
+        return this;
+    }
+
+    /**
+     * An {@code AttnLayout} (attention_layout.cuh) by value: heads, then offset and batch, head, token strides of
+     * q, k, v and out, in that order — 17 ints with no padding, as the struct declares them.
+     */
+    KernelArgs attnLayout(AttentionLayout l) {
+        int[] a = new int[17];
+        a[0] = l.heads();
+        int i = 1;
+        for (Operand o : new Operand[] {l.q(), l.k(), l.v(), l.out()}) {
+            a[i++] = o.offset();
+            a[i++] = o.batchStride();
+            a[i++] = o.headStride();
+            a[i++] = o.tokenStride();
+        }
+        params.add(Pointer.to(a));
+        kinds.add("AttnLayout");
         return this;
     }
 

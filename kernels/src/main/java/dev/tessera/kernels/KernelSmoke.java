@@ -1,9 +1,11 @@
 package dev.tessera.kernels;
 
 import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.UnaryOp;
@@ -94,21 +96,30 @@ public final class KernelSmoke {
 
             for (AttentionCuda.Variant v : AttentionCuda.Variant.values()) {
                 int bh = 3, lq = 19, lk = 35, d = 40;
+                AttentionLayout lay = AttentionLayout.contiguous(bh, lq, lk, d);
                 Buffer q = f(gpu, r, bh * lq * d), k = f(gpu, r, bh * lk * d), vv = f(gpu, r, bh * lk * d);
                 Buffer out = gpu.allocate(bh * lq * d), lse = gpu.allocate(bh * lq);
-                gpu.attention().forward(v, 64, q, k, vv, out, lse, bh, lq, lk, d, 0.15f);
-                gpu.attention().backward(v, 64, q, k, vv, out, lse, f(gpu, r, bh * lq * d), f(gpu, r, bh * lq * d),
-                        f(gpu, r, bh * lk * d), f(gpu, r, bh * lk * d), bh, lq, lk, d, 0.15f);
+                gpu.attention().forward(v, 64, lay, q, k, vv, out, lse, 0.15f);
+                gpu.attention().backward(v, 64, lay, q, k, vv, out, lse, f(gpu, r, bh * lq * d), f(gpu, r, bh * lq * d),
+                        f(gpu, r, bh * lk * d), f(gpu, r, bh * lk * d), 0.15f, GradMode.ACCUMULATE);
+                // q, k, v inside one packed [n, t, 3D] buffer, gradients overwritten: the strides the models use
+                AttentionLayout packed = AttentionLayout.packedQkv(2, lq, 2, d);
+                Buffer qkv = f(gpu, r, 2 * lq * 6 * d), dqkv = gpu.allocate(2 * lq * 6 * d);
+                Buffer pOut = gpu.allocate(2 * lq * 2 * d), pLse = gpu.allocate(4 * lq);
+                gpu.attention().forward(v, 64, packed, qkv, qkv, qkv, pOut, pLse, 0.15f);
+                gpu.attention().backward(v, 64, packed, qkv, qkv, qkv, pOut, pLse, f(gpu, r, 2 * lq * 2 * d), dqkv, dqkv, dqkv,
+                        0.15f, GradMode.OVERWRITE);
             }
 
             FlashAttentionCuda flash = new FlashAttentionCuda(gpu.launchContext());
             for (int d : new int[] {32, 64, 128}) {
                 int bh = 3, lq = 19, lk = 35;       // lq ≠ lk and neither a multiple of the tile: CAE's cross-attention
+                AttentionLayout lay = AttentionLayout.tokenMajor(1, bh, lq, lk, d);
                 Buffer q = f(gpu, r, bh * lq * d), k = f(gpu, r, bh * lk * d), vv = f(gpu, r, bh * lk * d);
                 Buffer out = gpu.allocate(bh * lq * d), lse = gpu.allocate(bh * lq);
-                flash.forward(q, k, vv, out, lse, bh, lq, lk, d, 0.15f);
-                flash.backward(q, k, vv, out, lse, f(gpu, r, bh * lq * d), f(gpu, r, bh * lq * d), f(gpu, r, bh * lk * d),
-                        f(gpu, r, bh * lk * d), bh, lq, lk, d, 0.15f);
+                flash.forward(lay, q, k, vv, out, lse, 0.15f);
+                flash.backward(lay, q, k, vv, out, lse, f(gpu, r, bh * lq * d), f(gpu, r, bh * lq * d), f(gpu, r, bh * lk * d),
+                        f(gpu, r, bh * lk * d), 0.15f, GradMode.OVERWRITE);
             }
 
             int[] idx = {4, 0, 2, 1, 3, 1, 0, 2};

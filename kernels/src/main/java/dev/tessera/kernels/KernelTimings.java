@@ -1,6 +1,8 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.StepScope;
 import java.util.Arrays;
 import java.util.Locale;
@@ -79,9 +81,9 @@ public final class KernelTimings {
             Buffer dq = gpu.allocate(bh * a.lq() * a.d()), dk = gpu.allocate(bh * a.lk() * a.d());
             Buffer dv = gpu.allocate(bh * a.lk() * a.d());
             float scale = (float) (1 / Math.sqrt(a.d()));
-            print("attention.forward" + shape, time(gpu, () -> gpu.attentionForward(q, k, v, out, lse, bh, a.lq(), a.lk(), a.d(), scale)));
-            print("attention.backward" + shape, time(gpu, () -> gpu.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, bh,
-                    a.lq(), a.lk(), a.d(), scale)));
+            print("attention.forward" + shape, time(gpu, () -> gpu.attentionForward(AttentionLayout.contiguous(bh, a.lq(), a.lk(), a.d()), q, k, v, out, lse, scale)));
+            print("attention.backward" + shape, time(gpu, () -> gpu.attentionBackward(AttentionLayout.contiguous(bh, a.lq(), a.lk(), a.d()), q, k, v, out, lse, dout, dq, dk, dv, scale,
+                GradMode.ACCUMULATE)));
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.tessera.kernels;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.Precision;
 import java.util.HashSet;
 import java.util.Set;
@@ -87,16 +89,18 @@ final class PrecisionKernels {
         }
     }
 
-    void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, int bh, int lq, int lk, int d, float scale) {
-        if (usesFlash(d)) flash.forward(q, k, v, out, lse, bh, lq, lk, d, scale);
-        else attention.forward(AttentionCuda.choose(d), AttentionCuda.V1_DEFAULT_BLOCK, q, k, v, out, lse, bh, lq, lk, d, scale);
+    void attentionForward(AttentionLayout lay, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale) {
+        int d = lay.headDim();
+        if (usesFlash(d)) flash.forward(lay, q, k, v, out, lse, scale);
+        else attention.forward(AttentionCuda.choose(d), AttentionCuda.V1_DEFAULT_BLOCK, lay, q, k, v, out, lse, scale);
     }
 
-    void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout, Buffer dq, Buffer dk, Buffer dv,
-                           int bh, int lq, int lk, int d, float scale) {
-        if (usesFlash(d)) flash.backward(q, k, v, out, lse, dout, dq, dk, dv, bh, lq, lk, d, scale);
-        else attention.backward(AttentionCuda.choose(d), AttentionCuda.V1_DEFAULT_BLOCK, q, k, v, out, lse, dout, dq, dk, dv, bh,
-                lq, lk, d, scale);
+    void attentionBackward(AttentionLayout lay, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout, Buffer dq,
+                           Buffer dk, Buffer dv, float scale, GradMode mode) {
+        int d = lay.headDim();
+        if (usesFlash(d)) flash.backward(lay, q, k, v, out, lse, dout, dq, dk, dv, scale, mode);
+        else attention.backward(AttentionCuda.choose(d), AttentionCuda.V1_DEFAULT_BLOCK, lay, q, k, v, out, lse, dout, dq, dk, dv,
+                scale, mode);
     }
 
     private boolean usesFlash(int headDim) {

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
@@ -43,7 +45,7 @@ class CudaMemoryTest extends GpuTest {
                 Buffer y = gpu.allocate(tokens * dim), mean = gpu.allocate(tokens), rstd = gpu.allocate(tokens);
                 gpu.layerNormForward(h, lnW, lnB, y, mean, rstd, tokens, dim, 1e-6f);
                 Buffer o = gpu.allocate(tokens * dim), lse = gpu.allocate(2 * heads * 50);
-                gpu.attentionForward(y, y, y, o, lse, 2 * heads, 50, 50, hd, 0.25f);
+                gpu.attentionForward(AttentionLayout.contiguous(2 * heads, 50, 50, hd), y, y, y, o, lse, 0.25f);
                 Buffer g = gpu.allocate(tokens * dim);
                 gpu.unary(UnaryOp.GELU, 0f, o, g);
                 Buffer sm = gpu.allocate(tokens * dim);
@@ -54,7 +56,8 @@ class CudaMemoryTest extends GpuTest {
                 Buffer dy = gpu.allocate(tokens * dim);
                 gpu.scatterAdd(kept, idxBuf, dy, 2, 50, 25, dim);
                 Buffer dq = gpu.allocate(tokens * dim), dk = gpu.allocate(tokens * dim), dvb = gpu.allocate(tokens * dim);
-                gpu.attentionBackward(y, y, y, o, lse, dy, dq, dk, dvb, 2 * heads, 50, 50, hd, 0.25f);
+                gpu.attentionBackward(AttentionLayout.contiguous(2 * heads, 50, 50, hd), y, y, y, o, lse, dy, dq, dk, dvb, 0.25f,
+                GradMode.ACCUMULATE);
                 Buffer dx = gpu.allocate(tokens * dim), dlnW = gpu.allocate(dim), dlnB = gpu.allocate(dim);
                 gpu.layerNormBackward(dq, h, lnW, mean, rstd, dx, dlnW, dlnB, tokens, dim);
                 gpu.matmul(true, false, 1, dim, dim, tokens, 1f, dx, 0, x, 0, 1f, gw);

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.UnaryOp;
 import java.io.IOException;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * memory silently. This test parses every {@code extern "C" __global__} signature in src/main/cuda, drives
  * every launcher through every variant with fake device buffers and a recording launcher, and checks that
  * each launch passes exactly the declared number of arguments with matching types (float* / int* / int /
- * float / Dims8). It also checks that every kernel in the fatbin is launched by some Java code path.
+ * float / Dims8 / AttnLayout). It also checks that every kernel in the fatbin is launched by some Java code path.
  * (Two arguments of the same type in swapped order cannot be caught this way; the GPU parity tests would.)
  */
 class KernelAbiTest {
@@ -133,10 +135,14 @@ class KernelAbiTest {
         }
 
         AttentionCuda at = new AttentionCuda(lc);
+        AttentionLayout contiguous = AttentionLayout.contiguous(2, 5, 7, 8), packed = AttentionLayout.packedQkv(2, 5, 3, 8);
         for (AttentionCuda.Variant v : AttentionCuda.Variant.values()) {
-            at.forward(v, 64, b.f(2 * 5 * 8), b.f(2 * 7 * 8), b.f(2 * 7 * 8), b.f(2 * 5 * 8), b.f(10), 2, 5, 7, 8, 0.3f);
-            at.backward(v, 64, b.f(80), b.f(112), b.f(112), b.f(80), b.f(10), b.f(80), b.f(80), b.f(112), null,
-                    2, 5, 7, 8, 0.3f);
+            at.forward(v, 64, contiguous, b.f(2 * 5 * 8), b.f(2 * 7 * 8), b.f(2 * 7 * 8), b.f(2 * 5 * 8), b.f(10), 0.3f);
+            at.backward(v, 64, contiguous, b.f(80), b.f(112), b.f(112), b.f(80), b.f(10), b.f(80), b.f(80), b.f(112), null,
+                    0.3f, GradMode.ACCUMULATE);
+            CudaBuffer qkv = b.f(2 * 5 * 72), dqkv = b.f(2 * 5 * 72);
+            at.backward(v, 64, packed, qkv, qkv, qkv, b.f(2 * 5 * 24), b.f(30), b.f(2 * 5 * 24), dqkv, dqkv, dqkv, 0.3f,
+                    GradMode.OVERWRITE);
         }
 
         GemmMmaCuda mma = new GemmMmaCuda(lc);
@@ -150,9 +156,13 @@ class KernelAbiTest {
 
         FlashAttentionCuda fa = new FlashAttentionCuda(lc);
         for (int d : new int[] {32, 64, 128}) {
-            fa.forward(b.f(2 * 5 * d), b.f(2 * 7 * d), b.f(2 * 7 * d), b.f(2 * 5 * d), b.f(10), 2, 5, 7, d, 0.3f);
-            fa.backward(b.f(10 * d), b.f(14 * d), b.f(14 * d), b.f(10 * d), b.f(10), b.f(10 * d), b.f(10 * d), b.f(14 * d),
-                    null, 2, 5, 7, d, 0.3f);
+            AttentionLayout lay = AttentionLayout.contiguous(2, 5, 7, d);
+            fa.forward(lay, b.f(2 * 5 * d), b.f(2 * 7 * d), b.f(2 * 7 * d), b.f(2 * 5 * d), b.f(10), 0.3f);
+            fa.backward(lay, b.f(10 * d), b.f(14 * d), b.f(14 * d), b.f(10 * d), b.f(10), b.f(10 * d), b.f(10 * d), b.f(14 * d),
+                    null, 0.3f, GradMode.ACCUMULATE);
+            AttentionLayout cross = AttentionLayout.tokenMajor(2, 2, 5, 7, d);
+            fa.backward(cross, b.f(20 * d), b.f(28 * d), b.f(28 * d), b.f(20 * d), b.f(20), b.f(20 * d), b.f(20 * d), b.f(28 * d),
+                    b.f(28 * d), 0.3f, GradMode.OVERWRITE);
         }
 
         GatherCuda ga = new GatherCuda(new CudaContext(new RecordingDriver(1L << 40), LaunchCensus.H100), lc);

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.Precision;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +32,9 @@ class PrecisionKernelsTest {
             int bh = 6, l = 50, n = bh * l * headDim;
             Buffer q = be.allocate(n), k = be.allocate(n), v = be.allocate(n), out = be.allocate(n), lse = be.allocate(bh * l);
             Buffer dq = be.allocate(n), dk = be.allocate(n), dv = be.allocate(n);
-            be.attentionForward(q, k, v, out, lse, bh, l, l, headDim, 0.125f);
-            be.attentionBackward(q, k, v, out, lse, out, dq, dk, dv, bh, l, l, headDim, 0.125f);
+            be.attentionForward(AttentionLayout.contiguous(bh, l, l, headDim), q, k, v, out, lse, 0.125f);
+            be.attentionBackward(AttentionLayout.contiguous(bh, l, l, headDim), q, k, v, out, lse, out, dq, dk, dv, 0.125f,
+                GradMode.ACCUMULATE);
             return census.counts().minus(before).launches();
         }
     }
@@ -72,7 +75,7 @@ class PrecisionKernelsTest {
             assertFalse(be.attentionDescription().contains("ran fp32"), be.attentionDescription());
             int n = 2 * 5 * 48;
             Buffer q = be.allocate(n), out = be.allocate(n), lse = be.allocate(10);
-            be.attentionForward(q, q, q, out, lse, 2, 5, 5, 48, 0.2f);
+            be.attentionForward(AttentionLayout.contiguous(2, 5, 5, 48), q, q, q, out, lse, 0.2f);
             assertEquals(1L, census.counts().launches().get("attention_forward_v2"));
             assertTrue(be.attentionDescription().contains("ran fp32 for head dims [48]"), be.attentionDescription());
         }

@@ -11,7 +11,7 @@ import dev.tessera.engine.tensor.Tensor;
  * Multi-head self-attention as timm's {@code Attention} (MAE) or BEiT's (CAE), docs/vit.md#block.
  * <pre>
  *   qkv = x·W_qkvᵀ + b        W_qkv [3D, D]; rows [q | k | v], each split into h heads of D/h (head-major)
- *   o   = softmax(q·kᵀ·(D/h)^−½)·v     per head (one fused op)
+ *   o   = softmax(q·kᵀ·(D/h)^−½)·v     per head (one fused op reading the heads straight from qkv)
  *   out = concat heads · W_projᵀ + b_proj
  * </pre>
  * Bias variants (names are the checkpoints'): timm {@code qkv.bias} [3D]; BEiT/CAE {@code q_bias} [D] and
@@ -76,14 +76,19 @@ public final class Attention extends Module {
         Tensor bias = qBias == null
                 ? (qkv.bias() == null ? null : qkv.bias().tensor())
                 : Tensor.concat(0, qBias.tensor(), kBiasZero, vBias.tensor());   // [q_bias | 0 | v_bias]
-        Tensor qkvOut = x.linear(qkv.weight().tensor(), bias)                    // [N, T, 3D]
-                .reshape(n, t, 3, heads, dh)                                     // [N, T, 3, h, D/h]
+        Tensor qkvOut = x.linear(qkv.weight().tensor(), bias);                   // [N, T, 3D]
+        if (relPos == null) {
+            // The fused op reads q, k, v as timm's reshape(N, T, 3, h, D/h) and writes the heads concatenated
+            // ([N, T, D], timm's transpose(1, 2).reshape): no head split or merge copy, forward or backward.
+            return proj.forward(qkvOut.selfAttention(heads, scale));
+        }
+        Tensor split = qkvOut.reshape(n, t, 3, heads, dh)                        // [N, T, 3, h, D/h]
                 .permute(2, 0, 3, 1, 4)                                          // [3, N, h, T, D/h]
                 .contiguous();
-        Tensor q = qkvOut.narrow(0, 0, 1).reshape(n, heads, t, dh);              // [N, h, T, D/h]
-        Tensor k = qkvOut.narrow(0, 1, 1).reshape(n, heads, t, dh);
-        Tensor v = qkvOut.narrow(0, 2, 1).reshape(n, heads, t, dh);
-        Tensor o = (relPos == null ? Tensor.attention(q, k, v, scale) : biased(q, k, v, t))   // [N, h, T, D/h]
+        Tensor q = split.narrow(0, 0, 1).reshape(n, heads, t, dh);               // [N, h, T, D/h]
+        Tensor k = split.narrow(0, 1, 1).reshape(n, heads, t, dh);
+        Tensor v = split.narrow(0, 2, 1).reshape(n, heads, t, dh);
+        Tensor o = biased(q, k, v, t)                                            // [N, h, T, D/h]
                 .transpose(1, 2)                                                 // [N, T, h, D/h]
                 .reshape(n, t, dim);                                             // [N, T, D]  heads concatenated
         return proj.forward(o);

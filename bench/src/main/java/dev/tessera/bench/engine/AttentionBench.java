@@ -1,6 +1,8 @@
 package dev.tessera.bench.engine;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -64,7 +66,7 @@ public class AttentionBench {
         lse = be.allocate(batchHeads * tokens);
         scale = (float) (1 / Math.sqrt(headDim));
         unitGflop = 1e-9 * batchHeads * (double) tokens * tokens * headDim;
-        be.attentionForward(q, k, v, out, lse, batchHeads, tokens, tokens, headDim, scale);
+        be.attentionForward(AttentionLayout.contiguous(batchHeads, tokens, tokens, headDim), q, k, v, out, lse, scale);
     }
 
     @TearDown(Level.Trial)
@@ -74,14 +76,15 @@ public class AttentionBench {
 
     @Benchmark
     public void forward(Rate.Flops rate) {
-        be.attentionForward(q, k, v, out, lse, batchHeads, tokens, tokens, headDim, scale);
+        be.attentionForward(AttentionLayout.contiguous(batchHeads, tokens, tokens, headDim), q, k, v, out, lse, scale);
         be.synchronize();
         rate.gflops += 4 * unitGflop;
     }
 
     @Benchmark
     public void backward(Rate.Flops rate) {
-        be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, batchHeads, tokens, tokens, headDim, scale);
+        be.attentionBackward(AttentionLayout.contiguous(batchHeads, tokens, tokens, headDim), q, k, v, out, lse, dout, dq, dk, dv, scale,
+                GradMode.ACCUMULATE);
         be.synchronize();
         rate.gflops += 10 * unitGflop;
     }

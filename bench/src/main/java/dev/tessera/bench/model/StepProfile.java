@@ -5,7 +5,9 @@ import dev.tessera.data.Batch;
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
@@ -388,18 +390,20 @@ public final class StepProfile {
         }
 
         @Override
-        public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, int bh, int lq, int lk,
-                                     int hd, float scale) {
+        public void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
+                                     float scale) {
+            int bh = layout.batchHeads(), lq = layout.lq(), lk = layout.lk(), hd = layout.headDim();
             start();
-            d.attentionForward(q, k, v, out, lse, bh, lq, lk, hd, scale);
+            d.attentionForward(layout, q, k, v, out, lse, scale);
             add("attentionForward", bh + "x" + lq + "x" + lk + "x" + hd, 4.0 * bh * lq * lk * hd);
         }
 
         @Override
-        public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout, Buffer dq,
-                                      Buffer dk, Buffer dv, int bh, int lq, int lk, int hd, float scale) {
+        public void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
+                                      Buffer dout, Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
+            int bh = layout.batchHeads(), lq = layout.lq(), lk = layout.lk(), hd = layout.headDim();
             start();
-            d.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, bh, lq, lk, hd, scale);
+            d.attentionBackward(layout, q, k, v, out, lse, dout, dq, dk, dv, scale, mode);
             add("attentionBackward", bh + "x" + lq + "x" + lk + "x" + hd, 10.0 * bh * lq * lk * hd);
         }
 

@@ -13,8 +13,8 @@ package dev.tessera.engine.backend;
  *       most 2³¹−1 elements).</li>
  *   <li>Forward primitives <b>overwrite</b> their outputs. Backward primitives <b>accumulate</b> ({@code +=})
  *       into gradient buffers, because a tensor may feed several consumers (the residual stream) and
- *       parameter gradients accumulate over micro-batches. A {@code null} gradient buffer means "not
- *       needed" and is skipped.</li>
+ *       parameter gradients accumulate over micro-batches (attention backward may instead be told to
+ *       overwrite: {@link GradMode}). A {@code null} gradient buffer means "not needed" and is skipped.</li>
  *   <li>Calls are ordered: a backend may run them asynchronously (CUDA streams) but must behave as if each
  *       finished before the next began. {@link #download} waits for all earlier work.</li>
  * </ul>
@@ -153,17 +153,23 @@ public interface Backend extends AutoCloseable {
     void softmaxBackward(Buffer dout, Buffer out, Buffer dx, int rows, int cols, boolean log);
 
     /**
-     * Scaled dot-product attention, one fused op: for each of {@code batchHeads} independent heads,
-     * {@code out = softmax(q·kᵀ·scale)·v} with q [lq, d], k and v [lk, d], out [lq, d]. lq may differ from
-     * lk (cross-attention). Saves the log-sum-exp of each score row in {@code lse} [batchHeads, lq] so
-     * backward can rebuild the probabilities without storing them (the FlashAttention recipe).
+     * Scaled dot-product attention, one fused op: for each of the {@code layout.batchHeads()} independent heads,
+     * {@code out = softmax(q·kᵀ·scale)·v} with q [lq, d], k and v [lk, d], out [lq, d], each head's rows found
+     * through {@code layout} (a dense [B·H, L, d] block, or straight inside a qkv GEMM output: no head split or
+     * merge copy). lq may differ from lk (cross-attention). Saves the log-sum-exp of each score row in
+     * {@code lse} [batchHeads, lq] (contiguous) so backward can rebuild the probabilities without storing them
+     * (the FlashAttention recipe). q, k and v may be the same buffer at different offsets.
      */
-    void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
-                          int batchHeads, int lq, int lk, int headDim, float scale);
+    void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale);
 
-    /** Accumulates dq, dk, dv (any may be null). */
-    void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
-                           Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim, float scale);
+    /**
+     * dq, dk, dv (any may be null) laid out as q, k, v; dout as out. {@link GradMode#ACCUMULATE} adds into them
+     * (the convention above); {@link GradMode#OVERWRITE} writes every element the layout names and reads none,
+     * for fresh uninitialised memory — dq, dk, dv may then be one buffer at disjoint offsets (the gradient of a
+     * packed qkv, which they cover together).
+     */
+    void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                           Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode);
 
     /**
      * Row gather along the middle axis: {@code out[o, j, :] = src[o, index[o, j], :]} with src

@@ -99,4 +99,8 @@ public abstract sealed class TensorOps permits Tensor {
 
     /** softmax(q·kᵀ·scale)·v, fused; q [B, H, Lq, dh], k and v [B, H, Lk, dh] → [B, H, Lq, dh]. */
     public static Tensor attention(Tensor q, Tensor k, Tensor v, float scale) { return AttentionOp.attention(q, k, v, scale); }
+    /** Token-major, fused: q [N, Lq, D], k and v [N, Lk, D] split into {@code heads} along D → [N, Lq, D], heads concatenated. */
+    public static Tensor attention(Tensor q, Tensor k, Tensor v, int heads, float scale) { return AttentionOp.attention(q, k, v, heads, scale); }
+    /** Self-attention on this qkv [N, T, 3D] (timm's reshape(N, T, 3, heads, D/heads) order) → [N, T, D], fused, no head split/merge copies. */
+    public Tensor selfAttention(int heads, float scale) { return AttentionOp.selfAttention(self(), heads, scale); }
 }

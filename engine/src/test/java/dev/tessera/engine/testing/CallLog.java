@@ -3,7 +3,9 @@ package dev.tessera.engine.testing;
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
@@ -133,17 +135,16 @@ public final class CallLog implements Backend {
     }
 
     @Override
-    public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
-                                 int batchHeads, int lq, int lk, int headDim, float scale) {
+    public void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale) {
         log("attentionForward");
-        cpu.attentionForward(q, k, v, out, lse, batchHeads, lq, lk, headDim, scale);
+        cpu.attentionForward(layout, q, k, v, out, lse, scale);
     }
 
     @Override
-    public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
-                                  Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim, float scale) {
+    public void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                                  Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
         log("attentionBackward");
-        cpu.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, batchHeads, lq, lk, headDim, scale);
+        cpu.attentionBackward(layout, q, k, v, out, lse, dout, dq, dk, dv, scale, mode);
     }
 
     @Override

@@ -3,7 +3,9 @@ package dev.tessera.vit.testing;
 import dev.tessera.engine.backend.AdamWStep;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.ReduceOp;
 import dev.tessera.engine.backend.StepScope;
@@ -59,10 +61,12 @@ public final class MetaBackend implements Backend {
                                             Buffer db, int rows, int cols) { throw noData("layerNormBackward"); }
     @Override public void softmaxForward(Buffer x, Buffer out, int rows, int cols, boolean log) { throw noData("softmaxForward"); }
     @Override public void softmaxBackward(Buffer dout, Buffer out, Buffer dx, int rows, int cols, boolean log) { throw noData("softmaxBackward"); }
-    @Override public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, int bh, int lq, int lk, int d,
+    @Override public void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
                                            float scale) { throw noData("attentionForward"); }
-    @Override public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout, Buffer dq,
-                                            Buffer dk, Buffer dv, int bh, int lq, int lk, int d, float scale) { throw noData("attentionBackward"); }
+    @Override public void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
+                                            Buffer dout, Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
+        throw noData("attentionBackward");
+    }
     @Override public void gather(Buffer src, Buffer index, Buffer out, int outer, int sl, int il, int inner) { throw noData("gather"); }
     @Override public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dl, int il, int inner) { throw noData("scatterAdd"); }
     @Override public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore, Buffer idsKeep, Buffer mask) { throw noData("argsortMask"); }

@@ -1,5 +1,7 @@
 package dev.tessera.engine.backend.cpu;
 
+import dev.tessera.engine.backend.AttentionLayout;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.Precision;
 
 /**
@@ -26,79 +28,84 @@ final class AttentionCpuBf16 {
 
     static void forward(Parallel par, float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] out, int oo,
                         float[] lse, int lo, int heads, int lq, int lk, int d, float scale) {
-        par.forRange(heads, 1, (from, to) -> {
-            float[] qr = new float[lq * d], kr = new float[lk * d], vr = new float[lk * d];
-            double[] s = new double[lk], acc = new double[d];
-            for (int h = from; h < to; h++) {
-                Precision.BF16.round(q, qo + h * lq * d, qr, 0, lq * d);
-                Precision.BF16.round(k, ko + h * lk * d, kr, 0, lk * d);
-                Precision.BF16.round(v, vo + h * lk * d, vr, 0, lk * d);
-                int ob = oo + h * lq * d;
-                for (int i = 0; i < lq; i++) {
-                    double m = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < lk; j++) {
-                        s[j] = (float) dot(qr, i * d, kr, j * d, d) * scale;
-                        m = Math.max(m, s[j]);
-                    }
-                    double l = 0;
-                    java.util.Arrays.fill(acc, 0);
-                    for (int j = 0; j < lk; j++) {
-                        float e = (float) Math.exp(s[j] - m);
-                        l += e;
-                        double p = Precision.bf16(e);
-                        for (int c = 0; c < d; c++) acc[c] += p * vr[j * d + c];
-                    }
-                    for (int c = 0; c < d; c++) out[ob + i * d + c] = l > 0 ? (float) (acc[c] / l) : 0f;
-                    lse[lo + h * lq + i] = (float) (m + Math.log(l));
-                }
-            }
-        });
+        AttentionCpuHeads.forward(par, AttentionLayout.contiguous(heads, lq, lk, d), q, qo, k, ko, v, vo, out, oo,
+                lse, lo, () -> forwardHead(lq, lk, d, scale));
     }
 
     /** Accumulates into dq, dk, dv (each may be null). */
     static void backward(Parallel par, float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] out, int oo,
                          float[] lse, int lo, float[] dout, int doo, float[] dq, int dqo, float[] dk, int dko,
                          float[] dv, int dvo, int heads, int lq, int lk, int d, float scale) {
-        par.forRange(heads, 1, (from, to) -> {
-            float[] qr = new float[lq * d], kr = new float[lk * d], vr = new float[lk * d], gr = new float[lq * d];
-            float[] p = new float[lq * lk], ds = new float[lq * lk];
-            for (int h = from; h < to; h++) {
-                Precision.BF16.round(q, qo + h * lq * d, qr, 0, lq * d);
-                Precision.BF16.round(k, ko + h * lk * d, kr, 0, lk * d);
-                Precision.BF16.round(v, vo + h * lk * d, vr, 0, lk * d);
-                Precision.BF16.round(dout, doo + h * lq * d, gr, 0, lq * d);
-                int ob = oo + h * lq * d, gb = doo + h * lq * d;
-                for (int i = 0; i < lq; i++) {
-                    float di = (float) dot(dout, gb + i * d, out, ob + i * d, d);
-                    float rowLse = lse[lo + h * lq + i];
-                    for (int j = 0; j < lk; j++) {
-                        float pij = (float) Math.exp((float) dot(qr, i * d, kr, j * d, d) * scale - rowLse);
-                        float dp = (float) dot(gr, i * d, vr, j * d, d);
-                        p[i * lk + j] = Precision.bf16(pij);
-                        ds[i * lk + j] = Precision.bf16(pij * (dp - di));
-                    }
+        AttentionCpuHeads.backward(par, AttentionLayout.contiguous(heads, lq, lk, d), q, qo, k, ko, v, vo, out, oo,
+                lse, lo, dout, doo, dq, dqo, dk, dko, dv, dvo, GradMode.ACCUMULATE, () -> backwardHead(lq, lk, d, scale));
+    }
+
+    /** One head's forward on dense rows, with its own rounded copies (one set per thread chunk). */
+    static AttentionCpuHeads.ForwardHead forwardHead(int lq, int lk, int d, float scale) {
+        float[] qr = new float[lq * d], kr = new float[lk * d], vr = new float[lk * d];
+        double[] s = new double[lk], acc = new double[d];
+        return (q, qb, k, kb, v, vb, out, ob, lse, lb) -> {
+            Precision.BF16.round(q, qb, qr, 0, lq * d);
+            Precision.BF16.round(k, kb, kr, 0, lk * d);
+            Precision.BF16.round(v, vb, vr, 0, lk * d);
+            for (int i = 0; i < lq; i++) {
+                double m = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < lk; j++) {
+                    s[j] = (float) dot(qr, i * d, kr, j * d, d) * scale;
+                    m = Math.max(m, s[j]);
                 }
-                if (dq != null) {
-                    int b = dqo + h * lq * d;
-                    for (int i = 0; i < lq; i++)
-                        for (int c = 0; c < d; c++) {
-                            double a = 0;
-                            for (int j = 0; j < lk; j++) a += (double) ds[i * lk + j] * kr[j * d + c];
-                            dq[b + i * d + c] += scale * (float) a;
-                        }
+                double l = 0;
+                java.util.Arrays.fill(acc, 0);
+                for (int j = 0; j < lk; j++) {
+                    float e = (float) Math.exp(s[j] - m);
+                    l += e;
+                    double p = Precision.bf16(e);
+                    for (int c = 0; c < d; c++) acc[c] += p * vr[j * d + c];
                 }
-                for (int j = 0; j < lk; j++)
+                for (int c = 0; c < d; c++) out[ob + i * d + c] = l > 0 ? (float) (acc[c] / l) : 0f;
+                lse[lb + i] = (float) (m + Math.log(l));
+            }
+        };
+    }
+
+    /** One head's backward on dense rows; adds into dq, dk, dv (each may be null). */
+    static AttentionCpuHeads.BackwardHead backwardHead(int lq, int lk, int d, float scale) {
+        float[] qr = new float[lq * d], kr = new float[lk * d], vr = new float[lk * d], gr = new float[lq * d];
+        float[] p = new float[lq * lk], ds = new float[lq * lk];
+        return (q, qb, k, kb, v, vb, out, ob, lse, lb, dout, gb, dq, dqb, dk, dkb, dv, dvb) -> {
+            Precision.BF16.round(q, qb, qr, 0, lq * d);
+            Precision.BF16.round(k, kb, kr, 0, lk * d);
+            Precision.BF16.round(v, vb, vr, 0, lk * d);
+            Precision.BF16.round(dout, gb, gr, 0, lq * d);
+            for (int i = 0; i < lq; i++) {
+                float di = (float) dot(dout, gb + i * d, out, ob + i * d, d);
+                float rowLse = lse[lb + i];
+                for (int j = 0; j < lk; j++) {
+                    float pij = (float) Math.exp((float) dot(qr, i * d, kr, j * d, d) * scale - rowLse);
+                    float dp = (float) dot(gr, i * d, vr, j * d, d);
+                    p[i * lk + j] = Precision.bf16(pij);
+                    ds[i * lk + j] = Precision.bf16(pij * (dp - di));
+                }
+            }
+            if (dq != null) {
+                for (int i = 0; i < lq; i++)
                     for (int c = 0; c < d; c++) {
-                        double ak = 0, av = 0;
-                        for (int i = 0; i < lq; i++) {
-                            ak += (double) ds[i * lk + j] * qr[i * d + c];
-                            av += (double) p[i * lk + j] * gr[i * d + c];
-                        }
-                        if (dk != null) dk[dko + h * lk * d + j * d + c] += scale * (float) ak;
-                        if (dv != null) dv[dvo + h * lk * d + j * d + c] += (float) av;
+                        double a = 0;
+                        for (int j = 0; j < lk; j++) a += (double) ds[i * lk + j] * kr[j * d + c];
+                        dq[dqb + i * d + c] += scale * (float) a;
                     }
             }
-        });
+            for (int j = 0; j < lk; j++)
+                for (int c = 0; c < d; c++) {
+                    double ak = 0, av = 0;
+                    for (int i = 0; i < lq; i++) {
+                        ak += (double) ds[i * lk + j] * qr[i * d + c];
+                        av += (double) p[i * lk + j] * gr[i * d + c];
+                    }
+                    if (dk != null) dk[dkb + j * d + c] += scale * (float) ak;
+                    if (dv != null) dv[dvb + j * d + c] += (float) av;
+                }
+        };
     }
 
     private static double dot(float[] a, int ao, float[] b, int bo, int n) {

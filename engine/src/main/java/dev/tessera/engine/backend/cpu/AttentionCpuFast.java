@@ -1,5 +1,7 @@
 package dev.tessera.engine.backend.cpu;
 
+import dev.tessera.engine.backend.AttentionLayout;
+import dev.tessera.engine.backend.GradMode;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -47,19 +49,8 @@ final class AttentionCpuFast {
 
     static void forward(Parallel par, float[] q, int qo, float[] k, int ko, float[] v, int vo,
                         float[] out, int oo, float[] lse, int lo, int heads, int lq, int lk, int d, float scale) {
-        int lkp = roundUp(lk, V);
-        par.forRange(heads, 1, (from, to) -> {
-            Scratch sc = SCRATCH.get();
-            sc.ensure(d, lq, lkp);
-            float[] kt = sc.kt, s = sc.s;
-            for (int h = from; h < to; h++) {
-                int qb = qo + h * lq * d, kb = ko + h * lk * d, vb = vo + h * lk * d, ob = oo + h * lq * d;
-                transpose(k, kb, lk, d, scale, kt, lkp);
-                mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, s, 0, lkp, false);       // S = Q·K̃
-                for (int i = 0; i < lq; i++) lse[lo + h * lq + i] = softmaxRow(s, i * lkp, lk, lkp);
-                mm(lq, d, lk, 1f, s, 0, lkp, 1, v, vb, d, out, ob, d, false);         // out = P·V
-            }
-        });
+        AttentionCpuHeads.forward(par, AttentionLayout.contiguous(heads, lq, lk, d), q, qo, k, ko, v, vo, out, oo,
+                lse, lo, () -> forwardHead(lq, lk, d, scale));
     }
 
     /** Accumulates into dq, dk, dv (each may be null). */
@@ -67,27 +58,43 @@ final class AttentionCpuFast {
                          float[] out, int oo, float[] lse, int lo, float[] dout, int doo,
                          float[] dq, int dqo, float[] dk, int dko, float[] dv, int dvo,
                          int heads, int lq, int lk, int d, float scale) {
+        AttentionCpuHeads.backward(par, AttentionLayout.contiguous(heads, lq, lk, d), q, qo, k, ko, v, vo, out, oo,
+                lse, lo, dout, doo, dq, dqo, dk, dko, dv, dvo, GradMode.ACCUMULATE, () -> backwardHead(lq, lk, d, scale));
+    }
+
+    /** One head's forward on dense rows, with the calling thread's scratch. */
+    static AttentionCpuHeads.ForwardHead forwardHead(int lq, int lk, int d, float scale) {
         int lkp = roundUp(lk, V);
-        par.forRange(heads, 1, (from, to) -> {
-            Scratch sc = SCRATCH.get();
-            sc.ensure(d, lq, lkp);
-            float[] kt = sc.kt, vt = sc.vt, p = sc.s, ds = sc.dp;
-            for (int h = from; h < to; h++) {
-                int qb = qo + h * lq * d, kb = ko + h * lk * d, vb = vo + h * lk * d;
-                int ob = oo + h * lq * d, gb = doo + h * lq * d;
-                transpose(k, kb, lk, d, scale, kt, lkp);
-                transpose(v, vb, lk, d, 1f, vt, lkp);
-                mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, p, 0, lkp, false);        // S = Q·K̃
-                mm(lq, lkp, d, 1f, dout, gb, d, 1, vt, 0, lkp, ds, 0, lkp, false);    // dP = dout·Vᵀ
-                for (int i = 0; i < lq; i++) {
-                    float di = dot(dout, gb + i * d, out, ob + i * d, d);
-                    probsAndDs(p, ds, i * lkp, lk, lkp, lse[lo + h * lq + i], di);
-                }
-                if (dq != null) mm(lq, d, lk, scale, ds, 0, lkp, 1, k, kb, d, dq, dqo + h * lq * d, d, true);
-                if (dk != null) mm(lk, d, lq, scale, ds, 0, 1, lkp, q, qb, d, dk, dko + h * lk * d, d, true);
-                if (dv != null) mm(lk, d, lq, 1f, p, 0, 1, lkp, dout, gb, d, dv, dvo + h * lk * d, d, true);
+        Scratch sc = SCRATCH.get();
+        sc.ensure(d, lq, lkp);
+        float[] kt = sc.kt, s = sc.s;
+        return (q, qb, k, kb, v, vb, out, ob, lse, lb) -> {
+            transpose(k, kb, lk, d, scale, kt, lkp);
+            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, s, 0, lkp, false);       // S = Q·K̃
+            for (int i = 0; i < lq; i++) lse[lb + i] = softmaxRow(s, i * lkp, lk, lkp);
+            mm(lq, d, lk, 1f, s, 0, lkp, 1, v, vb, d, out, ob, d, false);         // out = P·V
+        };
+    }
+
+    /** One head's backward on dense rows; adds into dq, dk, dv (each may be null). */
+    static AttentionCpuHeads.BackwardHead backwardHead(int lq, int lk, int d, float scale) {
+        int lkp = roundUp(lk, V);
+        Scratch sc = SCRATCH.get();
+        sc.ensure(d, lq, lkp);
+        float[] kt = sc.kt, vt = sc.vt, p = sc.s, ds = sc.dp;
+        return (q, qb, k, kb, v, vb, out, ob, lse, lb, dout, gb, dq, dqb, dk, dkb, dv, dvb) -> {
+            transpose(k, kb, lk, d, scale, kt, lkp);
+            transpose(v, vb, lk, d, 1f, vt, lkp);
+            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, p, 0, lkp, false);        // S = Q·K̃
+            mm(lq, lkp, d, 1f, dout, gb, d, 1, vt, 0, lkp, ds, 0, lkp, false);    // dP = dout·Vᵀ
+            for (int i = 0; i < lq; i++) {
+                float di = dot(dout, gb + i * d, out, ob + i * d, d);
+                probsAndDs(p, ds, i * lkp, lk, lkp, lse[lb + i], di);
             }
-        });
+            if (dq != null) mm(lq, d, lk, scale, ds, 0, lkp, 1, k, kb, d, dq, dqb, d, true);
+            if (dk != null) mm(lk, d, lq, scale, ds, 0, 1, lkp, q, qb, d, dk, dkb, d, true);
+            if (dv != null) mm(lk, d, lq, 1f, p, 0, 1, lkp, dout, gb, d, dv, dvb, d, true);
+        };
     }
 
     // ---------------------------------------------------------------- pieces

@@ -5,10 +5,12 @@ import static dev.tessera.engine.backend.cpu.CpuBuffer.i;
 import static dev.tessera.engine.backend.cpu.CpuBuffer.off;
 
 import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.DebugScopes;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.Precision;
 import dev.tessera.engine.backend.ReduceOp;
@@ -20,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The pure-Java backend: the reference every other backend is tested against, and a usable trainer for the
@@ -363,34 +366,32 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse,
-                                 int batchHeads, int lq, int lk, int headDim, float scale) {
-        if (precision.roundsAttention()) {
-            AttentionCpuBf16.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
-                    batchHeads, lq, lk, headDim, scale);
-            return;
-        }
-        if (FAST) AttentionCpuFast.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
-                batchHeads, lq, lk, headDim, scale);
-        else AttentionCpu.forward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
-                batchHeads, lq, lk, headDim, scale);
+    public void attentionForward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, float scale) {
+        layout.checkForward(q, k, v, out, lse);
+        int lq = layout.lq(), lk = layout.lk(), d = layout.headDim();
+        Supplier<AttentionCpuHeads.ForwardHead> kernel = precision.roundsAttention()
+                ? () -> AttentionCpuBf16.forwardHead(lq, lk, d, scale)
+                : FAST ? () -> AttentionCpuFast.forwardHead(lq, lk, d, scale) : () -> AttentionCpu.forwardHead(lq, lk, d, scale);
+        AttentionCpuHeads.forward(par, layout, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                kernel);
     }
 
     @Override
-    public void attentionBackward(Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
-                                  Buffer dq, Buffer dk, Buffer dv, int batchHeads, int lq, int lk, int headDim,
-                                  float scale) {
+    public void attentionBackward(AttentionLayout layout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer lse, Buffer dout,
+                                  Buffer dq, Buffer dk, Buffer dv, float scale, GradMode mode) {
+        layout.checkForward(q, k, v, out, lse);
+        layout.check("dout", dout, layout.out(), layout.lq());
+        layout.check("dq", dq, layout.q(), layout.lq());
+        layout.check("dk", dk, layout.k(), layout.lk());
+        layout.check("dv", dv, layout.v(), layout.lk());
         float[] dqa = dq == null ? null : f(dq), dka = dk == null ? null : f(dk), dva = dv == null ? null : f(dv);
         int dqo = dq == null ? 0 : off(dq), dko = dk == null ? 0 : off(dk), dvo = dv == null ? 0 : off(dv);
-        if (precision.roundsAttention()) {
-            AttentionCpuBf16.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
-                    f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, batchHeads, lq, lk, headDim, scale);
-            return;
-        }
-        if (FAST) AttentionCpuFast.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
-                f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, batchHeads, lq, lk, headDim, scale);
-        else AttentionCpu.backward(par, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
-                f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, batchHeads, lq, lk, headDim, scale);
+        int lq = layout.lq(), lk = layout.lk(), d = layout.headDim();
+        Supplier<AttentionCpuHeads.BackwardHead> kernel = precision.roundsAttention()
+                ? () -> AttentionCpuBf16.backwardHead(lq, lk, d, scale)
+                : FAST ? () -> AttentionCpuFast.backwardHead(lq, lk, d, scale) : () -> AttentionCpu.backwardHead(lq, lk, d, scale);
+        AttentionCpuHeads.backward(par, layout, f(q), off(q), f(k), off(k), f(v), off(v), f(out), off(out), f(lse), off(lse),
+                f(dout), off(dout), dqa, dqo, dka, dko, dva, dvo, mode, kernel);
     }
 
     @Override

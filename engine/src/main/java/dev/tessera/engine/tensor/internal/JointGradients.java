@@ -1,13 +1,17 @@
 package dev.tessera.engine.tensor.internal;
 
+import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
  * Several gradients that one backend kernel computes together, in one pass over its inputs (layer norm's
  * dx, dγ, dβ; attention's dq, dk, dv). Each becomes a {@link Deferred} slot; the kernel runs once the tape
  * has given every slot its destination, which it does before the rule's next input — so when the tape is
- * done with the rule, the kernel has run. The kernels add, so new destinations come zero-filled.
+ * done with the rule, the kernel has run. Kernels that only add get zero-filled new destinations ({@link #of});
+ * kernels that can also overwrite ({@link #overwriting}) write new memory without the zero-fill.
  */
 public final class JointGradients {
     private JointGradients() {}
@@ -28,6 +32,36 @@ public final class JointGradients {
                 dst[slot] = d;
                 if (--pending[0] == 0) kernel.accept(dst);
             });
+        }
+        return slots;
+    }
+
+    /**
+     * As {@link #of}, for a kernel that can overwrite as well as add: it gets {@link GradMode#OVERWRITE} when every
+     * needed destination is new uninitialised memory (no input already had a gradient, and no input appears
+     * twice — the tape hands a repeated input its own earlier destination to add to), else
+     * {@link GradMode#ACCUMULATE}, with the new destinations zero-filled first so that adding is right for all.
+     */
+    public static Deferred[] overwriting(Backend be, boolean[] needed, BiConsumer<Buffer[], GradMode> kernel) {
+        Buffer[] dst = new Buffer[needed.length];
+        boolean[] fresh = new boolean[needed.length];
+        Deferred[] slots = new Deferred[needed.length];
+        int[] pending = {0};
+        for (int i = 0; i < needed.length; i++) {
+            if (!needed[i]) continue;
+            int slot = i;
+            pending[0]++;
+            slots[i] = (d, accumulate) -> {
+                dst[slot] = d;
+                fresh[slot] = !accumulate;
+                if (--pending[0] > 0) return;
+                boolean allFresh = true;
+                for (int j = 0; j < needed.length; j++) if (needed[j] && !fresh[j]) allFresh = false;
+                if (!allFresh) {
+                    for (int j = 0; j < needed.length; j++) if (needed[j] && fresh[j]) be.fill(dst[j], 0f);
+                }
+                kernel.accept(dst, allFresh ? GradMode.OVERWRITE : GradMode.ACCUMULATE);
+            };
         }
         return slots;
     }

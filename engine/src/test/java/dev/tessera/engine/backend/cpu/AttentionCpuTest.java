@@ -2,7 +2,9 @@ package dev.tessera.engine.backend.cpu;
 
 import static dev.tessera.engine.testing.Close.assertClose;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Backends;
 import dev.tessera.engine.testing.GradCheck;
@@ -51,7 +53,7 @@ class AttentionCpuTest {
         float[] v = LayerNormCpuTest.random(7, bh * lk * d, -1, 1);
         Buffer qb = upload(q), kb = upload(k), vb = upload(v);
         Buffer out = be.allocate(bh * lq * d), lse = be.allocate(bh * lq);
-        be.attentionForward(qb, kb, vb, out, lse, bh, lq, lk, d, scale);
+        be.attentionForward(AttentionLayout.contiguous(bh, lq, lk, d), qb, kb, vb, out, lse, scale);
         float[] expected = new float[bh * lq];
         for (int h = 0; h < bh; h++)
             for (int i = 0; i < lq; i++) {
@@ -72,14 +74,32 @@ class AttentionCpuTest {
         Buffer q = upload(LayerNormCpuTest.random(8, lq * d, -1, 1)), k = upload(LayerNormCpuTest.random(9, lk * d, -1, 1));
         Buffer v = upload(LayerNormCpuTest.random(10, lk * d, -1, 1)), dout = upload(LayerNormCpuTest.random(11, lq * d, -1, 1));
         Buffer out = be.allocate(lq * d), lse = be.allocate(lq);
-        be.attentionForward(q, k, v, out, lse, bh, lq, lk, d, 1f);
+        be.attentionForward(AttentionLayout.contiguous(bh, lq, lk, d), q, k, v, out, lse, 1f);
         Buffer dv1 = be.allocate(lk * d), dv2 = be.allocate(lk * d);
-        be.attentionBackward(q, k, v, out, lse, dout, null, null, dv1, bh, lq, lk, d, 1f);
+        be.attentionBackward(AttentionLayout.contiguous(bh, lq, lk, d), q, k, v, out, lse, dout, null, null, dv1, 1f,
+                GradMode.ACCUMULATE);
         be.fill(dv2, 1f);
-        be.attentionBackward(q, k, v, out, lse, dout, null, null, dv2, bh, lq, lk, d, 1f);
+        be.attentionBackward(AttentionLayout.contiguous(bh, lq, lk, d), q, k, v, out, lse, dout, null, null, dv2, 1f,
+                GradMode.ACCUMULATE);
         float[] a = be.download(dv1), b2 = be.download(dv2);
         for (int i = 0; i < a.length; i++) a[i] += 1f;
         assertClose("dv accumulates", a, b2, 1e-6, 1e-6);
+    }
+
+    /** OVERWRITE writes every element of a packed d(qkv) and reads none: NaN garbage there must not matter. */
+    @Test
+    void overwriteCoversAPackedQkvGradientWithoutReadingIt() {
+        int n = 2, t = 5, heads = 3, d = 4, dim = heads * d;
+        AttentionLayout lay = AttentionLayout.packedQkv(n, t, heads, d);
+        Buffer qkv = upload(LayerNormCpuTest.random(12, n * t * 3 * dim, -1, 1));
+        Buffer dout = upload(LayerNormCpuTest.random(13, n * t * dim, -1, 1));
+        Buffer out = be.allocate(n * t * dim), lse = be.allocate(n * heads * t);
+        be.attentionForward(lay, qkv, qkv, qkv, out, lse, 0.4f);
+        Buffer added = be.allocate(n * t * 3 * dim), written = be.allocate(n * t * 3 * dim);
+        be.attentionBackward(lay, qkv, qkv, qkv, out, lse, dout, added, added, added, 0.4f, GradMode.ACCUMULATE);
+        be.fill(written, Float.NaN);
+        be.attentionBackward(lay, qkv, qkv, qkv, out, lse, dout, written, written, written, 0.4f, GradMode.OVERWRITE);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(be.download(added), be.download(written));
     }
 
     private Buffer upload(float[] x) {

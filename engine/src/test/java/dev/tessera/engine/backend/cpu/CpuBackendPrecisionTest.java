@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.Precision;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -101,8 +103,9 @@ class CpuBackendPrecisionTest {
         Buffer qb = put(be, pre, q), kb = put(be, pre, k), vb = put(be, pre, v), gb = put(be, pre, dout);
         Buffer out = be.allocate(heads * lq * d), lse = be.allocate(heads * lq);
         Buffer dq = be.allocate(q.length), dk = be.allocate(k.length), dv = be.allocate(v.length);
-        be.attentionForward(qb, kb, vb, out, lse, heads, lq, lk, d, scale);
-        be.attentionBackward(qb, kb, vb, out, lse, gb, dq, dk, dv, heads, lq, lk, d, scale);
+        be.attentionForward(AttentionLayout.contiguous(heads, lq, lk, d), qb, kb, vb, out, lse, scale);
+        be.attentionBackward(AttentionLayout.contiguous(heads, lq, lk, d), qb, kb, vb, out, lse, gb, dq, dk, dv, scale,
+                GradMode.ACCUMULATE);
         return new float[][] {be.download(out), be.download(lse), be.download(dq), be.download(dk), be.download(dv)};
     }
 
