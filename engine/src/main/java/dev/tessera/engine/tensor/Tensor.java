@@ -91,6 +91,14 @@ public final class Tensor extends TensorOps {
         return t;
     }
 
+    /**
+     * A tensor over {@code buffer}, which the caller keeps (a persistent input buffer that a prefetch filled): no copy,
+     * and no op writes it. Its element count must equal the shape's.
+     */
+    public static Tensor over(Backend backend, Buffer buffer, int... shape) {
+        return owning(backend, buffer, shape);
+    }
+
     /** An int32 tensor (indices, labels); it never requires grad. */
     public static Tensor ofInts(Backend backend, int[] data, int... shape) {
         if (data.length != Shape.numel(shape)) {
