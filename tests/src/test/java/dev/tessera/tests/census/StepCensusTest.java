@@ -38,6 +38,35 @@ class StepCensusTest {
         checkSteadyState(c);
     }
 
+    /**
+     * MAE-B/16 with the step as CUDA graphs (the default on CUDA): steps 1–2 eager, step 3 captured, the fifth step
+     * replayed — no kernel launch from the host, no cuMemAlloc, and up go only the images, the noise and AdamW's
+     * two constant blocks.
+     */
+    @Test
+    @org.junit.jupiter.api.Disabled("capture of MAE's compute graph is refused today: the step uploads 1 float inside it "
+            + "(the trainer warns 'upload of 1 floats during CUDA graph capture' and runs eagerly); move that upload out")
+    void maeBase16AsCudaGraphs() {
+        ModelSpec model = ModelSpec.of(MaeConfig.preset("mae-vit-base-patch16"));
+        try (LaunchCensus census = LaunchCensus.start()) {
+            Objective objective = model.build(census.backend(), 0);
+            int[] shape = objective.imageShape();
+            int steps = 5;
+            TrainSettings ts = TrainSettings.forMethod(model.method()).toBuilder().batchSize(BATCH).steps(steps).seed(0)
+                    .checkpointEvery(steps).logEvery(steps).build();
+            List<LaunchCensus.Counts> after = new ArrayList<>();
+            new Trainer(objective, new Noise(steps * BATCH, shape), ts).log(new java.io.PrintWriter(System.out, true), false)
+                    .timeSteps((step, nanos) -> after.add(census.counts())).run();
+            LaunchCensus.Counts step = after.get(4).minus(after.get(3));
+            System.out.println("\n" + step.table("MAE-B/16 as CUDA graphs, batch " + BATCH + ", one replayed step (the fifth)"));
+            assertEquals(0, step.kernelLaunches(), "a replayed step launches its two graphs, no kernel");
+            assertEquals(0, step.deviceAllocations());
+            long images = (long) BATCH * shape[0] * shape[1] * shape[2] * 4;
+            long noise = (long) BATCH * model.maeConfig().numPatches() * 4;
+            assertEquals(images + noise + 2L * 8 * 4, step.uploadBytes(), "images, noise and AdamW's constants (two groups)");
+        }
+    }
+
     @Test
     void caeBase16() {
         LaunchCensus.Counts c = census(ModelSpec.of(CaeConfig.preset("cae-vit-base-patch16").withPixelTarget(), null), "CAE-B/16");
@@ -49,11 +78,11 @@ class StepCensusTest {
         try (LaunchCensus census = LaunchCensus.start()) {
             Objective objective = model.build(census.backend(), 0);
             int[] shape = objective.imageShape();
-            int steps = 3;
+            int steps = 4;                      // the third step prefetches the fourth's images while it computes
             TrainSettings ts = TrainSettings.forMethod(model.method()).toBuilder().batchSize(BATCH).steps(steps).seed(0)
                     .checkpointEvery(steps).logEvery(steps).build();
             List<LaunchCensus.Counts> after = new ArrayList<>();
-            new Trainer(objective, new Noise(steps * BATCH, shape), ts).log(null, false)
+            new Trainer(objective, new Noise(steps * BATCH, shape), ts).log(null, false).cudaGraph(false)
                     .timeSteps((step, nanos) -> after.add(census.counts())).run();
             LaunchCensus.Counts step = after.get(2).minus(after.get(1));
             System.out.println("\n" + step.table(label + ", batch " + BATCH + ", one step (the third)"));
