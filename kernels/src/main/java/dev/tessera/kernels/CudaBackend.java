@@ -543,11 +543,24 @@ public final class CudaBackend implements Backend {
      * {@link StepCaptureException}: the caller runs the step eagerly.
      */
     @Override
-    public synchronized Optional<CapturedStep> captureStep(Runnable body) {
+    public Optional<CapturedStep> captureStep(Runnable body) {
+        return captureStep(body, null);
+    }
+
+    /** As {@link #captureStep(Runnable)}, its memory in the pool of {@code sharesMemoryWith} (one of this backend's). */
+    @Override
+    public synchronized Optional<CapturedStep> captureStep(Runnable body, CapturedStep sharesMemoryWith) {
         if (capturing) throw new IllegalStateException("captureStep inside a capture");
         ctx.makeCurrent();
-        DeviceAllocator.PrivatePool pool = allocator.beginPrivatePool();
-        long adamWLaunches = adamW.launches();
+        DeviceAllocator.PrivatePool shared = null;
+        if (sharesMemoryWith != null) {
+            if (!(sharesMemoryWith instanceof CudaGraphStep g) || g.backend() != this || g.closed) {
+                throw new IllegalArgumentException("captureStep: sharesMemoryWith is not a live graph of this backend");
+            }
+            shared = g.pool;
+        }
+        DeviceAllocator.PrivatePool pool = shared == null ? allocator.beginPrivatePool() : allocator.beginPrivatePool(shared);
+        long adamWLaunches = adamW.launches(), gatherLaunches = gather.launches();
         jcuda.driver.CUgraph graph = null;
         capturing = true;
         try {
@@ -566,13 +579,14 @@ public final class CudaBackend implements Backend {
             capturing = false;
             allocator.endPrivatePool();
             CudaGraphStep step = new CudaGraphStep(graph, driver.instantiate(graph), pool,
-                    adamW.launches() > adamWLaunches);
+                    adamW.launches() > adamWLaunches, gather.launches() > gatherLaunches);
+            if (shared != null) allocator.sharePool(pool);
             graphs.add(step);
             return Optional.of(step);
         } catch (RuntimeException | Error e) {
             capturing = false;
             allocator.endPrivatePool();
-            allocator.releasePool(pool);
+            if (shared == null) allocator.releasePool(pool);      // a shared pool stays with the graph that owns it
             if (graph != null) {
                 try {
                     driver.destroyGraph(graph);
@@ -592,15 +606,21 @@ public final class CudaBackend implements Backend {
         private final jcuda.driver.CUgraph graph;
         private final jcuda.driver.CUgraphExec exec;
         private final DeviceAllocator.PrivatePool pool;
-        private final boolean updatesAdamW;
+        /** Whether replays must be followed by a read of AdamW's non-finite word, of the gather error record. */
+        private final boolean updatesAdamW, gathers;
         private boolean closed;
 
         CudaGraphStep(jcuda.driver.CUgraph graph, jcuda.driver.CUgraphExec exec, DeviceAllocator.PrivatePool pool,
-                      boolean updatesAdamW) {
+                      boolean updatesAdamW, boolean gathers) {
             this.graph = graph;
             this.exec = exec;
             this.pool = pool;
             this.updatesAdamW = updatesAdamW;
+            this.gathers = gathers;
+        }
+
+        CudaBackend backend() {
+            return CudaBackend.this;
         }
 
         @Override
@@ -610,6 +630,7 @@ public final class CudaBackend implements Backend {
                 ctx.makeCurrent();
                 driver.graphLaunch(exec, ctx.stream());
                 if (updatesAdamW) adamW.launchedByGraph();
+                if (gathers) gather.launchedByGraph();     // an index out of range inside the graph still throws
             }
         }
 

@@ -29,7 +29,7 @@ import jcuda.driver.CUdeviceptr;
  * cache (the block moves into the capture's pool); a miss would need cuMemAlloc, which the driver forbids while
  * capturing, so it fails with a message saying so — the trainer runs eager steps first, which leave a block of
  * every size the step needs in the cache. A block released during or after the capture goes back to the pool, not
- * the cache, until {@link #releasePool} (the graph is destroyed).
+ * the cache, until {@link #releasePool} (the graph is destroyed; with graphs sharing a pool, the last of them).
  *
  * <p>Out of memory: the cache is emptied (cached blocks go back to the driver) and the request is retried
  * once; if it still fails, {@link DeviceOutOfMemoryException} says requested vs free bytes.
@@ -91,10 +91,15 @@ final class DeviceAllocator implements AutoCloseable {
         }
     }
 
-    /** The blocks one captured graph owns: its free list, and whether the graph still lives. */
+    /**
+     * The blocks captured graphs own: their free list, and how many graphs still use it. Graphs that only ever run one
+     * after the other on the one stream may share a pool (the trainer's two compute graphs, one per input buffer
+     * set): none of them can touch a block while another runs.
+     */
     static final class PrivatePool {
         private final Map<Long, ArrayDeque<Block>> free = new HashMap<>();
         private long blocks;
+        private int users = 1;
         private boolean released;
 
         /** How many blocks the capture took from the cache (for tests). */
@@ -181,6 +186,22 @@ final class DeviceAllocator implements AutoCloseable {
         return capturing;
     }
 
+    /**
+     * {@link #beginPrivatePool} into {@code shared}, the pool of a graph that never runs at the same time as the one
+     * now captured; the pool gains a user only when {@link #sharePool} says the capture succeeded.
+     */
+    synchronized PrivatePool beginPrivatePool(PrivatePool shared) {
+        if (capturing != null) throw new IllegalStateException("a CUDA graph capture is already in progress");
+        if (shared.released) throw new IllegalStateException("a CUDA graph capture into a released pool");
+        capturing = shared;
+        return capturing;
+    }
+
+    /** One more graph uses {@code pool}: it goes back to the cache after one more {@link #releasePool}. */
+    synchronized void sharePool(PrivatePool pool) {
+        pool.users++;
+    }
+
     /** Ends the capture's allocations; its blocks stay with it until {@link #releasePool}. */
     synchronized void endPrivatePool() {
         capturing = null;
@@ -196,7 +217,7 @@ final class DeviceAllocator implements AutoCloseable {
      * (The graph's last replay may still run, but it is queued on the one stream before any later use of the blocks.)
      */
     synchronized void releasePool(PrivatePool pool) {
-        if (pool.released) return;
+        if (pool.released || --pool.users > 0) return;
         pool.released = true;
         if (capturing == pool) capturing = null;
         for (Map.Entry<Long, ArrayDeque<Block>> e : pool.free.entrySet()) {

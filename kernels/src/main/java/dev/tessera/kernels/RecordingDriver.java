@@ -75,8 +75,8 @@ class RecordingDriver implements CudaDriver {
 
     /** The counters so far; {@link LaunchCensus.Counts#minus} of two snapshots is what happened in between. */
     synchronized LaunchCensus.Counts counts() {
-        return new LaunchCensus.Counts(new TreeMap<>(launches), memsets, memsetBytes, uploads, uploadBytes, downloads,
-                downloadBytes, streamSyncs, eventWaits, mallocs, used);
+        return new LaunchCensus.Counts(new TreeMap<>(launches), graphLaunches, memsets, memsetBytes, uploads, uploadBytes,
+                downloads, downloadBytes, streamSyncs, eventWaits, streamWaits, mallocs, used);
     }
 
     /** Starts (or stops) writing the {@link #trace}; the census leaves it off. */

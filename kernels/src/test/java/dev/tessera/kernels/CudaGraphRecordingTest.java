@@ -91,6 +91,41 @@ class CudaGraphRecordingTest {
         assertEquals("", d.leaks());
     }
 
+    /**
+     * The trainer's two compute graphs (one per input set) share one pool: the second capture finds the first's
+     * temporaries there (the cache is empty, so without sharing it would be refused), and the memory stays with the
+     * pool until both graphs are closed.
+     */
+    @Test
+    void twoGraphsThatRunInTurnShareOnePool() {
+        RecordingDriver d = new RecordingDriver(1L << 30);
+        try (CudaBackend gpu = CudaBackendLifecycleTest.start(d)) {
+            Buffer x = gpu.allocate(256), y = gpu.allocate(256), m = gpu.allocate(256), v = gpu.allocate(256);
+            Buffer x2 = gpu.allocate(256), table = gpu.allocateInts(3), k = gpu.allocate(AdamWStep.SCALARS);
+            gpu.uploadInts(new int[] {0, 0, 256}, table);
+            step(gpu, x, y, m, v, table, k);                       // warm: one temporary block in the cache
+            CapturedStep a = gpu.captureStep(() -> step(gpu, x, y, m, v, table, k)).orElseThrow();
+            assertThrows(StepCaptureException.class, () -> gpu.captureStep(() -> step(gpu, x2, y, m, v, table, k)),
+                    "a pool of its own would need cuMemAlloc: the cache gave its block to the first graph");
+            long mallocs = d.counts().deviceAllocations();
+            CapturedStep b = gpu.captureStep(() -> step(gpu, x2, y, m, v, table, k), a).orElseThrow();
+            assertEquals(mallocs, d.counts().deviceAllocations(), "the second graph reuses the first's temporary");
+            a.replay();
+            b.replay();
+            assertEquals(2, d.graphLaunches());
+            a.close();
+            b.replay();                                            // the shared memory lives while one graph does
+            step(gpu, x, y, m, v, table, k);
+            assertEquals(mallocs + 1, d.counts().deviceAllocations(), "the pool still holds its block for the second graph");
+            b.close();
+            long now = d.counts().deviceAllocations();
+            step(gpu, x, y, m, v, table, k);
+            step(gpu, x, y, m, v, table, k);
+            assertEquals(now, d.counts().deviceAllocations(), "both graphs closed: their block is back in the cache");
+        }
+        assertEquals("", d.leaks());
+    }
+
     @Test
     void aCaptureRefusesNewMemoryAndHostTrafficAndHoldsNothingAfterwards() {
         RecordingDriver d = new RecordingDriver(1L << 30);

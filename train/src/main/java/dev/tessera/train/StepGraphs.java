@@ -11,15 +11,21 @@ import java.util.function.Consumer;
  * as one launch each, in two parts because the host must read the loss between them — the update may only run
  * after the trainer has seen a finite loss (so a non-finite one still stops the run with nothing updated):
  * <pre>
- *   graph "compute":  forward, loss slots, backward, gradient clipping       → read the loss (the step's one D2H)
+ *   graph "compute" (one per input set): forward, loss slots, backward, clipping → read the loss (the step's one D2H)
  *   graph "update":   AdamW over every group, zero the gradients             ← AdamW's constants written before it
  * </pre>
- * The first {@value #EAGER_STEPS} steps of a session run eagerly (they fill the caching allocator with every block
- * the step needs: a capture may not call cuMemAlloc), step {@value #EAGER_STEPS}+1 is captured (the capture records,
- * then the graph is replayed for that same step), and every later step replays. Inputs stay identical to an eager
- * run: images and noise are drawn exactly as eagerly and copied into the buffers the graph reads
- * ({@link StepInputs}), AdamW's constants by {@code AdamW.prepareStep}. A backend without graphs (the CPU) runs
- * everything eagerly; a capture that fails logs one line and the run goes on eagerly.
+ * The inputs stay double-buffered as in eager mode ({@link StepInputs}: step k+1's images and noise are copied while
+ * step k replays), so there are two compute graphs, one reading each buffer set; they run one after the other on
+ * the one stream, so the second shares the first's memory ({@code Backend.captureStep(body, sharesMemoryWith)}) and
+ * two cost the activation memory of one (a device-to-device copy into one fixed set before every replay would have
+ * cost a copy of the batch per step instead of a second capture once).
+ *
+ * <p>The first {@value #EAGER_STEPS} steps of a session run eagerly (they fill the caching allocator with every block
+ * the step needs: a capture may not call cuMemAlloc), steps {@value #EAGER_STEPS}+1 and +2 capture the compute graph
+ * of their set (the capture records, then the graph is replayed for that same step), and every later step replays.
+ * Inputs stay identical to an eager run: images and noise are drawn exactly as eagerly and copied into the buffers
+ * the graph reads, AdamW's constants by {@code AdamW.prepareStep}. A backend without graphs (the CPU) runs everything
+ * eagerly; a capture that fails logs one line and the run goes on eagerly.
  */
 final class StepGraphs implements AutoCloseable {
     static final int EAGER_STEPS = 2;
@@ -28,7 +34,8 @@ final class StepGraphs implements AutoCloseable {
     private final Consumer<String> warn;
     private String off;
     private int eagerSteps;
-    private CapturedStep compute, update;
+    private final CapturedStep[] compute = new CapturedStep[2];
+    private CapturedStep update;
 
     /** @param off null when graphs may be used, else the reason they are not (logged once by the trainer) */
     StepGraphs(Backend backend, String off, Consumer<String> warn) {
@@ -49,30 +56,25 @@ final class StepGraphs implements AutoCloseable {
         close();
     }
 
-    /** Whether this step's inputs go to the captured buffer set (from the capture on). */
-    boolean capturing() {
-        return off == null && eagerSteps >= EAGER_STEPS;
-    }
-
-    /** Runs the compute part of a step: eagerly, captured then replayed, or replayed. */
-    void compute(Runnable body) {
-        compute = run(body, compute, "compute");
+    /** Runs the compute part of a step whose inputs are in buffer set {@code set}: eagerly, captured then replayed, or replayed. */
+    void compute(int set, Runnable body) {
+        compute[set] = run(body, compute[set], compute[set ^ 1], "compute");
     }
 
     /** Runs the update part of a step, then counts the step. */
     void update(Runnable body) {
-        update = run(body, update, "update");
+        update = run(body, update, null, "update");
         if (off == null && eagerSteps < EAGER_STEPS) eagerSteps++;
     }
 
-    private CapturedStep run(Runnable body, CapturedStep graph, String part) {
+    private CapturedStep run(Runnable body, CapturedStep graph, CapturedStep sibling, String part) {
         if (off != null || eagerSteps < EAGER_STEPS) {
             body.run();
             return graph;
         }
         if (graph == null) {
             try {
-                Optional<CapturedStep> g = backend.captureStep(body);
+                Optional<CapturedStep> g = backend.captureStep(body, sibling);
                 if (g.isEmpty()) {
                     off = backend.name() + " records no CUDA graphs";
                     close();
@@ -93,8 +95,11 @@ final class StepGraphs implements AutoCloseable {
 
     @Override
     public void close() {
-        if (compute != null) compute.close();
+        for (int s = 0; s < 2; s++) {
+            if (compute[s] != null) compute[s].close();
+            compute[s] = null;
+        }
         if (update != null) update.close();
-        compute = update = null;
+        update = null;
     }
 }

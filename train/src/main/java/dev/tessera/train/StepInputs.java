@@ -12,7 +12,8 @@ import java.util.List;
  * The device side of an objective's {@link Objective#hostInputs}: two sets of persistent buffers, filled in turn by
  * {@link Backend#prefetch}, so the trainer copies step k+1's images and noise while step k computes (on a GPU the
  * copy runs on a second stream; on the CPU it is the plain copy). A set is refilled only after every step queued
- * before the prefetch, which includes the last step that read it. A captured step (CUDA graph) reads one fixed set.
+ * before the prefetch, which includes the last step that read it. With CUDA graphs each set has its own compute
+ * graph ({@link StepGraphs}), so the copy overlaps the replay just as it overlaps an eager step.
  *
  * <p>The buffers are sized by the first inputs; a later micro-batch of other shapes (there is none with the
  * trainer's drop-last loader) would be refused with both shapes named.

@@ -369,7 +369,6 @@ public final class Trainer {
         private Boolean staged;
         private StepInputs.Staged pending;
         private int nextSet;
-        private int graphSet = -1;
         private final StepGraphs graphs;
 
         Session(TrainingPlan plan, RunConfig config, ParameterStore store, AdamW opt, RngCursor cursor, RunDirectory dir,
@@ -507,12 +506,10 @@ public final class Trainer {
                     return optimizerStep(prepend(b, batches), lr);
                 }
                 if (inputs == null) inputs = new StepInputs(be);
-                cur = inputs.stage(graphs.capturing() ? fixedSet() : takeSet(), in.get());
+                cur = inputs.stage(takeSet(), in.get());
             }
             staged = true;
-            boolean graphed = graphs.capturing();
-            if (graphed && graphSet < 0) graphSet = cur.set();
-            if (!graphed && nextInEpoch) {                                   // before this step is queued: the copy overlaps it
+            if (nextInEpoch) {                                               // before this step is queued: the copy overlaps it
                 Batch next = batches.next();
                 pending = inputs.stage(takeSet(), objective.hostInputs(next, streams.fork(step + 1)).orElseThrow());
             }
@@ -522,7 +519,7 @@ public final class Trainer {
             boolean clip = settings.clipGrad() > 0;
             int normSlot = 1 + names.size();
             long draws = cursor.draws();
-            graphs.compute(() -> {
+            graphs.compute(cur.set(), () -> {
                 try (StepScope s = be.openScope()) {
                     Tensor loss = objective.loss(in);
                     readback.put(0, loss);
@@ -554,10 +551,6 @@ public final class Trainer {
             int s = nextSet;
             nextSet ^= 1;
             return s;
-        }
-
-        private int fixedSet() {
-            return graphSet >= 0 ? graphSet : takeSet();
         }
 
         private boolean notedOff;

@@ -89,6 +89,15 @@ public interface Backend extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /**
+     * {@link #captureStep(Runnable)} whose temporaries share the memory of {@code sharesMemoryWith}, a live step this
+     * backend captured: for graphs that only ever run one after the other (the trainer's compute graph per input
+     * buffer set), so two of them cost the activation memory of one. The memory goes back when both are closed.
+     */
+    default java.util.Optional<CapturedStep> captureStep(Runnable body, CapturedStep sharesMemoryWith) {
+        return captureStep(body);
+    }
+
     void uploadInts(int[] src, Buffer dst);
 
     int[] downloadInts(Buffer src);
