@@ -18,7 +18,8 @@
 #   info       15 s  tessera info (the GEMM the backend will use, and why)
 #   kernels   150 s  every GPU parity test class in its own JVM, -Dtessera.cuda.sync=true (a fault names its kernel)
 #   golden     45 s  GoldenOnCudaTest: whole MAE and CAE training steps against the PyTorch goldens; Bf16OnCudaTest:
-#                    bf16/tf32 steps on the tensor cores against the CPU's emulation
+#                    bf16/tf32 steps on the tensor cores against the CPU's emulation; CudaGraphOnCudaTest: mae-tiny
+#                    with CUDA graphs against eager, bit for bit
 #   memory     30 s  CudaMemoryTest: 1,000 steps, flat memory
 #   bench     120 s  bench step MAE-B/16 and CAE-B/16 (batch 128) at fp32/tf32/bf16 against the PyTorch twins
 #   timings    40 s  attention and GEMM kernels (KernelTimings) against SDPA and cuBLAS (pytorch_kernels.py)
@@ -185,7 +186,7 @@ junit_phase() {
   fi
 }
 
-phase_golden() { junit_phase "dev.tessera.tests.golden.GoldenOnCudaTest dev.tessera.tests.precision.Bf16OnCudaTest" 45; }
+phase_golden() { junit_phase "dev.tessera.tests.golden.GoldenOnCudaTest dev.tessera.tests.precision.Bf16OnCudaTest dev.tessera.tests.census.CudaGraphOnCudaTest" 45; }
 phase_memory() { junit_phase dev.tessera.kernels.CudaMemoryTest 30; }
 
 phase_bench() {

@@ -54,10 +54,14 @@ extern "C" __global__ void adamw_step(float* __restrict__ p, const float* __rest
 // group's size, read from the table, so the host need not know it. Thread j of the concatenation [0, total) finds its range by binary
 // search over the totals (a few dozen ranges: six steps in cache) and updates element offset[r] + j − totals[r].
 // Elements past n (a bad table) are skipped; the CPU reference refuses such tables.
+// The step's scalars come from device memory, not from arguments: `scalars` = {β1, β2, 1−β1, 1−β2, eps, stepSize,
+// bc2Sqrt, decay} (AdamWStep.scalars, written by the host before the launch), so a CUDA graph that captured this
+// launch follows the lr schedule and the bias corrections when the host rewrites those 32 bytes before each replay.
 extern "C" __global__ void adamw_ranges(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
                                         float* __restrict__ v, int n, const int* __restrict__ ranges, int count,
-                                        float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float eps,
-                                        float stepSize, float bc2Sqrt, float decay, int* __restrict__ nonFinite) {
+                                        const float* __restrict__ scalars, int* __restrict__ nonFinite) {
+    const float beta1 = scalars[0], beta2 = scalars[1], oneMinusBeta1 = scalars[2], oneMinusBeta2 = scalars[3];
+    const float eps = scalars[4], stepSize = scalars[5], bc2Sqrt = scalars[6], decay = scalars[7];
     const int* totals = ranges + count;
     int total = totals[count];                         // the table's last entry: the group's size
     for (long long j = (long long)blockIdx.x * blockDim.x + threadIdx.x; j < total; j += (long long)gridDim.x * blockDim.x) {

@@ -508,8 +508,9 @@ static void testGatherAndAdamW() {
         me2[i] = mi; ve2[i] = vi;
         pe2[i] = pe2[i] * decay - stepSize * mi / (std::sqrt(vi) / bc2Sqrt + eps);
     }
-    emu_launch(adamw_ranges, dim3(3), dim3(64), 0, p2.data(), gr.data(), m2.data(), v2.data(), n, table, 2, b1, b2, 1 - b1,
-               1 - b2, eps, stepSize, bc2Sqrt, decay, &nonFinite);
+    float scalars[8] = {b1, b2, 1 - b1, 1 - b2, eps, stepSize, bc2Sqrt, decay};   // AdamWStep.scalars order
+    emu_launch(adamw_ranges, dim3(3), dim3(64), 0, p2.data(), gr.data(), m2.data(), v2.data(), n, table, 2, scalars,
+               &nonFinite);
     expectClose("adamw_ranges param", toD(pe2), p2, 0, 0);
     expectClose("adamw_ranges m", toD(me2), m2, 0, 0);
     expectClose("adamw_ranges v", toD(ve2), v2, 0, 0);

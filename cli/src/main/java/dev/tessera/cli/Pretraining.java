@@ -110,7 +110,8 @@ abstract class Pretraining implements Callable<Integer> {
             if (opened.note() != null) out.println("note: " + opened.note());
             Trainer trainer = new Trainer(objective, opened.train(), settings).heldOut(opened.heldOut()).listen(new Pictures())
                     .log(out, System.console() != null)
-                    .source(data, opened.description(), spec.commandLine().getParseResult().originalArgs()).distributed(comm);
+                    .source(data, opened.description(), spec.commandLine().getParseResult().originalArgs()).distributed(comm)
+                    .cudaGraph(!options.noCudaGraph);
             if (options.resume != null) trainer.resumeFrom(options.resume);
             else trainer.output(options.out != null ? options.out : defaultRunDir());
             TrainResult r = trainer.run();

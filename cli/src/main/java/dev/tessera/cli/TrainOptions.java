@@ -70,6 +70,11 @@ final class TrainOptions {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 × the cores).")
     Integer threads;
 
+    @Option(names = "--no-cuda-graph", description = "On CUDA, run every step eagerly instead of replaying MAE's step as CUDA"
+            + " graphs from the third step on (same numbers either way; graphs are off by themselves for CAE, --accum > 1 and"
+            + " --distributed).")
+    boolean noCudaGraph;
+
     @Option(names = "--workers", paramLabel = "W", description = "Data-loading threads (default min(4, cores)).")
     Integer workers;
 

@@ -27,6 +27,7 @@ public final class AdamWCuda implements AutoCloseable {
     private final DeviceAllocator.Allocation flag;
     private final CudaDriver.HostMemory hostFlag;
     private boolean launchedSinceCheck;
+    private long launches;
 
     AdamWCuda(CudaContext ctx, LaunchContext lc) {
         this.ctx = ctx;
@@ -73,13 +74,17 @@ public final class AdamWCuda implements AutoCloseable {
 
     /** The host-side scalars in kernel argument order: b1, b2, 1−b1, 1−b2, eps, stepSize, bc2Sqrt, decay. */
     static float[] scalars(AdamWStep s) {
-        double bc1 = 1.0 - Math.pow(s.beta1(), s.step());
-        double bc2 = 1.0 - Math.pow(s.beta2(), s.step());
-        float stepSize = (float) (s.lr() / bc1);
-        float bc2Sqrt = (float) Math.sqrt(bc2);
-        float decay = 1f - s.lr() * s.weightDecay();
-        float b1 = s.beta1(), b2 = s.beta2();
-        return new float[] {b1, b2, 1 - b1, 1 - b2, s.eps(), stepSize, bc2Sqrt, decay};
+        return s.scalars();
+    }
+
+    /** A replay of a captured step that launched the update: {@link #nonFinite} must read the word again. */
+    void launchedByGraph() {
+        launchedSinceCheck = true;
+    }
+
+    /** Update launches queued (or captured) so far. */
+    long launches() {
+        return launches;
     }
 
     public void step(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step, int block) {
@@ -94,6 +99,7 @@ public final class AdamWCuda implements AutoCloseable {
         args.ptr(flag.ptr());
         lc.module.launch("adamw_step", LaunchConfig.linear(n, LaunchConfig.checkWarpMultiple("adamw", block)), args);
         launchedSinceCheck = true;
+        launches++;
     }
 
     /** Blocks per SM of the ranged kernel: its grid strides over a group whose size only the device table holds. */
@@ -109,9 +115,10 @@ public final class AdamWCuda implements AutoCloseable {
     /**
      * {@code Backend.adamWRanges}: one launch over {@code count} ranges of the flat buffers (the table is on the device:
      * count offsets, then count + 1 running totals from 0; the CPU reference checks a table, the kernel skips elements
-     * a bad one puts outside the buffers).
+     * a bad one puts outside the buffers). The step's constants are read from {@code scalars}
+     * ({@link AdamWStep#SCALARS} floats on the device, {@code Backend.adamWScalars}).
      */
-    public void stepRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step, int block) {
+    public void stepRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, Buffer scalars, int block) {
         int n = param.length();
         for (Buffer b : new Buffer[] {grad, m, v}) {
             if (b.length() != n) throw new IllegalArgumentException("adamWRanges: buffers of " + n + " and " + b.length() + " elements");
@@ -123,10 +130,9 @@ public final class AdamWCuda implements AutoCloseable {
         CudaBuffer ps = lc.required(param, n, "adamW param"), gs = lc.required(grad, n, "adamW grad");
         CudaBuffer ms = lc.required(m, n, "adamW m"), vs = lc.required(v, n, "adamW v");
         KernelArgs args = new KernelArgs().ptr(ps).ptr(gs).ptr(ms).ptr(vs).i(n).ptr(lc.ints(ranges, 2L * count + 1, "adamW ranges"))
-                .i(count);
-        for (float f : scalars(step)) args.f(f);
-        args.ptr(flag.ptr());
+                .i(count).ptr(lc.required(scalars, AdamWStep.SCALARS, "adamW scalars")).ptr(flag.ptr());
         lc.module.launch("adamw_ranges", rangesConfig(n, count, block, lc.multiprocessors), args);
         launchedSinceCheck = true;
+        launches++;
     }
 }

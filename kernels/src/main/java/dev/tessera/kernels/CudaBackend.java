@@ -5,15 +5,19 @@ import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.BinaryOp;
 import dev.tessera.engine.backend.AttentionLayout;
 import dev.tessera.engine.backend.Buffer;
+import dev.tessera.engine.backend.CapturedStep;
 import dev.tessera.engine.backend.GradMode;
 import dev.tessera.engine.backend.MemoryStats;
 import dev.tessera.engine.backend.Precision;
+import dev.tessera.engine.backend.Prefetch;
 import dev.tessera.engine.backend.ReduceOp;
+import dev.tessera.engine.backend.StepCaptureException;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.UnaryOp;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -64,6 +68,12 @@ public final class CudaBackend implements Backend {
     private final GradClipCuda gradClip;
     private final ColumnSumsCuda columnSums;
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
+    private final Prefetcher prefetcher;
+    /** The captured steps still alive, closed before the allocator; the one being recorded, if any. */
+    private final List<CudaGraphStep> graphs = new ArrayList<>();
+    private boolean capturing;
+    /** {@link #adamWRanges}'s constants block for the {@link AdamWStep} form (written before each launch). */
+    private Buffer adamWScratch;
     private boolean closed;
 
     /** Device {@code ordinal} with options from system properties ({@link CudaOptions#fromSystemProperties}). */
@@ -89,6 +99,7 @@ public final class CudaBackend implements Backend {
             module = resources.push("kernel module", new KernelModule(ctx, options.syncAfterLaunch()));
             allocator = resources.push("device allocator", new DeviceAllocator(new DriverMemory(ctx)));
             staging = resources.push("pinned staging", new PinnedStaging(ctx));
+            prefetcher = resources.push("prefetch events", new Prefetcher(ctx, staging));
             lc = new LaunchContext(module, allocator, this, status.multiprocessors());
             strided = new StridedCuda(lc);
             reduce = new ReduceCuda(lc);
@@ -239,16 +250,36 @@ public final class CudaBackend implements Backend {
         return ctx.memoryInfo();
     }
 
+    /** Host↔device traffic cannot be part of a graph: say what the step did instead of a driver error. */
+    private void notCapturing(String what) {
+        if (capturing) {
+            throw new IllegalStateException(what + " during CUDA graph capture: a captured step's inputs must be in device "
+                    + "buffers before it (Backend.prefetch) and its results are read after the replay");
+        }
+    }
+
     @Override
     public void upload(float[] src, Buffer dst) {
+        notCapturing("upload of " + src.length + " floats");
         ctx.makeCurrent();
         CudaBuffer d = CudaBuffer.cast(dst, this, false, "upload");
         sameLength("upload", src.length, d);
         staging.upload(src, d.pointer());
     }
 
+    /** The copy goes on the copy stream after everything queued so far ({@link Prefetcher}). */
+    @Override
+    public Prefetch prefetch(float[] src, Buffer dst) {
+        notCapturing("prefetch of " + src.length + " floats");
+        ctx.makeCurrent();
+        CudaBuffer d = CudaBuffer.cast(dst, this, false, "prefetch");
+        sameLength("prefetch", src.length, d);
+        return prefetcher.copy(src, d.pointer());
+    }
+
     @Override
     public float[] download(Buffer src) {
+        notCapturing("download of " + src.length() + " floats");
         ctx.makeCurrent();
         CudaBuffer s = CudaBuffer.cast(src, this, false, "download");
         float[] out = new float[s.length()];
@@ -260,6 +291,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void uploadInts(int[] src, Buffer dst) {
+        notCapturing("upload of " + src.length + " ints");
         ctx.makeCurrent();
         CudaBuffer d = CudaBuffer.cast(dst, this, true, "uploadInts");
         sameLength("uploadInts", src.length, d);
@@ -268,6 +300,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public int[] downloadInts(Buffer src) {
+        notCapturing("download of " + src.length() + " ints");
         ctx.makeCurrent();
         CudaBuffer s = CudaBuffer.cast(src, this, true, "downloadInts");
         int[] out = new int[s.length()];
@@ -412,9 +445,25 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
+    public synchronized void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) {
         ctx.makeCurrent();
-        adamW.stepRanges(param, grad, m, v, ranges, count, step, AdamWCuda.DEFAULT_BLOCK);
+        if (adamWScratch == null) adamWScratch = allocatePersistent(AdamWStep.SCALARS);
+        adamWScalars(step, adamWScratch);     // queued before the launch on the one stream: the next call may rewrite it
+        adamWRanges(param, grad, m, v, ranges, count, adamWScratch);
+    }
+
+    @Override
+    public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, Buffer scalars) {
+        ctx.makeCurrent();
+        adamW.stepRanges(param, grad, m, v, ranges, count, scalars, AdamWCuda.DEFAULT_BLOCK);
+    }
+
+    /** A buffer outside every open scope (the caller keeps it for the backend's life). */
+    private Buffer allocatePersistent(int length) {
+        ctx.makeCurrent();
+        CudaBuffer b = new CudaBuffer(allocator.allocate(4L * length), this, 0, length, false);
+        memset(b, 0);
+        return b;
     }
 
     @Override
@@ -444,6 +493,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void synchronize() {
+        notCapturing("synchronize");
         boolean check = gather.queueCheck();
         ctx.synchronize();
         if (check) gather.finishCheck(true);
@@ -465,6 +515,14 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException e) {
             first = e;
         }
+        for (CudaGraphStep g : List.copyOf(graphs)) {
+            try {
+                g.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
         List<Exception> failures = resources.closeAll();
         if (first == null && failures.isEmpty()) return;
         if (first == null) {
@@ -473,6 +531,124 @@ public final class CudaBackend implements Backend {
         }
         for (Exception f : failures) first.addSuppressed(f);
         throw first;
+    }
+
+    // ---------------------------------------------------------------- CUDA graphs
+
+    /**
+     * Records {@code body} as a CUDA graph on the compute stream (stream capture). Its allocations come from a
+     * private pool ({@link DeviceAllocator#beginPrivatePool}) that the graph keeps until it is closed; host traffic
+     * inside is refused ({@link #notCapturing}), and so is cuMemAlloc (the driver's THREAD_LOCAL capture mode, and the
+     * allocator before it). Any failure ends the capture, releases what it took and throws
+     * {@link StepCaptureException}: the caller runs the step eagerly.
+     */
+    @Override
+    public Optional<CapturedStep> captureStep(Runnable body) {
+        return captureStep(body, null);
+    }
+
+    /** As {@link #captureStep(Runnable)}, its memory in the pool of {@code sharesMemoryWith} (one of this backend's). */
+    @Override
+    public synchronized Optional<CapturedStep> captureStep(Runnable body, CapturedStep sharesMemoryWith) {
+        if (capturing) throw new IllegalStateException("captureStep inside a capture");
+        ctx.makeCurrent();
+        DeviceAllocator.PrivatePool shared = null;
+        if (sharesMemoryWith != null) {
+            if (!(sharesMemoryWith instanceof CudaGraphStep g) || g.backend() != this || g.closed) {
+                throw new IllegalArgumentException("captureStep: sharesMemoryWith is not a live graph of this backend");
+            }
+            shared = g.pool;
+        }
+        DeviceAllocator.PrivatePool pool = shared == null ? allocator.beginPrivatePool() : allocator.beginPrivatePool(shared);
+        long adamWLaunches = adamW.launches(), gatherLaunches = gather.launches();
+        jcuda.driver.CUgraph graph = null;
+        capturing = true;
+        try {
+            driver.beginCapture(ctx.stream());
+            try {
+                body.run();
+            } catch (RuntimeException | Error e) {
+                try {
+                    driver.destroyGraph(driver.endCapture(ctx.stream()));
+                } catch (RuntimeException x) {
+                    e.addSuppressed(x);   // an invalidated capture ends with an error: the body's is the one to report
+                }
+                throw e;
+            }
+            graph = driver.endCapture(ctx.stream());
+            capturing = false;
+            allocator.endPrivatePool();
+            CudaGraphStep step = new CudaGraphStep(graph, driver.instantiate(graph), pool,
+                    adamW.launches() > adamWLaunches, gather.launches() > gatherLaunches);
+            if (shared != null) allocator.sharePool(pool);
+            graphs.add(step);
+            return Optional.of(step);
+        } catch (RuntimeException | Error e) {
+            capturing = false;
+            allocator.endPrivatePool();
+            if (shared == null) allocator.releasePool(pool);      // a shared pool stays with the graph that owns it
+            if (graph != null) {
+                try {
+                    driver.destroyGraph(graph);
+                } catch (RuntimeException x) {
+                    e.addSuppressed(x);
+                }
+            }
+            if (e instanceof Error err) throw err;
+            throw new StepCaptureException("CUDA graph capture failed: " + e.getMessage(), e);
+        } finally {
+            capturing = false;
+        }
+    }
+
+    /** One captured step: the graph, its executable instance and the memory it owns. */
+    private final class CudaGraphStep implements CapturedStep {
+        private final jcuda.driver.CUgraph graph;
+        private final jcuda.driver.CUgraphExec exec;
+        private final DeviceAllocator.PrivatePool pool;
+        /** Whether replays must be followed by a read of AdamW's non-finite word, of the gather error record. */
+        private final boolean updatesAdamW, gathers;
+        private boolean closed;
+
+        CudaGraphStep(jcuda.driver.CUgraph graph, jcuda.driver.CUgraphExec exec, DeviceAllocator.PrivatePool pool,
+                      boolean updatesAdamW, boolean gathers) {
+            this.graph = graph;
+            this.exec = exec;
+            this.pool = pool;
+            this.updatesAdamW = updatesAdamW;
+            this.gathers = gathers;
+        }
+
+        CudaBackend backend() {
+            return CudaBackend.this;
+        }
+
+        @Override
+        public void replay() {
+            synchronized (CudaBackend.this) {
+                if (closed) throw new IllegalStateException("replay of a captured step that was closed");
+                ctx.makeCurrent();
+                driver.graphLaunch(exec, ctx.stream());
+                if (updatesAdamW) adamW.launchedByGraph();
+                if (gathers) gather.launchedByGraph();     // an index out of range inside the graph still throws
+            }
+        }
+
+        /** The exec may still be running: the driver frees it when done, and the pool's blocks are next used after it. */
+        @Override
+        public void close() {
+            synchronized (CudaBackend.this) {
+                if (closed) return;
+                closed = true;
+                graphs.remove(this);
+                ctx.makeCurrent();
+                ResourceStack steps = new ResourceStack();
+                steps.push("graph memory", () -> allocator.releasePool(pool));
+                steps.push("graph", () -> driver.destroyGraph(graph));
+                steps.push("graph exec", () -> driver.destroyGraphExec(exec));
+                steps.close();
+            }
+        }
     }
 
     /** {@link DeviceAllocator.Raw} over the driver's cuMemAlloc/cuMemFree; an out-of-memory result is null. */

@@ -11,6 +11,10 @@ import jcuda.driver.CUstream;
  * the next began" (the Backend contract) and what lets the caching allocator hand a freed block to the next
  * request without events.
  *
+ * <p>A second, "copy" stream carries only {@link CudaBackend#prefetch}'s host→device copies of the next batch, so
+ * they overlap the kernels of the current step; the two streams are ordered by events (the copy waits for the
+ * compute stream's last use of its buffer, the step waits for the copy), never by a host wait.
+ *
  * <p>CUDA contexts are current per OS thread, so every entry point of {@link CudaBackend} calls
  * {@link #makeCurrent()}; a thread-local remembers the context this thread last made current so the driver call
  * happens only when it changes (a data-loader thread uploading a batch, a second backend on the same thread).
@@ -27,8 +31,11 @@ public final class CudaContext implements AutoCloseable {
     private final CUdevice device;
     private final CUcontext context;
     private final CUstream stream;
+    private final CUstream copyStream;
     private boolean closed;
     private boolean poisoned;
+    /** Whether a copy was queued on the copy stream since the last synchronize (else there is nothing to wait for). */
+    private boolean copyQueued;
 
     /** Retains the primary context of {@code status.device()}; throws {@link CudaUnavailableException} with the probe's reason. */
     CudaContext(CudaDriver driver, CudaStatus status) {
@@ -42,12 +49,27 @@ public final class CudaContext implements AutoCloseable {
             makeCurrent();
             stream = driver.createStream();
         } catch (RuntimeException | Error e) {
+            releaseAfter(e);
+            throw e;
+        }
+        try {
+            copyStream = driver.createStream();
+        } catch (RuntimeException | Error e) {
             try {
-                driver.releasePrimaryContext(device);
+                driver.destroyStream(stream);
             } catch (RuntimeException x) {
                 e.addSuppressed(x);
             }
+            releaseAfter(e);
             throw e;
+        }
+    }
+
+    private void releaseAfter(Throwable e) {
+        try {
+            driver.releasePrimaryContext(device);
+        } catch (RuntimeException x) {
+            e.addSuppressed(x);
         }
     }
 
@@ -67,6 +89,12 @@ public final class CudaContext implements AutoCloseable {
         return stream;
     }
 
+    /** The stream of {@link CudaBackend#prefetch}'s copies (nothing else is queued there). */
+    CUstream copyStream() {
+        copyQueued = true;
+        return copyStream;
+    }
+
     /** Makes this context current on the calling thread (cheap when it already is). */
     public void makeCurrent() {
         if (CURRENT.get() != context) {
@@ -75,11 +103,13 @@ public final class CudaContext implements AutoCloseable {
         }
     }
 
-    /** Waits for everything queued on the stream; asynchronous kernel faults surface here (and mark the context). */
+    /** Waits for everything queued on both streams; asynchronous kernel faults surface here (and mark the context). */
     public void synchronize() {
         makeCurrent();
         try {
             driver.synchronize(stream);
+            if (copyQueued) driver.synchronize(copyStream);
+            copyQueued = false;
         } catch (CudaCallException e) {
             if (e.isSticky()) poisoned = true;
             throw e;
@@ -115,6 +145,10 @@ public final class CudaContext implements AutoCloseable {
         steps.push("stream", () -> {
             makeCurrent();
             driver.destroyStream(stream);
+        });
+        steps.push("copy stream", () -> {
+            makeCurrent();
+            driver.destroyStream(copyStream);
         });
         try {
             steps.close();

@@ -8,6 +8,8 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 
@@ -113,4 +115,26 @@ interface CudaDriver {
 
     /** Milliseconds between two recorded (timing) events. */
     float elapsedMillis(CUevent start, CUevent end);
+
+    // ------------------------------------------------------------------ CUDA graphs (stream capture)
+
+    /**
+     * Starts capturing {@code stream}: until {@link #endCapture}, work queued on it is recorded into a graph instead of
+     * run (cuStreamBeginCapture, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL: a cuMemAlloc or synchronize from this thread
+     * while capturing is an error, which is what the caching allocator relies on to keep a capture honest).
+     */
+    void beginCapture(CUstream stream);
+
+    /** Ends the capture of {@code stream} and returns the graph it recorded (cuStreamEndCapture). */
+    CUgraph endCapture(CUstream stream);
+
+    /** An executable instance of {@code graph} (cuGraphInstantiate): what {@link #graphLaunch} replays. */
+    CUgraphExec instantiate(CUgraph graph);
+
+    /** Queues one replay of {@code exec} on {@code stream}: every captured kernel and copy, as one launch. */
+    void graphLaunch(CUgraphExec exec, CUstream stream);
+
+    void destroyGraph(CUgraph graph);
+
+    void destroyGraphExec(CUgraphExec exec);
 }

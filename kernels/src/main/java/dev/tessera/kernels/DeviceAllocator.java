@@ -20,7 +20,16 @@ import jcuda.driver.CUdeviceptr;
  *
  * <p>Why handing a freed block straight to the next request is safe: the backend queues every kernel and
  * copy on ONE stream, so any later use of the block runs after every earlier use has finished. A second
- * stream would need per-stream free lists or events (PyTorch's record_stream).
+ * stream would need per-stream free lists or events (PyTorch's record_stream); the copy stream of
+ * {@code CudaBackend.prefetch} writes only persistent buffers, which never come back here during a run.
+ *
+ * <p>CUDA graph capture ({@link #beginPrivatePool}): the blocks a captured step uses are baked into its graph, so
+ * they must never go to anyone else while the graph lives (PyTorch gives each capture a private memory pool for the
+ * same reason). During a capture every request is served from the capture's own free list, then from the general
+ * cache (the block moves into the capture's pool); a miss would need cuMemAlloc, which the driver forbids while
+ * capturing, so it fails with a message saying so — the trainer runs eager steps first, which leave a block of
+ * every size the step needs in the cache. A block released during or after the capture goes back to the pool, not
+ * the cache, until {@link #releasePool} (the graph is destroyed; with graphs sharing a pool, the last of them).
  *
  * <p>Out of memory: the cache is emptied (cached blocks go back to the driver) and the request is retried
  * once; if it still fails, {@link DeviceOutOfMemoryException} says requested vs free bytes.
@@ -57,10 +66,13 @@ final class DeviceAllocator implements AutoCloseable {
      */
     static final class Allocation {
         private final Block block;
+        /** The capture's pool this block belongs to, or null. */
+        private final PrivatePool pool;
         private boolean released;
 
-        private Allocation(Block block) {
+        private Allocation(Block block, PrivatePool pool) {
             this.block = block;
+            this.pool = pool;
         }
 
         CUdeviceptr ptr() {
@@ -79,6 +91,23 @@ final class DeviceAllocator implements AutoCloseable {
         }
     }
 
+    /**
+     * The blocks captured graphs own: their free list, and how many graphs still use it. Graphs that only ever run one
+     * after the other on the one stream may share a pool (the trainer's two compute graphs, one per input buffer
+     * set): none of them can touch a block while another runs.
+     */
+    static final class PrivatePool {
+        private final Map<Long, ArrayDeque<Block>> free = new HashMap<>();
+        private long blocks;
+        private int users = 1;
+        private boolean released;
+
+        /** How many blocks the capture took from the cache (for tests). */
+        long blocks() {
+            return blocks;
+        }
+    }
+
     static final long MIN_BLOCK = 512;
     static final long SMALL_LIMIT = 1L << 20;
 
@@ -87,6 +116,7 @@ final class DeviceAllocator implements AutoCloseable {
     private final Set<Block> all = new HashSet<>();  // identity: Block has no equals
     private long liveBuffers, liveBytes, pooledBytes, systemAllocations;
     private boolean closed;
+    private PrivatePool capturing;
 
     DeviceAllocator(Raw raw) {
         this.raw = raw;
@@ -104,6 +134,7 @@ final class DeviceAllocator implements AutoCloseable {
     synchronized Allocation allocate(long bytes) {
         if (closed) throw new IllegalStateException("allocator is closed");
         long size = sizeClass(bytes);
+        if (capturing != null) return allocateCaptured(bytes, size);
         ArrayDeque<Block> q = free.get(size);
         Block b = q == null ? null : q.poll();
         if (b != null) {
@@ -124,7 +155,75 @@ final class DeviceAllocator implements AutoCloseable {
         }
         liveBuffers++;
         liveBytes += size;
-        return new Allocation(b);
+        return new Allocation(b, null);
+    }
+
+    /** A block for the capture in progress: from its pool, else from the cache; never from the driver. */
+    private Allocation allocateCaptured(long bytes, long size) {
+        PrivatePool pool = capturing;
+        ArrayDeque<Block> own = pool.free.get(size);
+        Block b = own == null ? null : own.poll();
+        if (b == null) {
+            ArrayDeque<Block> q = free.get(size);
+            b = q == null ? null : q.poll();
+            if (b == null) {
+                throw new IllegalStateException("device allocation of " + bytes + " bytes during CUDA graph capture: the cache "
+                        + "has no free block of " + size + " bytes and cuMemAlloc is not allowed while capturing (run eager "
+                        + "steps of the same shapes first, so the cache holds every size the step needs)");
+            }
+            pool.blocks++;
+        }
+        pooledBytes -= size;
+        liveBuffers++;
+        liveBytes += size;
+        return new Allocation(b, pool);
+    }
+
+    /** From now until {@link #endPrivatePool}, allocations are a capture's (see the class comment). */
+    synchronized PrivatePool beginPrivatePool() {
+        if (capturing != null) throw new IllegalStateException("a CUDA graph capture is already in progress");
+        capturing = new PrivatePool();
+        return capturing;
+    }
+
+    /**
+     * {@link #beginPrivatePool} into {@code shared}, the pool of a graph that never runs at the same time as the one
+     * now captured; the pool gains a user only when {@link #sharePool} says the capture succeeded.
+     */
+    synchronized PrivatePool beginPrivatePool(PrivatePool shared) {
+        if (capturing != null) throw new IllegalStateException("a CUDA graph capture is already in progress");
+        if (shared.released) throw new IllegalStateException("a CUDA graph capture into a released pool");
+        capturing = shared;
+        return capturing;
+    }
+
+    /** One more graph uses {@code pool}: it goes back to the cache after one more {@link #releasePool}. */
+    synchronized void sharePool(PrivatePool pool) {
+        pool.users++;
+    }
+
+    /** Ends the capture's allocations; its blocks stay with it until {@link #releasePool}. */
+    synchronized void endPrivatePool() {
+        capturing = null;
+    }
+
+    /** True while a capture takes blocks ({@link #beginPrivatePool}). */
+    synchronized boolean capturing() {
+        return capturing != null;
+    }
+
+    /**
+     * The graph is gone: its free blocks go back to the cache, and its blocks still leased go there when released.
+     * (The graph's last replay may still run, but it is queued on the one stream before any later use of the blocks.)
+     */
+    synchronized void releasePool(PrivatePool pool) {
+        if (pool.released || --pool.users > 0) return;
+        pool.released = true;
+        if (capturing == pool) capturing = null;
+        for (Map.Entry<Long, ArrayDeque<Block>> e : pool.free.entrySet()) {
+            free.computeIfAbsent(e.getKey(), s -> new ArrayDeque<>()).addAll(e.getValue());
+        }
+        pool.free.clear();
     }
 
     synchronized void release(Allocation a) {
@@ -133,7 +232,8 @@ final class DeviceAllocator implements AutoCloseable {
         liveBuffers--;
         liveBytes -= a.block.bytes;
         pooledBytes += a.block.bytes;
-        free.computeIfAbsent(a.block.bytes, s -> new ArrayDeque<>()).push(a.block);
+        Map<Long, ArrayDeque<Block>> to = a.pool != null && !a.pool.released ? a.pool.free : free;
+        to.computeIfAbsent(a.block.bytes, s -> new ArrayDeque<>()).push(a.block);
     }
 
     /** Returns every cached (not live) block to the driver. */

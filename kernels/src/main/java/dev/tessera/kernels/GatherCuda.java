@@ -27,6 +27,7 @@ public final class GatherCuda implements AutoCloseable {
     private final CudaDriver.HostMemory hostErr;
     private final CUevent copied;
     private boolean launchedSinceCheck;
+    private long launches;
 
     GatherCuda(CudaContext ctx, LaunchContext lc) {
         this.ctx = ctx;
@@ -73,6 +74,17 @@ public final class GatherCuda implements AutoCloseable {
     private void launch(String kernel, long n, int block, KernelArgs args) {
         if (n == 0) return;
         lc.module.launch(kernel, LaunchConfig.linear(n, LaunchConfig.checkWarpMultiple(kernel, block)), args);
+        launchedSinceCheck = true;
+        launches++;
+    }
+
+    /** Gather and scatter launches queued (or captured into a CUDA graph) so far. */
+    long launches() {
+        return launches;
+    }
+
+    /** A replay of a captured step that gathers or scatters: the next synchronize or download reads the record again. */
+    void launchedByGraph() {
         launchedSinceCheck = true;
     }
 

@@ -10,6 +10,9 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
@@ -211,5 +214,42 @@ final class JCudaDriverCalls implements CudaDriver {
         float[] ms = {0};
         CudaCallException.check("cuEventElapsedTime", () -> JCudaDriver.cuEventElapsedTime(ms, start, end));
         return ms[0];
+    }
+
+    // ------------------------------------------------------------------ CUDA graphs
+
+    @Override
+    public void beginCapture(CUstream stream) {
+        CudaCallException.check("cuStreamBeginCapture",
+                () -> JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+    }
+
+    @Override
+    public CUgraph endCapture(CUstream stream) {
+        CUgraph g = new CUgraph();
+        CudaCallException.check("cuStreamEndCapture", () -> JCudaDriver.cuStreamEndCapture(stream, g));
+        return g;
+    }
+
+    @Override
+    public CUgraphExec instantiate(CUgraph graph) {
+        CUgraphExec e = new CUgraphExec();
+        CudaCallException.check("cuGraphInstantiate", () -> JCudaDriver.cuGraphInstantiate(e, graph, 0));
+        return e;
+    }
+
+    @Override
+    public void graphLaunch(CUgraphExec exec, CUstream stream) {
+        CudaCallException.check("cuGraphLaunch", () -> JCudaDriver.cuGraphLaunch(exec, stream));
+    }
+
+    @Override
+    public void destroyGraph(CUgraph graph) {
+        CudaCallException.check("cuGraphDestroy", () -> JCudaDriver.cuGraphDestroy(graph));
+    }
+
+    @Override
+    public void destroyGraphExec(CUgraphExec exec) {
+        CudaCallException.check("cuGraphExecDestroy", () -> JCudaDriver.cuGraphExecDestroy(exec));
     }
 }

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The launch census: what one training step asks of the GPU — kernel launches (by kernel), memsets, copies and
- * bytes each way, host waits, cuMemAlloc calls — counted without a GPU. {@link #backend()} is a real
+ * The launch census: what one training step asks of the GPU — kernel launches (by kernel), CUDA graph launches,
+ * memsets, copies and bytes each way, stream waits, host waits, cuMemAlloc calls — counted without a GPU. {@link #backend()} is a real
  * {@link CudaBackend}, with all its launchers, allocator and staging, over a {@link RecordingDriver} that runs
  * nothing and counts everything; the model and trainer code run on it unchanged, so the counts are those of the
  * real step. Launch heuristics see an H100 (132 SMs, compute 9.0); matmul uses our own kernels (one launch per
@@ -57,6 +57,25 @@ public final class LaunchCensus implements AutoCloseable {
         return backend;
     }
 
+    /**
+     * From now on keeps the bytes of every host→device copy ({@link #uploads}): what a test compares between an eager
+     * run and one with CUDA graphs. Off by default (a census at batch 256 would keep every batch).
+     */
+    public void keepUploads() {
+        driver.keepUploads(true);
+    }
+
+    /** The host→device copies kept since {@link #keepUploads}, in the order they were queued. */
+    public List<Upload> uploads() {
+        return driver.uploads().stream().map(u -> new Upload(u.address(), u.bytes(), u.stream())).toList();
+    }
+
+    /**
+     * One kept host→device copy: the fake device address it wrote, its bytes, and its stream (0: compute, 1: the
+     * prefetch's copy stream).
+     */
+    public record Upload(long address, byte[] bytes, int stream) {}
+
     /** Everything counted since the start. */
     public Counts counts() {
         return driver.counts();
@@ -69,11 +88,14 @@ public final class LaunchCensus implements AutoCloseable {
 
     /**
      * What the driver was asked to do. Host waits are the calls that block the launching thread until the GPU
-     * catches up: stream synchronizes and event waits (a download waits for its copy, so it is one of them).
+     * catches up: stream synchronizes and event waits (a download waits for its copy, so it is one of them). Stream
+     * waits (cuStreamWaitEvent) order one stream after another's event without blocking the host: the prefetch's.
+     * A graph launch replays a captured step; the kernels inside it are not counted as launches (they were counted
+     * as nothing at capture: the recording driver runs nothing).
      */
-    public record Counts(Map<String, Long> launches, long memsets, long memsetBytes, long uploads, long uploadBytes,
-                         long downloads, long downloadBytes, long streamSyncs, long eventWaits, long deviceAllocations,
-                         long deviceBytes) {
+    public record Counts(Map<String, Long> launches, long graphLaunches, long memsets, long memsetBytes, long uploads,
+                         long uploadBytes, long downloads, long downloadBytes, long streamSyncs, long eventWaits,
+                         long streamWaits, long deviceAllocations, long deviceBytes) {
 
         public long kernelLaunches() {
             return launches.values().stream().mapToLong(Long::longValue).sum();
@@ -93,9 +115,10 @@ public final class LaunchCensus implements AutoCloseable {
             Map<String, Long> l = new TreeMap<>(launches);
             earlier.launches.forEach((k, v) -> l.merge(k, -v, Long::sum));
             l.values().removeIf(v -> v == 0);
-            return new Counts(l, memsets - earlier.memsets, memsetBytes - earlier.memsetBytes, uploads - earlier.uploads,
-                    uploadBytes - earlier.uploadBytes, downloads - earlier.downloads, downloadBytes - earlier.downloadBytes,
-                    streamSyncs - earlier.streamSyncs, eventWaits - earlier.eventWaits,
+            return new Counts(l, graphLaunches - earlier.graphLaunches, memsets - earlier.memsets,
+                    memsetBytes - earlier.memsetBytes, uploads - earlier.uploads, uploadBytes - earlier.uploadBytes,
+                    downloads - earlier.downloads, downloadBytes - earlier.downloadBytes, streamSyncs - earlier.streamSyncs,
+                    eventWaits - earlier.eventWaits, streamWaits - earlier.streamWaits,
                     deviceAllocations - earlier.deviceAllocations, deviceBytes);
         }
 
@@ -105,11 +128,13 @@ public final class LaunchCensus implements AutoCloseable {
             rows.add("| " + title + " | count | MB |");
             rows.add("|---|---:|---:|");
             rows.add(row("kernel launches", kernelLaunches(), -1));
+            rows.add(row("CUDA graph launches", graphLaunches, -1));
             rows.add(row("memsets", memsets, memsetBytes));
             rows.add(row("host → device copies", uploads, uploadBytes));
             rows.add(row("device → host copies", downloads, downloadBytes));
             rows.add(row("host waits (stream syncs + event waits)", hostWaits(), -1));
             rows.add(row("  of which stream synchronizes", streamSyncs, -1));
+            rows.add(row("stream waits (on another stream's event, no host wait)", streamWaits, -1));
             rows.add(row("cuMemAlloc calls", deviceAllocations, -1));
             rows.add(row("device memory held by the allocator", -1, deviceBytes));
             launches.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()

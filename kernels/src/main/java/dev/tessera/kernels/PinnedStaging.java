@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
+import jcuda.driver.CUstream;
 
 /**
  * All host↔device traffic goes through page-locked (pinned) staging blocks, never through Java arrays directly.
@@ -71,11 +72,16 @@ final class PinnedStaging implements AutoCloseable {
     }
 
     void upload(float[] src, CUdeviceptr dst) {
+        upload(src, dst, ctx.stream());
+    }
+
+    /** An upload queued on {@code stream} (the copy stream of a prefetch); each block is reused only after its event. */
+    void upload(float[] src, CUdeviceptr dst, CUstream stream) {
         for (int off = 0; off < src.length; off += pieceElements()) {
             int n = Math.min(pieceElements(), src.length - off);
             Block b = take(4L * n);
             view(b).asFloatBuffer().put(src, off, n);
-            copyIn(b, dst, off, n);
+            copyIn(b, dst, off, n, stream);
         }
     }
 
@@ -84,7 +90,7 @@ final class PinnedStaging implements AutoCloseable {
             int n = Math.min(pieceElements(), src.length - off);
             Block b = take(4L * n);
             view(b).asIntBuffer().put(src, off, n);
-            copyIn(b, dst, off, n);
+            copyIn(b, dst, off, n, ctx.stream());
         }
     }
 
@@ -160,9 +166,9 @@ final class PinnedStaging implements AutoCloseable {
         steps.close();
     }
 
-    private void copyIn(Block b, CUdeviceptr dst, int offElems, int n) {
-        driver.copyToDevice(dst.withByteOffset(4L * offElems), b.memory.pointer(), 4L * n, ctx.stream());
-        driver.record(b.done, ctx.stream());
+    private void copyIn(Block b, CUdeviceptr dst, int offElems, int n, CUstream stream) {
+        driver.copyToDevice(dst.withByteOffset(4L * offElems), b.memory.pointer(), 4L * n, stream);
+        driver.record(b.done, stream);
         b.inFlight = true;
         b.lastUse = ++uses;
     }

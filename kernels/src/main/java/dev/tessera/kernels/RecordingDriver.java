@@ -2,7 +2,9 @@ package dev.tessera.kernels;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
@@ -12,6 +14,8 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 
@@ -25,6 +29,14 @@ import jcuda.driver.CUstream;
  * {@link CudaBackend} on this driver; and the CPU tests of the backend's lifecycle, which subclass it to make one
  * call fail (a sticky fault at synchronize, no pinned memory at start) and then check with {@link #leaks()} that
  * every allocation, event, stream, module and context was released anyway.
+ *
+ * <p>Streams and graphs: every call that queues work names its stream in the {@link #trace} ("copy→device on
+ * stream 1", "wait on stream 0", "launch adamw_ranges on stream 0"), so a test can see an upload leave the compute
+ * stream and the wait that orders it. A stream capture behaves as the driver's THREAD_LOCAL mode: work queued on
+ * the capturing stream becomes nodes of the graph (counted as captured, not run), and a cuMemAlloc, a synchronize,
+ * an event wait or a device→host copy meanwhile fails with CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED; a graph launch
+ * counts as one launch of the graph, none of its kernels. With {@link #keepUploads} the bytes of every host→device
+ * copy are kept, so a test can compare what a replay was fed with what an eager step uploaded.
  */
 class RecordingDriver implements CudaDriver {
     private static final long ADDRESS_BASE = 0x7f00_0000_0000L;
@@ -39,6 +51,22 @@ class RecordingDriver implements CudaDriver {
     private long used;
     private long memsets, memsetBytes, uploads, uploadBytes, downloads, downloadBytes, streamSyncs, eventWaits, mallocs;
     private int contexts, streams, events, modules, resets;
+    private long graphLaunches, streamWaits, capturedNodes;
+    private final Map<CUstream, Integer> streamIds = new IdentityHashMap<>();
+    private final Map<CUgraph, Long> graphs = new IdentityHashMap<>();
+    private final Map<CUgraphExec, Long> execs = new IdentityHashMap<>();
+    private final List<String> trace = new ArrayList<>();
+    private boolean tracing;
+    private CUstream capturing;
+    private long nodesInCapture;
+    private boolean keepUploads;
+    private final List<Upload> kept = new ArrayList<>();
+
+    /** One host→device copy as {@link #keepUploads} keeps it: the destination address, the bytes and the stream. */
+    record Upload(long address, byte[] bytes, int stream) {}
+
+    /** "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED": what the driver returns for a forbidden call during a capture. */
+    static final int CAPTURE_UNSUPPORTED = 900;
 
     /** A device of {@code capacity} bytes (what cuMemGetInfo reports; malloc fails beyond it). */
     RecordingDriver(long capacity) {
@@ -47,8 +75,78 @@ class RecordingDriver implements CudaDriver {
 
     /** The counters so far; {@link LaunchCensus.Counts#minus} of two snapshots is what happened in between. */
     synchronized LaunchCensus.Counts counts() {
-        return new LaunchCensus.Counts(new TreeMap<>(launches), memsets, memsetBytes, uploads, uploadBytes, downloads,
-                downloadBytes, streamSyncs, eventWaits, mallocs, used);
+        return new LaunchCensus.Counts(new TreeMap<>(launches), graphLaunches, memsets, memsetBytes, uploads, uploadBytes,
+                downloads, downloadBytes, streamSyncs, eventWaits, streamWaits, mallocs, used);
+    }
+
+    /** Starts (or stops) writing the {@link #trace}; the census leaves it off. */
+    synchronized void tracing(boolean on) {
+        tracing = on;
+    }
+
+    /** The queued work since tracing started, one line per call, naming its stream (0 = the first stream created). */
+    synchronized List<String> trace() {
+        return List.copyOf(trace);
+    }
+
+    synchronized void clearTrace() {
+        trace.clear();
+    }
+
+    /** Keeps the bytes of every later host→device copy ({@link #uploads()}). */
+    synchronized void keepUploads(boolean on) {
+        keepUploads = on;
+    }
+
+    /** The host→device copies kept since {@link #keepUploads}, in order; {@link #clearUploads} forgets them. */
+    synchronized List<Upload> uploads() {
+        return List.copyOf(kept);
+    }
+
+    synchronized void clearUploads() {
+        kept.clear();
+    }
+
+    /** Graph launches so far (a replayed step is one). */
+    synchronized long graphLaunches() {
+        return graphLaunches;
+    }
+
+    /** cuStreamWaitEvent calls so far (each orders one stream after another's event, without a host wait). */
+    synchronized long streamWaits() {
+        return streamWaits;
+    }
+
+    /** Kernels, memsets and copies recorded into graphs so far (none of them ran). */
+    synchronized long capturedNodes() {
+        return capturedNodes;
+    }
+
+    /** The id of {@code stream} in the trace: 0 for the first stream created, 1 for the next … */
+    synchronized int streamId(CUstream stream) {
+        Integer id = streamIds.get(stream);
+        if (id == null) throw new IllegalStateException("a call on a stream this driver did not create");
+        return id;
+    }
+
+    private void traced(String what, CUstream stream) {
+        if (tracing) trace.add(what + " on stream " + streamId(stream));
+    }
+
+    /** True when the call queues onto the capturing stream: it becomes a graph node and does not count as run. */
+    private boolean captured(String what, CUstream stream) {
+        if (capturing == null || stream != capturing) return false;
+        nodesInCapture++;
+        capturedNodes++;
+        if (tracing) trace.add("capture " + what);
+        return true;
+    }
+
+    /** A call the driver refuses while this thread captures a stream (THREAD_LOCAL mode). */
+    private void refusedWhileCapturing(String call) {
+        if (capturing != null) {
+            throw new CudaCallException(call + " during stream capture", CAPTURE_UNSUPPORTED, null);
+        }
     }
 
     /** What is still held: an empty string when everything ever created was released. */
@@ -60,6 +158,8 @@ class RecordingDriver implements CudaDriver {
         if (streams != 0) sb.append(streams).append(" streams; ");
         if (events != 0) sb.append(events).append(" events; ");
         if (modules != 0) sb.append(modules).append(" modules; ");
+        if (!graphs.isEmpty()) sb.append(graphs.size()).append(" graphs; ");
+        if (!execs.isEmpty()) sb.append(execs.size()).append(" graph execs; ");
         return sb.toString();
     }
 
@@ -121,7 +221,9 @@ class RecordingDriver implements CudaDriver {
     public synchronized CUstream createStream() {
         before("createStream");
         streams++;
-        return new CUstream();
+        CUstream s = new CUstream();
+        streamIds.put(s, streamIds.size());
+        return s;
     }
 
     @Override
@@ -133,6 +235,7 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized void synchronize(CUstream stream) {
         before("synchronize");
+        refusedWhileCapturing("cuStreamSynchronize");
         streamSyncs++;
         finished = sequence;
     }
@@ -172,6 +275,8 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized void launch(String name, CUfunction function, LaunchConfig config, CUstream stream, KernelArgs args) {
         before("launch");
+        if (captured("launch " + name, stream)) return;
+        traced("launch " + name, stream);
         launches.merge(name, 1L, Long::sum);
     }
 
@@ -180,6 +285,7 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized CUdeviceptr malloc(long bytes) {
         before("malloc");
+        refusedWhileCapturing("cuMemAlloc(" + bytes + " bytes)");
         if (used + bytes > capacity) return null;
         used += bytes;
         mallocs++;
@@ -214,6 +320,8 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized void memset(CUdeviceptr pointer, int bits, long words, CUstream stream) {
         before("memset");
+        if (captured("memset", stream)) return;
+        traced("memset", stream);
         memsets++;
         memsetBytes += 4 * words;
     }
@@ -221,6 +329,15 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized void copyToDevice(CUdeviceptr dst, Pointer src, long bytes, CUstream stream) {
         before("copyToDevice");
+        if (keepUploads) {
+            ByteBuffer b = host.get(src);
+            if (b == null) throw new IllegalStateException("cuMemcpyHtoDAsync from memory that is not page-locked");
+            byte[] copy = new byte[Math.toIntExact(bytes)];
+            b.duplicate().clear().get(copy);
+            kept.add(new Upload(NativeAddress.of(dst), copy, streamId(stream)));
+        }
+        if (captured("copy→device", stream)) return;
+        traced("copy→device " + bytes + " bytes", stream);
         uploads++;
         uploadBytes += bytes;
     }
@@ -229,6 +346,8 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized void copyToHost(Pointer dst, CUdeviceptr src, long bytes, CUstream stream) {
         before("copyToHost");
+        refusedWhileCapturing("cuMemcpyDtoHAsync");
+        traced("copy→host " + bytes + " bytes", stream);
         downloads++;
         downloadBytes += bytes;
         ByteBuffer b = host.get(dst);
@@ -258,6 +377,7 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized void record(CUevent event, CUstream stream) {
         before("record");
+        if (captured("event record", stream)) return;
         recorded.put(event, ++sequence);
     }
 
@@ -270,13 +390,17 @@ class RecordingDriver implements CudaDriver {
     @Override
     public synchronized void waitEvent(CUevent event) {
         before("waitEvent");
+        refusedWhileCapturing("cuEventSynchronize");
         eventWaits++;
         finished = Math.max(finished, recorded.getOrDefault(event, 0L));
     }
 
     @Override
-    public void streamWait(CUstream stream, CUevent event) {
+    public synchronized void streamWait(CUstream stream, CUevent event) {
         before("streamWait");
+        if (captured("wait", stream)) return;
+        traced("wait", stream);
+        streamWaits++;
     }
 
     /** No time passes on a recording driver. */
@@ -284,5 +408,59 @@ class RecordingDriver implements CudaDriver {
     public float elapsedMillis(CUevent start, CUevent end) {
         before("elapsedMillis");
         return 0f;
+    }
+
+    // ------------------------------------------------------------------ CUDA graphs
+
+    @Override
+    public synchronized void beginCapture(CUstream stream) {
+        before("beginCapture");
+        if (capturing != null) throw new CudaCallException("cuStreamBeginCapture while capturing", CAPTURE_UNSUPPORTED, null);
+        streamId(stream);
+        capturing = stream;
+        nodesInCapture = 0;
+        if (tracing) trace.add("begin capture on stream " + streamId(stream));
+    }
+
+    @Override
+    public synchronized CUgraph endCapture(CUstream stream) {
+        before("endCapture");
+        if (capturing != stream) throw new CudaCallException("cuStreamEndCapture of a stream not capturing", 901, null);
+        capturing = null;
+        CUgraph g = new CUgraph();
+        graphs.put(g, nodesInCapture);
+        if (tracing) trace.add("end capture on stream " + streamId(stream) + ": " + nodesInCapture + " nodes");
+        return g;
+    }
+
+    @Override
+    public synchronized CUgraphExec instantiate(CUgraph graph) {
+        before("instantiate");
+        Long nodes = graphs.get(graph);
+        if (nodes == null) throw new IllegalStateException("cuGraphInstantiate of an unknown graph");
+        CUgraphExec e = new CUgraphExec();
+        execs.put(e, nodes);
+        return e;
+    }
+
+    @Override
+    public synchronized void graphLaunch(CUgraphExec exec, CUstream stream) {
+        before("graphLaunch");
+        if (!execs.containsKey(exec)) throw new IllegalStateException("cuGraphLaunch of an unknown or destroyed graph exec");
+        refusedWhileCapturing("cuGraphLaunch");
+        traced("graph launch", stream);
+        graphLaunches++;
+    }
+
+    @Override
+    public synchronized void destroyGraph(CUgraph graph) {
+        before("destroyGraph");
+        if (graphs.remove(graph) == null) throw new IllegalStateException("cuGraphDestroy of an unknown graph");
+    }
+
+    @Override
+    public synchronized void destroyGraphExec(CUgraphExec exec) {
+        before("destroyGraphExec");
+        if (execs.remove(exec) == null) throw new IllegalStateException("cuGraphExecDestroy of an unknown graph exec");
     }
 }

@@ -6,6 +6,7 @@ import static dev.tessera.kernels.GpuTestSupport.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.engine.backend.AdamWStep;
+import dev.tessera.engine.backend.Buffer;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.kernels.GpuTestSupport.Pair;
 
@@ -76,10 +77,12 @@ class AdamWCudaParityTest extends GpuTest {
             try (StepScope _ = CPU.openScope(); StepScope _ = gpu.openScope()) {
                 Pair p = Pair.of(gpu, uniform(75, n, -1f, 1f)), m = Pair.zeros(gpu, n), v = Pair.zeros(gpu, n);
                 Pair g = Pair.of(gpu, uniform(76, n, -1f, 1f)), t = Pair.ints(gpu, table);
+                Buffer k = gpu.allocate(AdamWStep.SCALARS);
                 for (int step = 1; step <= 3; step++) {
                     AdamWStep s = new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0.05f, step);
                     CPU.adamWRanges(p.cpu(), g.cpu(), m.cpu(), v.cpu(), t.cpu(), 3, s);
-                    gpu.adamWKernels().stepRanges(p.gpu(), g.gpu(), m.gpu(), v.gpu(), t.gpu(), 3, s, block);
+                    gpu.adamWScalars(s, k);                   // the constants from the device block, as a graph reads them
+                    gpu.adamWKernels().stepRanges(p.gpu(), g.gpu(), m.gpu(), v.gpu(), t.gpu(), 3, k, block);
                 }
                 String tag = "ranges block " + block + " ";
                 assertClose(tag + "param", CPU.download(p.cpu()), gpu.download(p.gpu()), 0, 0);

@@ -171,8 +171,7 @@ class KernelAbiTest {
 
         AdamWCuda adamW = new AdamWCuda(new CudaContext(new RecordingDriver(1L << 40), LaunchCensus.H100), lc);
         adamW.step(b.f(100), b.f(100), b.f(100), b.f(100), new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
-        adamW.stepRanges(b.f(100), b.f(100), b.f(100), b.f(100), b.i(5), 2,
-                new AdamWStep(1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1), 256);
+        adamW.stepRanges(b.f(100), b.f(100), b.f(100), b.f(100), b.i(5), 2, b.f(AdamWStep.SCALARS), 256);
         for (GemmCuda.Variant v : new GemmCuda.Variant[] {GemmCuda.Variant.V2_TILED_64, GemmCuda.Variant.V3_TILED_128}) {
             new GemmCuda(lc).epilogue(v, b.f(70 * 33), b.f(45 * 33), b.f(45), 70, 45, 33, true, b.f(70 * 45), b.f(70 * 45));
             new GemmCuda(lc).epilogue(v, b.f(70 * 33), b.f(45 * 33), null, 70, 45, 33, false, null, b.f(70 * 45));

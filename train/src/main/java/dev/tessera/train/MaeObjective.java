@@ -6,6 +6,8 @@ import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.mae.MaeConfig;
 import dev.tessera.mae.MaskedAutoencoder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 
@@ -59,16 +61,31 @@ public final class MaeObjective implements Objective {
 
     @Override
     public Tensor loss(Batch batch, RandomGenerator rng) {
-        MaeConfig c = model.config();
-        Tensor imgs = Tensor.of(backend, batch.images(), batch.n(), batch.c(), batch.h(), batch.w());   // [N, C, H, W]
-        return model.forward(imgs, c.maskRatio(), noise(batch, rng)).loss();
+        HostInputs in = hostInputs(batch, rng).orElseThrow();
+        List<Tensor> onDevice = new ArrayList<>();
+        for (int i = 0; i < in.arrays().size(); i++) onDevice.add(Tensor.of(backend, in.arrays().get(i), in.shapes().get(i)));
+        return loss(onDevice);
+    }
+
+    /** The images [N, C, H, W] and the masking noise [N, L]: all a step uploads. */
+    @Override
+    public Optional<HostInputs> hostInputs(Batch batch, RandomGenerator rng) {
+        int l = model.config().numPatches();
+        return Optional.of(new HostInputs(List.of(batch.images(), noise(batch, rng)),
+                List.of(new int[] {batch.n(), batch.c(), batch.h(), batch.w()}, new int[] {batch.n(), l})));
+    }
+
+    /** {@code inputs}: the images [N, C, H, W], then the noise [N, L]. */
+    @Override
+    public Tensor loss(List<Tensor> inputs) {
+        return model.forward(inputs.get(0), model.config().maskRatio(), inputs.get(1)).loss();
     }
 
     /**
      * [N, L] masking noise of the config's strategy (the len_keep smallest values per row are kept), each image's
      * row from its own generator ({@link ImageStreams}).
      */
-    private Tensor noise(Batch batch, RandomGenerator rng) {
+    private float[] noise(Batch batch, RandomGenerator rng) {
         MaeConfig c = model.config();
         int l = c.numPatches();
         float[] noise = new float[batch.n() * l];
@@ -76,7 +93,7 @@ public final class MaeObjective implements Objective {
         for (int i = 0; i < streams.length; i++) {
             System.arraycopy(c.masking().noise(1, c.encoder().gridSize(), c.lenKeep(), streams[i]), 0, noise, i * l, l);
         }
-        return Tensor.of(backend, noise, batch.n(), l);
+        return noise;
     }
 
     @Override

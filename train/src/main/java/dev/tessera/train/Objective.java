@@ -64,6 +64,32 @@ public interface Objective {
         return Map.of();
     }
 
+    /**
+     * Every host array {@link #loss} would upload for this micro-batch, drawn exactly as it draws them (MAE: the
+     * images [N, C, H, W] and the masking noise [N, L]), or empty when the objective uploads as it goes. With them the
+     * trainer copies a batch ahead into persistent device buffers while the previous step computes
+     * ({@code Backend.prefetch}), and a captured step (a CUDA graph) reads its inputs from those buffers.
+     * {@link #loss(List)} on the uploaded arrays must equal {@link #loss(Batch, RandomGenerator)} bit for bit.
+     */
+    default Optional<HostInputs> hostInputs(Batch batch, RandomGenerator rng) {
+        return Optional.empty();
+    }
+
+    /** The loss of the micro-batch whose {@link #hostInputs} are on the device as {@code inputs}, in the same order. */
+    default Tensor loss(List<Tensor> inputs) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no host inputs to stage");
+    }
+
+    /** Host arrays and their shapes, in the order {@link #loss(List)} takes them. */
+    record HostInputs(List<float[]> arrays, List<int[]> shapes) {
+        public HostInputs {
+            if (arrays.size() != shapes.size()) throw new IllegalArgumentException("HostInputs: " + arrays.size() + " arrays, "
+                    + shapes.size() + " shapes");
+            arrays = List.copyOf(arrays);
+            shapes = List.copyOf(shapes);
+        }
+    }
+
     /** MAE's reconstruction figure, when the model predicts pixels. */
     default Optional<Reconstructor> reconstructor() {
         return Optional.empty();

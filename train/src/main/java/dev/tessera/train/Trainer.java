@@ -5,6 +5,7 @@ import dev.tessera.data.Dataset;
 import dev.tessera.data.Loader;
 import dev.tessera.engine.backend.Backend;
 import dev.tessera.engine.backend.StepScope;
+import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.engine.dist.Collectives;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.optim.AdamW;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -82,6 +84,7 @@ public final class Trainer {
     private StepTimer timer;
     private final List<RunListener> listeners = new ArrayList<>();
     private Collectives comm = Collectives.single();
+    private boolean cudaGraph = true;
 
     /** A run of {@code objective} on {@code train} with {@code settings}; configure further, then {@link #run}. */
     public Trainer(Objective objective, Dataset train, TrainSettings settings) {
@@ -129,6 +132,15 @@ public final class Trainer {
      */
     public Trainer timeSteps(StepTimer t) {
         this.timer = t;
+        return this;
+    }
+
+    /**
+     * Whether a step may run as CUDA graphs ({@link StepGraphs}; on by default, {@code --no-cuda-graph} turns it off).
+     * The numbers are the same either way; where graphs cannot work the run says why in one line and runs eagerly.
+     */
+    public Trainer cudaGraph(boolean on) {
+        this.cudaGraph = on;
         return this;
     }
 
@@ -352,6 +364,12 @@ public final class Trainer {
         /** The step's losses, loss terms and gradient norm on the device, read once per step. */
         private final LossReadback readback;
         private final DataParallel parallel;
+        /** The staged inputs (accum 1 and an objective with host inputs), the next step's copy, and the graphs. */
+        private StepInputs inputs;
+        private Boolean staged;
+        private StepInputs.Staged pending;
+        private int nextSet;
+        private final StepGraphs graphs;
 
         Session(TrainingPlan plan, RunConfig config, ParameterStore store, AdamW opt, RngCursor cursor, RunDirectory dir,
                 List<Double> losses, int step, Integer resumedFrom, DataParallel parallel) {
@@ -370,6 +388,11 @@ public final class Trainer {
             this.resumedFrom = resumedFrom;
             if (resumedFrom != null) lastCheckpoint = step;
             this.progress = new Progress(log, terminal, step, plan.totalSteps(), settings.logEvery());
+            this.graphs = new StepGraphs(objective.backend(), !cudaGraph ? "--no-cuda-graph"
+                    : settings.accum() > 1 ? "gradient accumulation (--accum " + settings.accum() + ")"
+                    : parallel.worldSize() > 1 ? "distributed training (the all-reduce runs between backward and the update)" : null,
+                    progress::message);
+            if (settings.accum() > 1) staged = false;
         }
 
         TrainResult run() {
@@ -382,10 +405,12 @@ public final class Trainer {
                     try (Loader loader = new Loader(train, options, epoch, plan.firstBatchOf(step, settings.accum()), parallel.rank(),
                             parallel.worldSize())) {
                         Iterator<Batch> batches = loader.iterator();
+                        pending = null;                                       // a prefetch never crosses a loader
                         while (step < plan.totalSteps() && plan.epochOf(step) == epoch) {
                             double lr = plan.lr(step);
                             long t0 = System.nanoTime();
-                            double loss = optimizerStep(batches, lr);
+                            boolean nextInEpoch = step + 1 < plan.totalSteps() && plan.epochOf(step + 1) == epoch;
+                            double loss = staged != Boolean.FALSE ? stagedStep(batches, lr, nextInEpoch) : optimizerStep(batches, lr);
                             if (timer != null) {
                                 objective.backend().synchronize();
                                 timer.stepDone(step + 1, System.nanoTime() - t0);
@@ -401,6 +426,7 @@ public final class Trainer {
                     }
                 }
             } catch (NonFiniteLossException e) {
+                graphs.close();
                 progress.finish();
                 if (dir != null) {
                     RunEvent event = event();
@@ -409,6 +435,7 @@ public final class Trainer {
                 }
                 throw e;
             }
+            graphs.close();
             progress.finish();
             if (parallel.worldSize() > 1) progress.message(parallel.summary());
             if (stopReason != null) progress.message("stopped: " + stopReason);
@@ -452,6 +479,116 @@ public final class Trainer {
             if (parallel.worldSize() > 1) parallel.finish();             // every bucket's all-reduce has landed
             boolean clip = settings.clipGrad() > 0;
             if (clip) GradClip.clipGlobalNorm(store, (float) settings.clipGrad(), readback.slot(normSlot));
+            double loss = checkedLoss(lr);
+            opt.step((float) lr);
+            store.zeroGrad();
+            stateChecked = false;
+            return loss;
+        }
+
+        /**
+         * One optimizer step of accum 1 over inputs staged by {@link StepInputs}: the next step's images and noise are
+         * copied while this one computes, and from the third step on the step runs as CUDA graphs ({@link StepGraphs}).
+         * The same ops in the same order as {@link #optimizerStep}, so the numbers are identical.
+         */
+        @SuppressWarnings("try")
+        private double stagedStep(Iterator<Batch> batches, double lr, boolean nextInEpoch) {
+            Backend be = objective.backend();
+            StepInputs.Staged cur = pending;
+            pending = null;
+            if (cur == null) {
+                Batch b = batches.next();
+                Optional<Objective.HostInputs> in = objective.hostInputs(b, streams.fork(step));
+                if (in.isEmpty()) {
+                    staged = false;
+                    graphs.disable(objective.spec().method() + " draws on the host inside each step (CAE: drop-path and block masks)");
+                    noteGraphsOff();
+                    return optimizerStep(prepend(b, batches), lr);
+                }
+                if (inputs == null) inputs = new StepInputs(be);
+                cur = inputs.stage(takeSet(), in.get());
+            }
+            staged = true;
+            if (nextInEpoch) {                                               // before this step is queued: the copy overlaps it
+                Batch next = batches.next();
+                pending = inputs.stage(takeSet(), objective.hostInputs(next, streams.fork(step + 1)).orElseThrow());
+            }
+            List<Tensor> in = inputs.await(cur);
+            store.reattachGrads();
+            List<String> names = objective.lossTermNames();
+            boolean clip = settings.clipGrad() > 0;
+            int normSlot = 1 + names.size();
+            long draws = cursor.draws();
+            graphs.compute(cur.set(), () -> {
+                try (StepScope s = be.openScope()) {
+                    Tensor loss = objective.loss(in);
+                    readback.put(0, loss);
+                    Map<String, Tensor> terms = objective.lossTerms();
+                    for (int t = 0; t < names.size(); t++) readback.put(1 + t, term(terms, names.get(t)));
+                    Tensor scaled = parallel.worldSize() == 1 ? loss : loss.mul(1f / parallel.worldSize());
+                    if (parallel.worldSize() > 1) scaled.backward(parallel.beginLastBackward());
+                    else scaled.backward();
+                }
+                if (parallel.worldSize() > 1) parallel.finish();
+                if (clip) GradClip.clipGlobalNorm(store, (float) settings.clipGrad(), readback.slot(normSlot));
+            });
+            if (cursor.draws() != draws) {
+                // a graph would replay one step's draws forever: the model's own randomness (drop-path) rules it out
+                graphs.disable("the model draws from its generator during a step (drop-path)");
+                noteGraphsOff();
+            }
+            double loss = checkedLoss(lr);
+            opt.prepareStep((float) lr);                                     // AdamW's constants: written before the update runs
+            graphs.update(() -> {
+                opt.applyStep();
+                store.zeroGrad();
+            });
+            stateChecked = false;
+            return loss;
+        }
+
+        private int takeSet() {
+            int s = nextSet;
+            nextSet ^= 1;
+            return s;
+        }
+
+        private boolean notedOff;
+
+        /** One line saying why graphs are off, once, on a backend that could record them. */
+        private void noteGraphsOff() {
+            if (notedOff || objective.backend() instanceof CpuBackend || graphs.off() == null || !cudaGraph) return;
+            notedOff = true;
+            progress.message("CUDA graph off: " + graphs.off());
+        }
+
+        private static Iterator<Batch> prepend(Batch first, Iterator<Batch> rest) {
+            return new Iterator<>() {
+                private boolean given;
+
+                @Override
+                public boolean hasNext() {
+                    return !given || rest.hasNext();
+                }
+
+                @Override
+                public Batch next() {
+                    if (given) return rest.next();
+                    given = true;
+                    return first;
+                }
+            };
+        }
+
+        /**
+         * Reads the step's loss slots (its one wait), checks them and returns the mean micro-batch loss; throws
+         * {@link NonFiniteLossException} with the gradients zeroed when the loss or the gradient norm is not finite.
+         */
+        private double checkedLoss(double lr) {
+            int accum = settings.accum();
+            List<String> names = objective.lossTermNames();
+            int perBatch = 1 + names.size(), normSlot = accum * perBatch;
+            boolean clip = settings.clipGrad() > 0;
             float[] r = readback.read(normSlot + (clip ? 1 : 0));
             guardOptimizer();                                              // the read drained the queue: the flag is free
             double sum = 0;
@@ -487,10 +624,7 @@ public final class Trainer {
                 }
                 parts.put("grad_norm", (double) norm);                       // before clipping, as CAE's engine logs it
             }
-            opt.step((float) lr);
-            store.zeroGrad();
             lastParts = parts;
-            stateChecked = false;
             return (float) (sum / accum);    // float, as the checkpoint's history stores it: resumed histories match
         }
 

@@ -444,6 +444,13 @@ public final class StepProfile {
         }
 
         @Override
+        public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, Buffer scalars) {
+            start();
+            d.adamWRanges(param, grad, m, v, ranges, count, scalars);
+            add("adamW", "", 0);
+        }
+
+        @Override
         public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) {
             start();
             d.adamW(param, grad, m, v, step);

@@ -65,6 +65,39 @@ public interface Backend extends AutoCloseable {
     /** Copies a float buffer to the host (waits for pending work). */
     float[] download(Buffer src);
 
+    /**
+     * Starts copying {@code src} into {@code dst} so that it can overlap the work already queued (on a GPU: a copy
+     * stream beside the compute stream, from a pinned block); {@link Prefetch#await} orders it before later ops.
+     * {@code dst} must be persistent (allocated outside any scope). The copy waits for every op queued before this
+     * call, so it never overwrites data they still read: the trainer double-buffers its inputs and prefetches the
+     * next batch before queuing the current step. The default is the plain {@link #upload} (the CPU's), which is
+     * finished when it returns.
+     */
+    default Prefetch prefetch(float[] src, Buffer dst) {
+        upload(src, dst);
+        return Prefetch.DONE;
+    }
+
+    /**
+     * Records what {@code body} queues as one replayable step (a CUDA graph) instead of running it, or returns
+     * empty without running {@code body} where the backend cannot (the CPU's default: the caller runs the step
+     * eagerly). Inside {@code body} no data may cross to or from the host (uploads, downloads, synchronize are
+     * refused) and every buffer it allocates must come from the cache, so run eager steps of the same shapes first.
+     * Throws {@link StepCaptureException} when the recording fails; then nothing ran and nothing is held.
+     */
+    default java.util.Optional<CapturedStep> captureStep(Runnable body) {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * {@link #captureStep(Runnable)} whose temporaries share the memory of {@code sharesMemoryWith}, a live step this
+     * backend captured: for graphs that only ever run one after the other (the trainer's compute graph per input
+     * buffer set), so two of them cost the activation memory of one. The memory goes back when both are closed.
+     */
+    default java.util.Optional<CapturedStep> captureStep(Runnable body, CapturedStep sharesMemoryWith) {
+        return captureStep(body);
+    }
+
     void uploadInts(int[] src, Buffer dst);
 
     int[] downloadInts(Buffer src);
@@ -189,6 +222,19 @@ public interface Backend extends AutoCloseable {
      * overlap; every element is updated exactly as {@link #adamW} would.
      */
     void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step);
+
+    /**
+     * {@link #adamWRanges} with the step's constants read from {@code scalars}, a device buffer of
+     * {@link AdamWStep#SCALARS} floats that {@link #adamWScalars} wrote. The split lets a captured step
+     * ({@link #captureStep}) follow the lr schedule: the launch is captured once, and the host rewrites the 32 bytes
+     * before every replay. Same result as the {@link AdamWStep} form, bit for bit.
+     */
+    void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, Buffer scalars);
+
+    /** Writes {@code step}'s constants ({@link AdamWStep#scalars}) into {@code scalars}: one small upload, no wait. */
+    default void adamWScalars(AdamWStep step, Buffer scalars) {
+        upload(step.scalars(), scalars);
+    }
 
     /**
      * MAE's per-sample random masking from its noise (He et al. 2021, models_mae.py {@code random_masking}), one

@@ -22,6 +22,11 @@ import java.util.function.ToDoubleFunction;
  * of ranges but only two settings without layer decay — go to ONE {@link Backend#adamWRanges} call (one kernel
  * launch on a GPU) over a range table uploaded once. The moments m, v are flat persistent buffers laid out like
  * the store.
+ *
+ * <p>A step is two halves, {@link #prepareStep} (the host: advance t, write each call's constants into its device
+ * block, {@link Backend#adamWScalars}) and {@link #applyStep} (the device: the ranged updates, reading those blocks).
+ * {@link #step} does both; the trainer's CUDA graph captures {@link #applyStep} once and runs {@link #prepareStep}
+ * before every replay, so the graph follows the lr schedule and the bias corrections with the same bytes.
  */
 public final class AdamW {
 
@@ -72,8 +77,11 @@ public final class AdamW {
     private final List<Update> updates;
     private int step;
 
-    /** One {@link Backend#adamWRanges} call: the ranges of every group with these settings, as a device table. */
-    private record Update(double lrScale, boolean decay, Buffer table, int count) {}
+    /**
+     * One {@link Backend#adamWRanges} call: the ranges of every group with these settings, as a device table, and the
+     * device block of the call's constants ({@link AdamWStep#SCALARS} floats).
+     */
+    private record Update(double lrScale, boolean decay, Buffer table, int count, Buffer scalars) {}
 
     /** Allocates the moments (zeros) next to the store; build it outside any StepScope. */
     public AdamW(ParameterStore store, Config config) {
@@ -101,20 +109,32 @@ public final class AdamW {
             }
             Buffer t = be.allocateInts(table.length);
             be.uploadInts(table, t);
-            out.add(new Update(same.get(0).lrScale(), same.get(0).decay(), t, count));
+            out.add(new Update(same.get(0).lrScale(), same.get(0).decay(), t, count, be.allocate(AdamWStep.SCALARS)));
         }
         return List.copyOf(out);
     }
 
     /** One update with scheduled learning rate {@code lr} (before per-parameter scaling). */
     public void step(float lr) {
+        prepareStep(lr);
+        applyStep();
+    }
+
+    /** The host half of {@link #step}: t advances and each call's constants for {@code lr} go to the device (no launch). */
+    public void prepareStep(float lr) {
         step++;
         Backend be = store.backend();
         for (Update u : updates) {
             AdamWStep s = new AdamWStep((float) (lr * u.lrScale()), config.beta1(), config.beta2(), config.eps(),
                     u.decay() ? config.weightDecay() : 0f, step);
-            be.adamWRanges(store.values(), store.grads(), m, v, u.table(), u.count(), s);
+            be.adamWScalars(s, u.scalars());
         }
+    }
+
+    /** The device half of {@link #step}: the ranged updates with the constants {@link #prepareStep} wrote last. */
+    public void applyStep() {
+        Backend be = store.backend();
+        for (Update u : updates) be.adamWRanges(store.values(), store.grads(), m, v, u.table(), u.count(), u.scalars());
     }
 
     /**

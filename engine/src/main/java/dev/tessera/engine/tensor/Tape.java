@@ -68,7 +68,8 @@ public final class Tape {
         Map<Tensor, int[]> uses = leafReady == null ? null : leafUses(order);
         long passStart = Tensor.allocationsSoFar();
         try (var off = GradMode.noGrad()) {
-            if (seed == null) seed = Tensor.of(root.backend(), new float[] {1f}, root.shape());   // dLoss/dLoss
+            // dLoss/dLoss as a device fill, not an upload: a step captured as a CUDA graph may not copy from the host
+            if (seed == null) seed = Tensor.ones(root.backend(), root.shape());
             give("backward", root, seed, passStart, new long[1], 0);
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);

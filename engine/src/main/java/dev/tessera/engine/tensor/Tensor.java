@@ -67,9 +67,11 @@ public final class Tensor extends TensorOps {
         return owning(backend, backend.allocate(Shape.numel(shape)), shape);
     }
 
+    /** A tensor of {@code value} filled on the device (one memset: no zero-fill first, no upload). */
     public static Tensor full(Backend backend, float value, int... shape) {
-        Tensor t = zeros(backend, shape);
-        if (value != 0f) backend.fill(t.buffer, value);
+        if (value == 0f) return zeros(backend, shape);
+        Tensor t = owning(backend, backend.allocateUninitialized(Shape.numel(shape)), shape);
+        backend.fill(t.buffer, value);
         return t;
     }
 
@@ -89,6 +91,14 @@ public final class Tensor extends TensorOps {
         Tensor t = owning(backend, backend.allocateUninitialized(data.length), shape);
         backend.upload(data, t.buffer);
         return t;
+    }
+
+    /**
+     * A tensor over {@code buffer}, which the caller keeps (a persistent input buffer that a prefetch filled): no copy,
+     * and no op writes it. Its element count must equal the shape's.
+     */
+    public static Tensor over(Backend backend, Buffer buffer, int... shape) {
+        return owning(backend, buffer, shape);
     }
 
     /** An int32 tensor (indices, labels); it never requires grad. */

@@ -159,7 +159,7 @@ class TapeTest {
         log.record();
         loss.backward();
         assertEquals(List.of(
-                "allocateUninitialized 1", "upload",                    // the seed dLoss/dLoss = 1
+                "allocateUninitialized 1", "fill",                      // the seed dLoss/dLoss = 1, on the device
                 "allocateUninitialized 24", "copyStrided",             // sum: its broadcast gradient made dense
                 "allocateUninitialized 24", "binary MUL",              // exp: g·y; reshape and contiguous hand it on
                 "allocateUninitialized 24", "copyStrided"),            // permute: the layout changes back

@@ -162,6 +162,7 @@ public final class CallLog implements Backend {
     @Override public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore, Buffer idsKeep, Buffer mask) { log("argsortMask"); cpu.argsortMask(noise, rows, length, keep, idsShuffle, idsRestore, idsKeep, mask); }
     @Override public void addColumnSums(Buffer x, int rows, int cols, Buffer out) { log("addColumnSums"); cpu.addColumnSums(x, rows, cols, out); }
     @Override public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) { log("adamWRanges " + count); cpu.adamWRanges(param, grad, m, v, ranges, count, step); }
+    @Override public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, Buffer scalars) { log("adamWRanges " + count); cpu.adamWRanges(param, grad, m, v, ranges, count, scalars); }
     @Override public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) { log("adamW"); cpu.adamW(param, grad, m, v, step); }
     @Override public boolean adamWNonFinite() { return cpu.adamWNonFinite(); }
     @Override public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) { log("clipGlobalNorm"); cpu.clipGlobalNorm(grads, maxNorm, norm); }

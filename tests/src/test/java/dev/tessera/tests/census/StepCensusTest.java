@@ -1,5 +1,6 @@
 package dev.tessera.tests.census;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,6 +39,114 @@ class StepCensusTest {
         checkSteadyState(c);
     }
 
+    /**
+     * MAE-B/16 with the step as CUDA graphs (the default on CUDA): steps 1–2 eager, steps 3 and 4 capture the compute
+     * graph of their input set, the fifth step replays — its two graphs and no kernel launch from the host, no
+     * cuMemAlloc; up go the sixth step's images and noise (prefetched on the copy stream while the fifth replays) and
+     * AdamW's two constant blocks.
+     */
+    @Test
+    void maeBase16AsCudaGraphs() {
+        ModelSpec model = ModelSpec.of(MaeConfig.preset("mae-vit-base-patch16"));
+        try (LaunchCensus census = LaunchCensus.start()) {
+            Objective objective = model.build(census.backend(), 0);
+            int[] shape = objective.imageShape();
+            int steps = 6;
+            List<LaunchCensus.Counts> after = new ArrayList<>();
+            new Trainer(objective, new Noise(steps * BATCH, shape), settings(model, steps)).log(null, false)
+                    .timeSteps((step, nanos) -> after.add(census.counts())).run();
+            LaunchCensus.Counts step = after.get(4).minus(after.get(3));
+            System.out.println("\n" + step.table("MAE-B/16 as CUDA graphs, batch " + BATCH + ", one replayed step (the fifth)"));
+            assertEquals(0, step.kernelLaunches(), "a replayed step launches its two graphs, no kernel");
+            assertEquals(2, step.graphLaunches(), "the compute graph of its input set and the update graph");
+            assertEquals(0, step.memsets());
+            assertEquals(0, step.deviceAllocations());
+            long images = (long) BATCH * shape[0] * shape[1] * shape[2] * 4;
+            long noise = (long) BATCH * model.maeConfig().numPatches() * 4;
+            assertEquals(4, step.uploads(), "the next step's images and noise, AdamW's constants (two groups)");
+            assertEquals(images + noise + 2L * 8 * 4, step.uploadBytes());
+            assertEquals(4, step.streamWaits(), "per prefetched input: the copy waits for compute, compute for the copy");
+            assertEquals(3, step.downloads(), "as eagerly: the loss slots, the gather index check, AdamW's non-finite word");
+            assertEquals(4, step.hostWaits(), "as eagerly");
+        }
+    }
+
+    /**
+     * What a graph run feeds its replays is what an eager run (graphs off, same seed) uploads: every host→device
+     * copy of the run — the images and the masking noise into the double-buffered input sets (step N's during step
+     * N−1), AdamW's constants before each update — has the same destination, stream and bytes. Checked over the
+     * whole run and, separately, for replays 4 and 5.
+     */
+    @Test
+    void aGraphRunUploadsTheBytesAnEagerRunUploads() {
+        ModelSpec model = ModelSpec.of(MaeConfig.preset("mae-tiny"));
+        int steps = 6, batch = 4;
+        List<List<LaunchCensus.Upload>> eager = uploadsPerStep(model, steps, batch, false, new ArrayList<>());
+        List<LaunchCensus.Counts> graphCounts = new ArrayList<>();
+        List<List<LaunchCensus.Upload>> graphs = uploadsPerStep(model, steps, batch, true, graphCounts);
+        for (int n : new int[] {4, 5}) {
+            assertEquals(2, graphCounts.get(n - 1).minus(graphCounts.get(n - 2)).graphLaunches(), "step " + n + " replays");
+            assertEquals(0, graphCounts.get(n - 1).minus(graphCounts.get(n - 2)).kernelLaunches(), "step " + n + " replays");
+            List<LaunchCensus.Upload> inputsE = onStream(eager.get(n - 2), 1), inputsG = onStream(graphs.get(n - 2), 1);
+            assertEquals(2, inputsG.size(), "step " + n + "'s images and noise, prefetched during step " + (n - 1));
+            assertSame(inputsE, inputsG, "the inputs of step " + n);
+            assertTrue(nonZero(inputsG.get(0)) && nonZero(inputsG.get(1)), "real images and noise, not an empty buffer");
+            List<LaunchCensus.Upload> constantsE = onStream(eager.get(n - 1), 0), constantsG = onStream(graphs.get(n - 1), 0);
+            assertEquals(2, constantsG.size(), "AdamW's constants of step " + n + " (two groups)");
+            assertSame(constantsE, constantsG, "AdamW's constants of step " + n);
+        }
+        for (int k = 0; k < steps; k++) assertSame(eager.get(k), graphs.get(k), "every upload of step " + (k + 1));
+    }
+
+    /** The uploads queued during each step of a run of {@code model} (index k: step k+1), the counts after each step. */
+    private static List<List<LaunchCensus.Upload>> uploadsPerStep(ModelSpec model, int steps, int batch, boolean cudaGraph,
+                                                                  List<LaunchCensus.Counts> counts) {
+        try (LaunchCensus census = LaunchCensus.start()) {
+            Objective objective = model.build(census.backend(), 0);
+            census.keepUploads();
+            int before = census.uploads().size();
+            List<Integer> marks = new ArrayList<>();
+            TrainSettings ts = TrainSettings.forMethod(model.method()).toBuilder().batchSize(batch).steps(steps).seed(3)
+                    .checkpointEvery(steps).logEvery(steps).build();
+            new Trainer(objective, new Noise(steps * batch, objective.imageShape()), ts).log(null, false).cudaGraph(cudaGraph)
+                    .timeSteps((step, nanos) -> {
+                        marks.add(census.uploads().size());
+                        counts.add(census.counts());
+                    }).run();
+            List<LaunchCensus.Upload> all = census.uploads();
+            List<List<LaunchCensus.Upload>> out = new ArrayList<>();
+            for (int mark : marks) {
+                out.add(all.subList(before, mark));
+                before = mark;
+            }
+            return out;
+        }
+    }
+
+    private static List<LaunchCensus.Upload> onStream(List<LaunchCensus.Upload> uploads, int stream) {
+        return uploads.stream().filter(u -> u.stream() == stream).toList();
+    }
+
+    private static void assertSame(List<LaunchCensus.Upload> expected, List<LaunchCensus.Upload> actual, String what) {
+        assertEquals(expected.size(), actual.size(), what + ": number of uploads");
+        for (int i = 0; i < expected.size(); i++) {
+            LaunchCensus.Upload e = expected.get(i), a = actual.get(i);
+            assertEquals(e.address(), a.address(), what + ", upload " + i + ": destination");
+            assertEquals(e.stream(), a.stream(), what + ", upload " + i + ": stream");
+            assertArrayEquals(e.bytes(), a.bytes(), what + ", upload " + i + ": bytes");
+        }
+    }
+
+    private static boolean nonZero(LaunchCensus.Upload u) {
+        for (byte b : u.bytes()) if (b != 0) return true;
+        return false;
+    }
+
+    private static TrainSettings settings(ModelSpec model, int steps) {
+        return TrainSettings.forMethod(model.method()).toBuilder().batchSize(BATCH).steps(steps).seed(0)
+                .checkpointEvery(steps).logEvery(steps).build();
+    }
+
     @Test
     void caeBase16() {
         LaunchCensus.Counts c = census(ModelSpec.of(CaeConfig.preset("cae-vit-base-patch16").withPixelTarget(), null), "CAE-B/16");
@@ -49,11 +158,11 @@ class StepCensusTest {
         try (LaunchCensus census = LaunchCensus.start()) {
             Objective objective = model.build(census.backend(), 0);
             int[] shape = objective.imageShape();
-            int steps = 3;
+            int steps = 4;                      // the third step prefetches the fourth's images while it computes
             TrainSettings ts = TrainSettings.forMethod(model.method()).toBuilder().batchSize(BATCH).steps(steps).seed(0)
                     .checkpointEvery(steps).logEvery(steps).build();
             List<LaunchCensus.Counts> after = new ArrayList<>();
-            new Trainer(objective, new Noise(steps * BATCH, shape), ts).log(null, false)
+            new Trainer(objective, new Noise(steps * BATCH, shape), ts).log(null, false).cudaGraph(false)
                     .timeSteps((step, nanos) -> after.add(census.counts())).run();
             LaunchCensus.Counts step = after.get(2).minus(after.get(1));
             System.out.println("\n" + step.table(label + ", batch " + BATCH + ", one step (the third)"));

@@ -71,6 +71,7 @@ public final class MetaBackend implements Backend {
     @Override public void scatterAdd(Buffer src, Buffer index, Buffer dst, int outer, int dl, int il, int inner) { throw noData("scatterAdd"); }
     @Override public void argsortMask(Buffer noise, int rows, int length, int keep, Buffer idsShuffle, Buffer idsRestore, Buffer idsKeep, Buffer mask) { throw noData("argsortMask"); }
     @Override public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, AdamWStep step) { throw noData("adamWRanges"); }
+    @Override public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, Buffer scalars) { throw noData("adamWRanges"); }
     @Override public void adamW(Buffer param, Buffer grad, Buffer m, Buffer v, AdamWStep step) { throw noData("adamW"); }
     @Override public boolean adamWNonFinite() { throw noData("adamWNonFinite"); }
     @Override public void clipGlobalNorm(Buffer grads, float maxNorm, Buffer norm) { throw noData("clipGlobalNorm"); }

@@ -17,7 +17,12 @@ public final class AdamWCpu {
     /** One step over {@code n} elements; returns whether it wrote a NaN or infinity into m, v or p. */
     public static boolean step(Parallel par, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
                                int n, AdamWStep s) {
-        Coefficients k = Coefficients.of(s);
+        return step(par, p, po, g, go, m, mo, v, vo, n, Coefficients.of(s));
+    }
+
+    /** {@link #step} with the constants already made (from a device scalar block: {@code Backend.adamWScalars}). */
+    static boolean step(Parallel par, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
+                        int n, Coefficients k) {
         AtomicBoolean nonFinite = new AtomicBoolean();
         par.forRange(n, 8192, (from, to) -> {
             if (range(k, p, po, g, go, m, mo, v, vo, from, to)) nonFinite.set(true);
@@ -28,10 +33,12 @@ public final class AdamWCpu {
     /** The step's float constants, computed once per call the same way on every path. */
     record Coefficients(float stepSize, float bc2Sqrt, float decay, float b1, float b2, float eps, float c1, float c2) {
         static Coefficients of(AdamWStep s) {
-            double bc1 = 1.0 - Math.pow(s.beta1(), s.step());
-            double bc2 = 1.0 - Math.pow(s.beta2(), s.step());
-            return new Coefficients((float) (s.lr() / bc1), (float) Math.sqrt(bc2), 1f - s.lr() * s.weightDecay(),
-                    s.beta1(), s.beta2(), s.eps(), 1 - s.beta1(), 1 - s.beta2());
+            return of(s.scalars(), 0);
+        }
+
+        /** From the {@link AdamWStep#scalars} block at {@code off} of {@code k}. */
+        static Coefficients of(float[] k, int off) {
+            return new Coefficients(k[off + 5], k[off + 6], k[off + 7], k[off], k[off + 1], k[off + 4], k[off + 2], k[off + 3]);
         }
     }
 

@@ -21,7 +21,11 @@ final class AdamWCpuFast {
 
     static boolean step(Parallel par, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
                      int n, AdamWStep s) {
-        AdamWCpu.Coefficients k = AdamWCpu.Coefficients.of(s);
+        return step(par, p, po, g, go, m, mo, v, vo, n, AdamWCpu.Coefficients.of(s));
+    }
+
+    static boolean step(Parallel par, float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo,
+                        int n, AdamWCpu.Coefficients k) {
         float b1 = k.b1(), b2 = k.b2(), c1 = k.c1(), c2 = k.c2(), bc2Sqrt = k.bc2Sqrt(), eps = k.eps();
         float decay = k.decay(), stepSize = k.stepSize();
         AtomicBoolean nonFinite = new AtomicBoolean();

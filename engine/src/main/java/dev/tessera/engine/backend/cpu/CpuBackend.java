@@ -423,6 +423,10 @@ public final class CpuBackend implements Backend {
 
     /** AdamW over elements [from, from + n) of the four buffers, noting a NaN or infinity it writes. */
     private void adamWSlice(Buffer param, Buffer grad, Buffer m, Buffer v, int from, int n, AdamWStep step) {
+        adamWSlice(param, grad, m, v, from, n, AdamWCpu.Coefficients.of(step));
+    }
+
+    private void adamWSlice(Buffer param, Buffer grad, Buffer m, Buffer v, int from, int n, AdamWCpu.Coefficients step) {
         boolean wroteNonFinite = FAST
                 ? AdamWCpuFast.step(par, f(param), off(param) + from, f(grad), off(grad) + from, f(m), off(m) + from, f(v), off(v) + from, n, step)
                 : AdamWCpu.step(par, f(param), off(param) + from, f(grad), off(grad) + from, f(m), off(m) + from, f(v), off(v) + from, n, step);
@@ -444,6 +448,22 @@ public final class CpuBackend implements Backend {
         for (int k = 0; k < count; k++) {
             int from = r[k], len = r[count + k + 1] - r[count + k];
             adamWSlice(param, grad, m, v, from, len, step);
+        }
+    }
+
+    @Override
+    public void adamWRanges(Buffer param, Buffer grad, Buffer m, Buffer v, Buffer ranges, int count, Buffer scalars) {
+        if (scalars.length() != AdamWStep.SCALARS) {
+            throw new IllegalArgumentException("adamWRanges: the scalars buffer has " + scalars.length() + " floats, need "
+                    + AdamWStep.SCALARS);
+        }
+        int n = param.length();
+        for (Buffer b : new Buffer[] {grad, m, v}) sameLength("adamWRanges", n, b);
+        int[] r = AdamWCpu.checkRanges(i(ranges), off(ranges), ranges.length(), count, n);
+        AdamWCpu.Coefficients k = AdamWCpu.Coefficients.of(f(scalars), off(scalars));
+        for (int c = 0; c < count; c++) {
+            int from = r[c], len = r[count + c + 1] - r[count + c];
+            adamWSlice(param, grad, m, v, from, len, k);
         }
     }
 
