@@ -152,17 +152,151 @@ final class SgemmVector {
         }
     }
 
-    /** B~ from Bᵀ stored [n, ldb]: element (p, j) is b[j·ldb + p]; each source row becomes a panel column. */
-    private static void packBTransposed(float[] b, int bo, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+    /**
+     * B~ from Bᵀ stored [n, ldb]: element (p, j) is b[j·ldb + p]; each source row becomes a panel column. This
+     * is the Linear forward's pack (x·Wᵀ), and at M = 400 each packed element feeds only 400 FMAs, so a scalar
+     * transpose (one load and one stride-NR store per element) was a visible share of the GEMM. With 16-lane
+     * vectors each 16 rows × 16 k-steps block is transposed in registers ({@link #transpose16}); the k tail,
+     * the columns of a panel cut by the edge, and other vector widths take the element loop. Packing only moves
+     * floats, so the panel is the same bits either way.
+     */
+    static void packBTransposed(float[] b, int bo, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        int kv = V == 16 ? kc / V * V : 0;
         for (int j0 = 0; j0 < nc; j0 += NR) {
-            int w = Math.min(NR, nc - j0), panel = j0 * kc;
-            for (int j = 0; j < w; j++) {
-                int src = bo + (jc + j0 + j) * ldb + pc;
-                for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = b[src + p];
+            int w = Math.min(NR, nc - j0), panel = j0 * kc, src = bo + (jc + j0) * ldb + pc;
+            for (int h = 0; h < NR; h += V) {
+                int done = h + V <= w ? kv : 0;
+                if (done > 0) transpose16(b, src + h * ldb, ldb, done, bp, panel + h);
+                for (int j = h; j < h + V; j++) {
+                    if (j < w) {
+                        for (int p = done; p < kc; p++) bp[panel + p * NR + j] = b[src + j * ldb + p];
+                    } else {
+                        for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = 0f;
+                    }
+                }
             }
-            for (int j = w; j < NR; j++) {
-                for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = 0f;
-            }
+        }
+    }
+
+    /** Index vectors of the two-source zips: lane 2t takes a[t] and lane 2t+1 takes b[t], from the low or high half. */
+    private static final float[] ZIP_LO = new float[16], ZIP_HI = new float[16];
+
+    static {
+        for (int t = 0; t < 8; t++) {
+            ZIP_LO[2 * t] = t;
+            ZIP_LO[2 * t + 1] = 16 + t;
+            ZIP_HI[2 * t] = 8 + t;
+            ZIP_HI[2 * t + 1] = 24 + t;
+        }
+    }
+
+    /**
+     * Rows [0, 16) of b (row i at s0 + i·ldb), k-steps [0, kLen) (kLen a multiple of 16), written transposed:
+     * k-step p's 16 values go to bp[d + p·NR …]. Four rounds of "zip row i with row i+8" (one two-source
+     * permute each half, vpermt2ps under AVX-512) transpose a 16×16 block: each round rotates the 8-bit
+     * (row, lane) index left by one, so four rounds swap row and lane (the perfect-shuffle transpose). Sixteen
+     * named vectors, not an array: C2 keeps Vector API values in registers only while they never escape.
+     */
+    private static void transpose16(float[] b, int s0, int ldb, int kLen, float[] bp, int d0) {
+        FloatVector lo = FloatVector.fromArray(SPECIES, ZIP_LO, 0), hi = FloatVector.fromArray(SPECIES, ZIP_HI, 0);
+        for (int p = 0; p < kLen; p += 16) {
+            int s = s0 + p, d = d0 + p * NR;
+            FloatVector r0 = FloatVector.fromArray(SPECIES, b, s);
+            FloatVector r1 = FloatVector.fromArray(SPECIES, b, s + 1 * ldb);
+            FloatVector r2 = FloatVector.fromArray(SPECIES, b, s + 2 * ldb);
+            FloatVector r3 = FloatVector.fromArray(SPECIES, b, s + 3 * ldb);
+            FloatVector r4 = FloatVector.fromArray(SPECIES, b, s + 4 * ldb);
+            FloatVector r5 = FloatVector.fromArray(SPECIES, b, s + 5 * ldb);
+            FloatVector r6 = FloatVector.fromArray(SPECIES, b, s + 6 * ldb);
+            FloatVector r7 = FloatVector.fromArray(SPECIES, b, s + 7 * ldb);
+            FloatVector r8 = FloatVector.fromArray(SPECIES, b, s + 8 * ldb);
+            FloatVector r9 = FloatVector.fromArray(SPECIES, b, s + 9 * ldb);
+            FloatVector r10 = FloatVector.fromArray(SPECIES, b, s + 10 * ldb);
+            FloatVector r11 = FloatVector.fromArray(SPECIES, b, s + 11 * ldb);
+            FloatVector r12 = FloatVector.fromArray(SPECIES, b, s + 12 * ldb);
+            FloatVector r13 = FloatVector.fromArray(SPECIES, b, s + 13 * ldb);
+            FloatVector r14 = FloatVector.fromArray(SPECIES, b, s + 14 * ldb);
+            FloatVector r15 = FloatVector.fromArray(SPECIES, b, s + 15 * ldb);
+            FloatVector t0 = lo.selectFrom(r0, r8);
+            FloatVector t1 = hi.selectFrom(r0, r8);
+            FloatVector t2 = lo.selectFrom(r1, r9);
+            FloatVector t3 = hi.selectFrom(r1, r9);
+            FloatVector t4 = lo.selectFrom(r2, r10);
+            FloatVector t5 = hi.selectFrom(r2, r10);
+            FloatVector t6 = lo.selectFrom(r3, r11);
+            FloatVector t7 = hi.selectFrom(r3, r11);
+            FloatVector t8 = lo.selectFrom(r4, r12);
+            FloatVector t9 = hi.selectFrom(r4, r12);
+            FloatVector t10 = lo.selectFrom(r5, r13);
+            FloatVector t11 = hi.selectFrom(r5, r13);
+            FloatVector t12 = lo.selectFrom(r6, r14);
+            FloatVector t13 = hi.selectFrom(r6, r14);
+            FloatVector t14 = lo.selectFrom(r7, r15);
+            FloatVector t15 = hi.selectFrom(r7, r15);
+            r0 = lo.selectFrom(t0, t8);
+            r1 = hi.selectFrom(t0, t8);
+            r2 = lo.selectFrom(t1, t9);
+            r3 = hi.selectFrom(t1, t9);
+            r4 = lo.selectFrom(t2, t10);
+            r5 = hi.selectFrom(t2, t10);
+            r6 = lo.selectFrom(t3, t11);
+            r7 = hi.selectFrom(t3, t11);
+            r8 = lo.selectFrom(t4, t12);
+            r9 = hi.selectFrom(t4, t12);
+            r10 = lo.selectFrom(t5, t13);
+            r11 = hi.selectFrom(t5, t13);
+            r12 = lo.selectFrom(t6, t14);
+            r13 = hi.selectFrom(t6, t14);
+            r14 = lo.selectFrom(t7, t15);
+            r15 = hi.selectFrom(t7, t15);
+            t0 = lo.selectFrom(r0, r8);
+            t1 = hi.selectFrom(r0, r8);
+            t2 = lo.selectFrom(r1, r9);
+            t3 = hi.selectFrom(r1, r9);
+            t4 = lo.selectFrom(r2, r10);
+            t5 = hi.selectFrom(r2, r10);
+            t6 = lo.selectFrom(r3, r11);
+            t7 = hi.selectFrom(r3, r11);
+            t8 = lo.selectFrom(r4, r12);
+            t9 = hi.selectFrom(r4, r12);
+            t10 = lo.selectFrom(r5, r13);
+            t11 = hi.selectFrom(r5, r13);
+            t12 = lo.selectFrom(r6, r14);
+            t13 = hi.selectFrom(r6, r14);
+            t14 = lo.selectFrom(r7, r15);
+            t15 = hi.selectFrom(r7, r15);
+            r0 = lo.selectFrom(t0, t8);
+            r1 = hi.selectFrom(t0, t8);
+            r2 = lo.selectFrom(t1, t9);
+            r3 = hi.selectFrom(t1, t9);
+            r4 = lo.selectFrom(t2, t10);
+            r5 = hi.selectFrom(t2, t10);
+            r6 = lo.selectFrom(t3, t11);
+            r7 = hi.selectFrom(t3, t11);
+            r8 = lo.selectFrom(t4, t12);
+            r9 = hi.selectFrom(t4, t12);
+            r10 = lo.selectFrom(t5, t13);
+            r11 = hi.selectFrom(t5, t13);
+            r12 = lo.selectFrom(t6, t14);
+            r13 = hi.selectFrom(t6, t14);
+            r14 = lo.selectFrom(t7, t15);
+            r15 = hi.selectFrom(t7, t15);
+            r0.intoArray(bp, d);
+            r1.intoArray(bp, d + 1 * NR);
+            r2.intoArray(bp, d + 2 * NR);
+            r3.intoArray(bp, d + 3 * NR);
+            r4.intoArray(bp, d + 4 * NR);
+            r5.intoArray(bp, d + 5 * NR);
+            r6.intoArray(bp, d + 6 * NR);
+            r7.intoArray(bp, d + 7 * NR);
+            r8.intoArray(bp, d + 8 * NR);
+            r9.intoArray(bp, d + 9 * NR);
+            r10.intoArray(bp, d + 10 * NR);
+            r11.intoArray(bp, d + 11 * NR);
+            r12.intoArray(bp, d + 12 * NR);
+            r13.intoArray(bp, d + 13 * NR);
+            r14.intoArray(bp, d + 14 * NR);
+            r15.intoArray(bp, d + 15 * NR);
         }
     }
 
