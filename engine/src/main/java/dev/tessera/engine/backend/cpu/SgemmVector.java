@@ -91,6 +91,18 @@ final class SgemmVector {
     static void gemm(boolean transA, boolean transB, int k, float alpha,
                      float[] a, int ao, int lda, float[] b, int bo, int ldb,
                      float beta, float[] c, int co, int ldc, int r0, int r1, int c0, int c1) {
+        gemm(transA, transB, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, c, co, ldc, r0, r1, c0, c1);
+    }
+
+    /**
+     * As above, but the first k-slab's {@code beta·C} term reads element (i, j) from {@code init[io + i·ldi + j]}
+     * instead of from C. With {@code ldi = 0} that is one row broadcast down the rows: a bias added in the same
+     * store, in the same arithmetic (β·bias + α·acc), as copying the bias into C first and multiplying with β.
+     */
+    static void gemm(boolean transA, boolean transB, int k, float alpha,
+                     float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                     float beta, float[] c, int co, int ldc, float[] init, int io, int ldi,
+                     int r0, int r1, int c0, int c1) {
         Scratch s = SCRATCH.get();
         int slabs = (k + KC - 1) / KC;
         int maxKc = (k + slabs - 1) / slabs;
@@ -106,6 +118,8 @@ final class SgemmVector {
                 // Balanced slabs (k = 384 → 192 + 192, not 256 + 128); boundaries depend on k only.
                 int pc = (int) ((long) k * slab / slabs), kc = (int) ((long) k * (slab + 1) / slabs) - pc;
                 float slabBeta = slab == 0 ? beta : 1f;
+                float[] in = slab == 0 ? init : c;
+                int inOff = slab == 0 ? io : co, inLd = slab == 0 ? ldi : ldc;
                 if (transB) packBTransposed(b, bo, ldb, pc, kc, jc, nc, bp);
                 else packB(b, bo, ldb, pc, kc, jc, nc, bp);
                 // A~ sliver layout: row-major [MR][kc] (ars = kc, aps = 1) from A, interleaved [kc][MR]
@@ -119,8 +133,8 @@ final class SgemmVector {
                         int cols = Math.min(NR, nc - jr), bOff = jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
-                            tile(kc, ap, ir * kc, ars, aps, bp, bOff, c, co + (ic + ir) * ldc + jc + jr, ldc,
-                                    rows, cols, alpha, slabBeta, tile);
+                            tile(kc, ap, ir * kc, ars, aps, bp, bOff, in, inOff + (ic + ir) * inLd + jc + jr, inLd,
+                                    c, co + (ic + ir) * ldc + jc + jr, ldc, rows, cols, alpha, slabBeta, tile);
                         }
                     }
                 }
@@ -341,31 +355,32 @@ final class SgemmVector {
      * the scratch tile (alpha = 1, beta = 0, so it holds the raw sums) and finished with the same scalar
      * arithmetic the vector store does, so an element's bits do not depend on which kind of tile it was in.
      */
-    private static void tile(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff, float[] c, int cOff, int ldc,
+    private static void tile(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff,
+                             float[] in, int inOff, int ldin, float[] c, int cOff, int ldc,
                              int rows, int cols, float alpha, float beta, float[] tile) {
         if (rows == MR && cols == NR) {
-            kernel(kc, ap, aOff, ars, aps, bp, bOff, c, cOff, ldc, alpha, beta);
+            kernel(kc, ap, aOff, ars, aps, bp, bOff, in, inOff, ldin, c, cOff, ldc, alpha, beta);
             return;
         }
-        kernel(kc, ap, aOff, ars, aps, bp, bOff, tile, 0, NR, 1f, 0f);
+        kernel(kc, ap, aOff, ars, aps, bp, bOff, tile, 0, NR, tile, 0, NR, 1f, 0f);
         for (int r = 0; r < rows; r++) {
-            int cr = cOff + r * ldc;
+            int cr = cOff + r * ldc, ir = inOff + r * ldin;
             for (int j = 0; j < cols; j++) {
                 float t = alpha * tile[r * NR + j];
-                c[cr + j] = beta == 0f ? t : beta * c[cr + j] + t;
+                c[cr + j] = beta == 0f ? t : beta * in[ir + j] + t;
             }
         }
     }
 
     /**
-     * One full MR×NR tile: acc = A-sliver · B-panel over kc, then C = beta·C + alpha·acc (C unread when
-     * beta == 0). Per p: 2 vector loads of B, 6 broadcasts of A, 12 FMAs. The stores are written out rather
+     * One full MR×NR tile: acc = A-sliver · B-panel over kc, then C = beta·In + alpha·acc (In unread when
+     * beta == 0; In is C itself, or the bias row with ldin = 0). Per p: 2 vector loads of B, 6 broadcasts of A, 12 FMAs. The stores are written out rather
      * than factored into a helper: a helper taking vectors must be inlined or the vectors get boxed, and this
      * method is big enough that C2 stops inlining (NodeCountInliningCutoff) part-way through. That happened
      * to a first version with a two-vector store helper: 22 instead of 150 GFLOP/s on one core.
      */
-    private static void kernel(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff, float[] c, int cOff, int ldc,
-                               float alpha, float beta) {
+    private static void kernel(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff,
+                               float[] in, int inOff, int ldin, float[] c, int cOff, int ldc, float alpha, float beta) {
         FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
         FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
         FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
@@ -410,18 +425,19 @@ final class SgemmVector {
         c50 = c50.mul(alpha);
         c51 = c51.mul(alpha);
         if (beta != 0f) {
-            c00 = FloatVector.fromArray(SPECIES, c, o0).mul(beta).add(c00);
-            c01 = FloatVector.fromArray(SPECIES, c, o0 + V).mul(beta).add(c01);
-            c10 = FloatVector.fromArray(SPECIES, c, o1).mul(beta).add(c10);
-            c11 = FloatVector.fromArray(SPECIES, c, o1 + V).mul(beta).add(c11);
-            c20 = FloatVector.fromArray(SPECIES, c, o2).mul(beta).add(c20);
-            c21 = FloatVector.fromArray(SPECIES, c, o2 + V).mul(beta).add(c21);
-            c30 = FloatVector.fromArray(SPECIES, c, o3).mul(beta).add(c30);
-            c31 = FloatVector.fromArray(SPECIES, c, o3 + V).mul(beta).add(c31);
-            c40 = FloatVector.fromArray(SPECIES, c, o4).mul(beta).add(c40);
-            c41 = FloatVector.fromArray(SPECIES, c, o4 + V).mul(beta).add(c41);
-            c50 = FloatVector.fromArray(SPECIES, c, o5).mul(beta).add(c50);
-            c51 = FloatVector.fromArray(SPECIES, c, o5 + V).mul(beta).add(c51);
+            int i0 = inOff, i1 = i0 + ldin, i2 = i1 + ldin, i3 = i2 + ldin, i4 = i3 + ldin, i5 = i4 + ldin;
+            c00 = FloatVector.fromArray(SPECIES, in, i0).mul(beta).add(c00);
+            c01 = FloatVector.fromArray(SPECIES, in, i0 + V).mul(beta).add(c01);
+            c10 = FloatVector.fromArray(SPECIES, in, i1).mul(beta).add(c10);
+            c11 = FloatVector.fromArray(SPECIES, in, i1 + V).mul(beta).add(c11);
+            c20 = FloatVector.fromArray(SPECIES, in, i2).mul(beta).add(c20);
+            c21 = FloatVector.fromArray(SPECIES, in, i2 + V).mul(beta).add(c21);
+            c30 = FloatVector.fromArray(SPECIES, in, i3).mul(beta).add(c30);
+            c31 = FloatVector.fromArray(SPECIES, in, i3 + V).mul(beta).add(c31);
+            c40 = FloatVector.fromArray(SPECIES, in, i4).mul(beta).add(c40);
+            c41 = FloatVector.fromArray(SPECIES, in, i4 + V).mul(beta).add(c41);
+            c50 = FloatVector.fromArray(SPECIES, in, i5).mul(beta).add(c50);
+            c51 = FloatVector.fromArray(SPECIES, in, i5 + V).mul(beta).add(c51);
         }
         c00.intoArray(c, o0);
         c01.intoArray(c, o0 + V);
