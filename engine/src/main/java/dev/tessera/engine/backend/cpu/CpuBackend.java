@@ -173,7 +173,7 @@ public final class CpuBackend implements Backend {
             a = new float[length];
             systemAllocations++;
         } else {
-            if (zero) Arrays.fill(a, 0f);
+            if (zero) fill(a, 0, length, 0f);
             pooledBytes -= 4L * length;
         }
         return new CpuBuffer(a, null, 0, length, track(a, length));
@@ -271,8 +271,19 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fill(Buffer dst, float value) {
-        Arrays.fill(f(dst), off(dst), off(dst) + dst.length(), value);
+        fill(f(dst), off(dst), dst.length(), value);
     }
+
+    /**
+     * Arrays.fill split over the threads: a step zeroes its whole gradient store (ViT-B: 0.45 GB) and every
+     * zeroed pool hit, and one core's stores do not reach the memory bandwidth that two reach.
+     */
+    private void fill(float[] a, int from, int length, float value) {
+        par.forRange(length, FILL_GRAIN, (lo, hi) -> Arrays.fill(a, from + lo, from + hi, value));
+    }
+
+    /** Floats per fill chunk (1 MiB): below it a fork costs more than the stores it shares out. */
+    private static final int FILL_GRAIN = 1 << 18;
 
     private static void sameLength(String op, int n, Buffer b) {
         if (n != b.length()) {
