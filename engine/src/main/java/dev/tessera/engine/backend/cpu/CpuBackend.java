@@ -365,6 +365,42 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void scaledResidual(Buffer x, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols, Buffer out) {
+        checkResidual("scaledResidual", samples, rows, cols, gamma, keep, x, a, out);
+        ScaledResidualCpu.forward(par, f(x), off(x), f(a), off(a), gamma == null ? null : f(gamma), gamma == null ? 0 : off(gamma),
+                keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols, f(out), off(out));
+    }
+
+    @Override
+    public void scaledResidualBackward(Buffer g, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols,
+                                       Buffer da, boolean accumulate, Buffer dgamma) {
+        checkResidual("scaledResidualBackward", samples, rows, cols, gamma, keep, g, a, da);
+        if (dgamma != null && dgamma.length() != cols) {
+            throw new IllegalArgumentException("scaledResidualBackward: dgamma has " + dgamma.length() + " elements for " + cols + " columns");
+        }
+        ScaledResidualCpu.backward(par, f(g), off(g), f(a), off(a), gamma == null ? null : f(gamma), gamma == null ? 0 : off(gamma),
+                keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols,
+                da == null ? null : f(da), da == null ? 0 : off(da), accumulate, dgamma == null ? null : f(dgamma),
+                dgamma == null ? 0 : off(dgamma));
+    }
+
+    private static void checkResidual(String op, int samples, int rows, int cols, Buffer gamma, Buffer keep, Buffer... full) {
+        long n = (long) samples * rows * cols;
+        for (Buffer b : full) {
+            if (b != null && b.length() != n) {
+                throw new IllegalArgumentException(op + ": a buffer of " + b.length() + " elements for [" + samples + ", "
+                        + rows + ", " + cols + "]");
+            }
+        }
+        if (gamma != null && gamma.length() != cols) {
+            throw new IllegalArgumentException(op + ": gamma has " + gamma.length() + " elements for " + cols + " columns");
+        }
+        if (keep != null && keep.length() != samples) {
+            throw new IllegalArgumentException(op + ": keep has " + keep.length() + " elements for " + samples + " samples");
+        }
+    }
+
+    @Override
     public void layerNormForward(Buffer x, Buffer w, Buffer b, Buffer out, Buffer mean, Buffer rstd,
                                  int rows, int cols, float eps) {
         if (FAST) LayerNormCpuFast.forward(par, f(x), off(x), f(w), off(w), f(b), off(b), f(out), off(out),
