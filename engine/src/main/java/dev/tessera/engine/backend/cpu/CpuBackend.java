@@ -368,7 +368,7 @@ public final class CpuBackend implements Backend {
     public void scaledResidual(Buffer x, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols, Buffer out) {
         checkResidual("scaledResidual", samples, rows, cols, gamma, keep, x, a, out);
         ScaledResidualCpu.forward(par, f(x), off(x), f(a), off(a), gamma == null ? null : f(gamma), gamma == null ? 0 : off(gamma),
-                keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols, f(out), off(out));
+                keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols, f(out), off(out), FAST);
     }
 
     @Override
@@ -381,7 +381,7 @@ public final class CpuBackend implements Backend {
         ScaledResidualCpu.backward(par, f(g), off(g), f(a), off(a), gamma == null ? null : f(gamma), gamma == null ? 0 : off(gamma),
                 keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols,
                 da == null ? null : f(da), da == null ? 0 : off(da), accumulate, dgamma == null ? null : f(dgamma),
-                dgamma == null ? 0 : off(dgamma));
+                dgamma == null ? 0 : off(dgamma), FAST);
     }
 
     private static void checkResidual(String op, int samples, int rows, int cols, Buffer gamma, Buffer keep, Buffer... full) {
