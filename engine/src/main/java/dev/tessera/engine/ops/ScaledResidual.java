@@ -15,7 +15,7 @@ import java.util.random.RandomGenerator;
  * the drop-path mask and an add, each a full pass over [N, T, D]. Same values, gradients and random draws as that
  * composition ({@code ScaledResidualTest}): the mask is drawn by {@link Dropout#dropPathKeep} from the same
  * generator, every element is rounded as the separate ops round it, and gamma's gradient is summed one axis at a
- * time as broadcasting's backward sums it.
+ * time as broadcasting's backward sums it. Views and other shapes take the composed form itself.
  */
 public final class ScaledResidual {
     private ScaledResidual() {}
@@ -28,17 +28,19 @@ public final class ScaledResidual {
         float[] keep = Dropout.dropPathKeep("scaledResidual", x, p, rng, training);
         if (gamma == null && keep == null) return x.add(a);
         int[] shape = x.shape();
-        if (x.rank() != 3 || !Arrays.equals(shape, a.shape()) || x.isInt() || a.isInt()
-                || (gamma != null && (gamma.rank() != 1 || gamma.dim(0) != shape[2] || gamma.isInt()))) {
+        if (x.rank() != 3 || !Arrays.equals(shape, a.shape()) || x.isInt() || a.isInt() || !x.isContiguous()
+                || !a.isContiguous() || (gamma != null && (gamma.rank() != 1 || gamma.dim(0) != shape[2] || gamma.isInt()
+                || !gamma.isContiguous()))) {
             // Other shapes keep the composed form (same draws, same arithmetic); the model blocks are [N, T, D].
+            // So do views (CAE's first regressor block adds onto the expanded mask token): a contiguous copy would
+            // be one more node in the graph, which changes the order in which the view's several uses add up
+            // their gradients, and so the last bits of the mask token's gradient.
             Tensor t = gamma == null ? a : a.mul(gamma);
             return x.add(keep == null ? t : t.mul(Tensor.of(x.backend(), keep, Dropout.maskShape(x))));
         }
         Backend be = x.backend();
         int samples = shape[0], rows = shape[1], cols = shape[2];
-        Tensor xc = x.isContiguous() ? x : x.contiguous();
-        Tensor ac = a.isContiguous() ? a : a.contiguous();
-        Tensor gc = gamma == null ? null : gamma.isContiguous() ? gamma : gamma.contiguous();
+        Tensor xc = x, ac = a, gc = gamma;
         Buffer keepBuf = null;
         if (keep != null) {
             keepBuf = be.allocateUninitialized(samples);

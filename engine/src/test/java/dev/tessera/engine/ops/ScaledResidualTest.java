@@ -54,6 +54,30 @@ class ScaledResidualTest {
         }
     }
 
+    /**
+     * CAE's first regressor block adds onto the mask token expanded over [N, M, D], a view with three uses; its
+     * gradient must add up in the same order as with the composed ops (a contiguous copy in front would not).
+     */
+    @Test
+    void aViewWithSeveralUsesGetsTheSameGradientBits() {
+        float[][] got = new float[2][];
+        for (int fused = 0; fused < 2; fused++) {
+            try (CpuBackend be = new CpuBackend(2)) {
+                Tensor token = GradCheck.random(be, 9, -1f, 1f, 1, 1, 40);
+                Tensor gamma = GradCheck.random(be, 2, 0.05f, 0.3f, 40);
+                Tensor w = GradCheck.random(be, 3, -1f, 1f, 5, 7, 40).requiresGrad(false);
+                Tensor x = token.expand(5, 7, 40);
+                Tensor a = x.square().mul(w), other = x.mul(w).mul(w);
+                SplittableRandom rng = new SplittableRandom(8);
+                Tensor y = fused == 1 ? ScaledResidual.add(x, a, gamma, 0.5f, rng, true)
+                        : x.add(Dropout.dropPath(a.mul(gamma), 0.5f, rng, true));
+                y.add(other).mul(w).sum().backward();
+                got[fused] = token.grad().toArray();
+            }
+        }
+        assertSameBits(got[0], got[1], "the expanded token's gradient");
+    }
+
     @Test
     void gradientsMatchFiniteDifferences() {
         try (CpuBackend be = new CpuBackend(2)) {
