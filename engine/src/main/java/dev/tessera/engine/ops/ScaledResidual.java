@@ -10,12 +10,12 @@ import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
- * A transformer block's residual branch, {@code x + drop_path(gamma * a)} (BEiT/CAE blocks: LayerScale from CaiT
- * §3, drop path as timm), as one op ({@link Backend#scaledResidual}) instead of a multiply by gamma, a multiply by
- * the drop-path mask and an add, each a full pass over [N, T, D]. Same values, gradients and random draws as that
- * composition ({@code ScaledResidualTest}): the mask is drawn by {@link Dropout#dropPathKeep} from the same
- * generator, every element is rounded as the separate ops round it, and gamma's gradient is summed one axis at a
- * time as broadcasting's backward sums it. Views and other shapes take the composed form itself.
+ * A transformer block's residual branch, {@code x + drop_path(gamma * a)} (BEiT/CAE blocks: LayerScale from CaiT,
+ * Touvron et al. 2021; drop path as timm), as one op ({@link Backend#scaledResidual}) instead of a multiply by
+ * gamma, a multiply by the drop-path mask and an add, each a full pass over [N, T, D]. Same values, gradients and
+ * random draws as that composition ({@code ScaledResidualTest}): the mask is drawn by {@link Dropout#dropPathKeep}
+ * from the same generator, every element is rounded as the separate ops round it, and gamma's gradient is summed
+ * one axis at a time as broadcasting's backward sums it. Views and other shapes take the composed form itself.
  */
 public final class ScaledResidual {
     private ScaledResidual() {}

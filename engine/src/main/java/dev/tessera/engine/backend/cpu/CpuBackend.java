@@ -367,8 +367,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void scaledResidual(Buffer x, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols, Buffer out) {
         checkResidual("scaledResidual", samples, rows, cols, gamma, keep, x, a, out);
-        ScaledResidualCpu.forward(par, f(x), off(x), f(a), off(a), gamma == null ? null : f(gamma), gamma == null ? 0 : off(gamma),
-                keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols, f(out), off(out), FAST);
+        ScaledResidualCpu.forward(par, f(x), off(x), f(a), off(a), gamma == null ? null : f(gamma),
+                gamma == null ? 0 : off(gamma), keep == null ? null : f(keep), keep == null ? 0 : off(keep),
+                samples, rows, cols, f(out), off(out), FAST);
     }
 
     @Override
@@ -376,10 +377,11 @@ public final class CpuBackend implements Backend {
                                        Buffer da, boolean accumulate, Buffer dgamma) {
         checkResidual("scaledResidualBackward", samples, rows, cols, gamma, keep, g, a, da);
         if (dgamma != null && dgamma.length() != cols) {
-            throw new IllegalArgumentException("scaledResidualBackward: dgamma has " + dgamma.length() + " elements for " + cols + " columns");
+            throw new IllegalArgumentException("scaledResidualBackward: dgamma has " + dgamma.length() + " elements for "
+                    + cols + " columns");
         }
-        ScaledResidualCpu.backward(par, f(g), off(g), f(a), off(a), gamma == null ? null : f(gamma), gamma == null ? 0 : off(gamma),
-                keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols,
+        ScaledResidualCpu.backward(par, f(g), off(g), f(a), off(a), gamma == null ? null : f(gamma),
+                gamma == null ? 0 : off(gamma), keep == null ? null : f(keep), keep == null ? 0 : off(keep), samples, rows, cols,
                 da == null ? null : f(da), da == null ? 0 : off(da), accumulate, dgamma == null ? null : f(dgamma),
                 dgamma == null ? 0 : off(dgamma), FAST);
     }

@@ -7,13 +7,13 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The CPU kernels of {@code Backend.scaledResidual}: a block's residual {@code x + drop_path(gamma * a)} (BEiT
- * §2.4 LayerScale from CaiT; drop path per sample) in one pass instead of three (multiply by gamma, multiply by
- * the sample's keep factor, add), and its backward in one pass instead of four. Every element is rounded exactly
- * as the separate ops round it (Java float arithmetic is IEEE per operation and never contracted to FMA), and
- * gamma's gradient is summed as broadcasting's backward sums it, one axis at a time in double ({@link ReduceCpu}'s
- * order): per sample over its rows, rounded to float, then over the samples. So the results are the bits of
- * {@code Backend}'s composed default, for any thread count.
+ * The CPU kernels of {@code Backend.scaledResidual}: a block's residual {@code x + drop_path(gamma * a)}
+ * (LayerScale from CaiT, Touvron et al. 2021, as BEiT's and CAE's blocks use it; drop path per sample) in one pass
+ * instead of three (multiply by gamma, multiply by the sample's keep factor, add), and its backward in one pass
+ * instead of four. Every element is rounded exactly as the separate ops round it (Java float arithmetic is IEEE per
+ * operation and never contracted to FMA), and gamma's gradient is summed as broadcasting's backward sums it, one
+ * axis at a time in double ({@link ReduceCpu}'s order): per sample over its rows, rounded to float, then over the
+ * samples. So the results are the bits of {@code Backend}'s composed default, for any thread count.
  */
 final class ScaledResidualCpu {
     private ScaledResidualCpu() {}
@@ -135,7 +135,7 @@ final class ScaledResidualCpu {
         }
     }
 
-    /** One row's w elements of da = (g·k)·gamma, each case a loop the JIT vectorises. */
+    /** w elements of one row of da = (g·k)·gamma: the reference in scalar mode, and the tail after {@link Vec#da}. */
     private static void daRun(float[] g, int gi, float[] gamma, int gc, boolean scaled, float k, float[] da, int di,
                               boolean accumulate, int w) {
         if (gamma != null && scaled) {

@@ -374,10 +374,11 @@ final class SgemmVector {
 
     /**
      * One full MR×NR tile: acc = A-sliver · B-panel over kc, then C = beta·In + alpha·acc (In unread when
-     * beta == 0; In is C itself, or the bias row with ldin = 0). Per p: 2 vector loads of B, 6 broadcasts of A, 12 FMAs. The stores are written out rather
-     * than factored into a helper: a helper taking vectors must be inlined or the vectors get boxed, and this
-     * method is big enough that C2 stops inlining (NodeCountInliningCutoff) part-way through. That happened
-     * to a first version with a two-vector store helper: 22 instead of 150 GFLOP/s on one core.
+     * beta == 0; In is C itself, or the bias row with ldin = 0). Per p: 2 vector loads of B, 6 broadcasts of A,
+     * 12 FMAs. The stores are written out rather than factored into a helper: a helper taking vectors must be
+     * inlined or the vectors get boxed, and this method is big enough that C2 stops inlining
+     * (NodeCountInliningCutoff) part-way through. That happened to a first version with a two-vector store
+     * helper: 22 instead of 150 GFLOP/s on one core.
      */
     private static void kernel(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff,
                                float[] in, int inOff, int ldin, float[] c, int cOff, int ldc, float alpha, float beta) {

@@ -72,10 +72,12 @@ final class StridedCpu {
         boolean fast = CpuBackend.FAST;
         if (accumulate) {
             if (sIn == 1 && dIn == 1) {
-                for (int j = fast ? Vec.both(BinaryOp.ADD, dst, dof, src, so, dst, dof, n) : 0; j < n; j++) dst[dof + j] += src[so + j];
+                int v = fast ? Vec.both(BinaryOp.ADD, dst, dof, src, so, dst, dof, n) : 0;
+                for (int j = v; j < n; j++) dst[dof + j] += src[so + j];
             } else if (sIn == 0 && dIn == 1) {
                 float v = src[so];
-                for (int j = fast ? Vec.scalarB(BinaryOp.ADD, dst, dof, v, dst, dof, n) : 0; j < n; j++) dst[dof + j] += v;
+                int done = fast ? Vec.scalarB(BinaryOp.ADD, dst, dof, v, dst, dof, n) : 0;
+                for (int j = done; j < n; j++) dst[dof + j] += v;
             } else if (dIn == 0) {
                 float acc = dst[dof];                           // same order as repeated +=
                 for (int j = 0; j < n; j++) acc += src[so + j * sIn];
