@@ -191,6 +191,7 @@ final class StridedCpu {
 
         /** out = a ∘ b elementwise. */
         static int both(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+            if (shifted(a, ao, out, oo) || shifted(b, bo, out, oo)) return 0;
             int end = n / V * V;
             switch (op) {
                 case ADD -> { for (int j = 0; j < end; j += V) load(a, ao + j).add(load(b, bo + j)).intoArray(out, oo + j); }
@@ -204,6 +205,7 @@ final class StridedCpu {
 
         /** out = a ∘ bv. */
         static int scalarB(BinaryOp op, float[] a, int ao, float bv, float[] out, int oo, int n) {
+            if (shifted(a, ao, out, oo)) return 0;
             int end = n / V * V;
             switch (op) {
                 case ADD -> { for (int j = 0; j < end; j += V) load(a, ao + j).add(bv).intoArray(out, oo + j); }
@@ -217,6 +219,7 @@ final class StridedCpu {
 
         /** out = av ∘ b (ADD, SUB, MUL). */
         static int scalarA(BinaryOp op, float av, float[] b, int bo, float[] out, int oo, int n) {
+            if (shifted(b, bo, out, oo)) return 0;
             int end = n / V * V;
             FloatVector x = FloatVector.broadcast(S, av);
             switch (op) {
@@ -226,6 +229,14 @@ final class StridedCpu {
                 default -> end = 0;
             }
             return end;
+        }
+
+        /**
+         * An operand that is the output array at another offset: the runs may overlap, and then the element loop's
+         * order (each element read after the ones before it were written) is the definition, so leave it to that.
+         */
+        private static boolean shifted(float[] in, int io, float[] out, int oo) {
+            return in == out && io != oo;
         }
 
         private static FloatVector load(float[] a, int i) {
