@@ -6,7 +6,7 @@ import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Mlp;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.nn.Parameter;
-import dev.tessera.engine.ops.Dropout;
+import dev.tessera.engine.ops.ScaledResidual;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.vit.ViTConfig;
@@ -68,10 +68,9 @@ public final class RegressorBlock extends Module {
         Tensor a = crossAttn.forward(norm1Q.forward(xq.add(posQ)),      // queries: + pos
                 norm1K.forward(xkv.add(posKv)),                         // keys:    + pos
                 norm1V.forward(xkv));                                   // values:  no pos
-        Tensor x = xq.add(Dropout.dropPath(a.mul(gamma1.tensor()), dropPath, rng, isTraining()));
+        Tensor x = ScaledResidual.add(xq, a, gamma1.tensor(), dropPath, rng, isTraining());
         x = norm2Cross.forward(x);                                      // post-norm
-        Tensor m = mlpCross.forward(x).mul(gamma2.tensor());
-        return x.add(Dropout.dropPath(m, dropPath, rng, isTraining()));
+        return ScaledResidual.add(x, mlpCross.forward(x), gamma2.tensor(), dropPath, rng, isTraining());
     }
 
     public CrossAttention crossAttn() {

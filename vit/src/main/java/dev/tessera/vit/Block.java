@@ -5,7 +5,7 @@ import dev.tessera.engine.nn.LayerNorm;
 import dev.tessera.engine.nn.Mlp;
 import dev.tessera.engine.nn.Module;
 import dev.tessera.engine.nn.Parameter;
-import dev.tessera.engine.ops.Dropout;
+import dev.tessera.engine.ops.ScaledResidual;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
 
@@ -62,12 +62,11 @@ public final class Block extends Module {
 
     /** x [N, T, D] → [N, T, D]. */
     public Tensor forward(Tensor x) {
+        // x + drop_path(gamma ⊙ branch), each residual one op (ScaledResidual: one pass instead of three).
         Tensor a = attn.forward(norm1.forward(x));
-        if (gamma1 != null) a = a.mul(gamma1.tensor());
-        x = x.add(Dropout.dropPath(a, dropPath, rng, isTraining()));
+        x = ScaledResidual.add(x, a, gamma1 == null ? null : gamma1.tensor(), dropPath, rng, isTraining());
         Tensor m = mlp.forward(norm2.forward(x));
-        if (gamma2 != null) m = m.mul(gamma2.tensor());
-        return x.add(Dropout.dropPath(m, dropPath, rng, isTraining()));
+        return ScaledResidual.add(x, m, gamma2 == null ? null : gamma2.tensor(), dropPath, rng, isTraining());
     }
 
     public Attention attn() {

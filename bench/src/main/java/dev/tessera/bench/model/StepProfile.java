@@ -336,6 +336,34 @@ public final class StepProfile {
             add("binary " + op, s(shape) + " a " + s(as) + " b " + s(bs), 0);
         }
 
+        /**
+         * Forwarded so the profile sees the backend's own Linear forward (the bias added in the GEMM's store), not
+         * Backend's composed default: the GEMM with its bias counts as "matmul NT+bias", the GELU after it as unary.
+         */
+        @Override
+        public void matmulEpilogue(Buffer x, Buffer w, Buffer bias, int m, int n, int k, boolean gelu, Buffer pre, Buffer out) {
+            Buffer target = gelu ? pre : out;
+            start();
+            d.matmulEpilogue(x, w, bias, m, n, k, false, null, target);
+            add(bias == null ? "matmul NT" : "matmul NT+bias", m + "x" + n + "x" + k, 2.0 * m * n * k);
+            if (gelu) unary(UnaryOp.GELU, 0f, pre, out);
+        }
+
+        @Override
+        public void scaledResidual(Buffer x, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols, Buffer out) {
+            start();
+            d.scaledResidual(x, a, gamma, keep, samples, rows, cols, out);
+            add("scaledResidual", "[" + samples + ", " + rows + ", " + cols + "]", 0);
+        }
+
+        @Override
+        public void scaledResidualBackward(Buffer g, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols,
+                                           Buffer da, boolean accumulate, Buffer dgamma) {
+            start();
+            d.scaledResidualBackward(g, a, gamma, keep, samples, rows, cols, da, accumulate, dgamma);
+            add("scaledResidualBackward", "[" + samples + ", " + rows + ", " + cols + "]", 0);
+        }
+
         @Override
         public void reduce(ReduceOp op, Buffer x, int outer, int length, int inner, Buffer out) {
             start();

@@ -166,6 +166,64 @@ public interface Backend extends AutoCloseable {
         if (gelu) unary(UnaryOp.GELU, 0f, pre, out);
     }
 
+    // ---------------------------------------------------------------- residual branch
+
+    /**
+     * A transformer block's residual add with LayerScale and drop path (BEiT/CAE {@code x + drop_path(gamma * a)}):
+     * {@code out[s, r, c] = x[s, r, c] + (a[s, r, c]·gamma[c])·keep[s]} over [samples, rows, cols], contiguous.
+     * {@code gamma} [cols] or {@code keep} [samples] (0 or 1/(1−p) per sample) may be null, meaning 1 (not both).
+     * Each product and the sum is rounded to float in this order, the arithmetic of the three separate ops.
+     *
+     * <p>This default is the reference, composed of the primitives; the CPU backend makes it one pass.
+     */
+    default void scaledResidual(Buffer x, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols, Buffer out) {
+        int n = samples * rows * cols;
+        int[] shape = {samples, rows, cols}, dense = {rows * cols, cols, 1};
+        Buffer t = a;
+        if (gamma != null) {
+            t = allocateUninitialized(n);
+            binary(BinaryOp.MUL, a, dense, gamma, new int[] {0, 0, 1}, t, shape);
+        }
+        if (keep != null) {
+            Buffer u = allocateUninitialized(n);
+            binary(BinaryOp.MUL, t, dense, keep, new int[] {1, 0, 0}, u, shape);
+            t = u;
+        }
+        binary(BinaryOp.ADD, x, dense, t, dense, out, shape);
+    }
+
+    /**
+     * Backward of {@link #scaledResidual} for the branch (x's gradient is g itself): with gt = g·keep,
+     * {@code da = gt·gamma} (added into da when {@code accumulate}; da may be null) and, when gamma is not null,
+     * {@code dgamma[c]} = Σ_s Σ_r gt·a, written: the sum over rows rounded to float per sample, then over samples
+     * rounded again, as broadcasting's backward sums one axis at a time.
+     */
+    default void scaledResidualBackward(Buffer g, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols,
+                                        Buffer da, boolean accumulate, Buffer dgamma) {
+        int n = samples * rows * cols;
+        int[] shape = {samples, rows, cols}, dense = {rows * cols, cols, 1};
+        Buffer gt = g;
+        if (keep != null) {
+            gt = allocateUninitialized(n);
+            binary(BinaryOp.MUL, g, dense, keep, new int[] {1, 0, 0}, gt, shape);
+        }
+        if (da != null) {
+            Buffer v = gt;
+            if (gamma != null) {
+                v = accumulate ? allocateUninitialized(n) : da;
+                binary(BinaryOp.MUL, gt, dense, gamma, new int[] {0, 0, 1}, v, shape);
+            }
+            if (accumulate) binary(BinaryOp.ADD, da, dense, v, dense, da, shape);
+            else if (v != da) copyStrided(v, dense, da, dense, shape, false);
+        }
+        if (gamma != null && dgamma != null) {
+            Buffer prod = allocateUninitialized(n), perSample = allocateUninitialized(samples * cols);
+            binary(BinaryOp.MUL, gt, dense, a, dense, prod, shape);
+            reduce(ReduceOp.SUM, prod, samples, rows, cols, perSample);
+            reduce(ReduceOp.SUM, perSample, 1, samples, cols, dgamma);
+        }
+    }
+
     // ---------------------------------------------------------------- fused ops (each has a *Cpu reference)
 
     /**

@@ -28,16 +28,30 @@ public final class Dropout {
      * branch, a dropped sample skips the block (y = x + 0).
      */
     public static Tensor dropPath(Tensor x, float p, RandomGenerator rng, boolean training) {
-        checkP("dropPath", p);
-        if (!training || p == 0f) return x;
-        if (x.rank() < 1) throw new IllegalArgumentException("dropPath: needs a batch axis, got a scalar");
+        float[] keep = dropPathKeep("dropPath", x, p, rng, training);
+        return keep == null ? x : x.mul(Tensor.of(x.backend(), keep, maskShape(x)));
+    }
+
+    /**
+     * Drop path's per-sample factors: bernoulli(1−p)/(1−p) for each of x's dim(0) samples, drawn in order from
+     * {@code rng}; null (and no draw) when off. Shared with {@link ScaledResidual}, so both draw the same mask.
+     */
+    static float[] dropPathKeep(String op, Tensor x, float p, RandomGenerator rng, boolean training) {
+        checkP(op, p);
+        if (!training || p == 0f) return null;
+        if (x.rank() < 1) throw new IllegalArgumentException(op + ": needs a batch axis, got a scalar");
         float keepScale = 1f / (1f - p);
+        float[] mask = new float[x.dim(0)];
+        for (int n = 0; n < mask.length; n++) mask[n] = rng.nextFloat() >= p ? keepScale : 0f;
+        return mask;
+    }
+
+    /** [N, 1, …, 1] of x's rank: the drop-path mask broadcast over everything but the sample. */
+    static int[] maskShape(Tensor x) {
         int[] maskShape = new int[x.rank()];
         java.util.Arrays.fill(maskShape, 1);
         maskShape[0] = x.dim(0);
-        float[] mask = new float[maskShape[0]];
-        for (int n = 0; n < mask.length; n++) mask[n] = rng.nextFloat() >= p ? keepScale : 0f;
-        return x.mul(Tensor.of(x.backend(), mask, maskShape));
+        return maskShape;
     }
 
     private static void checkP(String op, float p) {

@@ -109,28 +109,56 @@ public final class Sgemm {
             });
             return;
         }
+        for (int bi = 0; bi < batch; bi++) {
+            int cB = co + bi * m * n;
+            split(par, transA, transB, m, n, k, alpha, a, ao + bi * aBatchStride, lda, b, bo + bi * bBatchStride, ldb,
+                    beta, c, cB, c, cB, n);
+        }
+    }
+
+    /**
+     * C [m, n] = A [m, k]·Bᵀ + bias (B stored [n, k], bias [n] added to every row): the Linear forward with its
+     * bias added in the GEMM's first store. The composed form ({@code Backend.matmulEpilogue}'s default) first
+     * broadcasts the bias into C with a strided copy, then runs the GEMM with β = 1; both compute 1·bias + acc
+     * from the first k-slab's sums, so the bits are the same, and C is written once instead of twice.
+     */
+    static void linearBias(Parallel par, int m, int n, int k, float[] a, int ao, float[] b, int bo,
+                                  float[] bias, int biasOff, float[] c, int co) {
+        if (m <= 0 || n <= 0) return;
+        if (!vectorEnabled() || k == 0 || (long) m * n * k < VECTOR_MIN_MNK) {
+            for (int i = 0; i < m; i++) System.arraycopy(bias, biasOff, c, co + i * n, n);
+            scalar(par, false, true, 1, m, n, k, 1f, a, ao, 0, b, bo, 0, 1f, c, co);
+            return;
+        }
+        split(par, false, true, m, n, k, 1f, a, ao, k, b, bo, k, 1f, c, co, bias, biasOff, 0);
+    }
+
+    /**
+     * One GEMM cut into a grid of C rectangles over the threads; the first k-slab's β term reads
+     * {@code init[io + i·ldi + j]} (C itself, or a bias row with ldi = 0).
+     */
+    private static void split(Parallel par, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                              float[] a, int ao, int lda, float[] b, int bo, int ldb, float beta, float[] c, int co,
+                              float[] init, int io, int ldi) {
         long mnk = (long) m * n * k;
-        int tasks = (int) Math.max(1, Math.min(threads, mnk / PARALLEL_MIN_MNK));
+        int tasks = (int) Math.max(1, Math.min(par.threads(), mnk / PARALLEL_MIN_MNK));
         int[] grid = grid(tasks, m, n);
         int rowSplits = grid[0], colSplits = grid[1];
         int slivers = (m + SgemmVector.MR - 1) / SgemmVector.MR, panels = (n + SgemmVector.NR - 1) / SgemmVector.NR;
-        for (int bi = 0; bi < batch; bi++) {
-            int aB = ao + bi * aBatchStride, bB = bo + bi * bBatchStride, cB = co + bi * m * n;
-            par.forRange(rowSplits * colSplits, 1, (from, to) -> {
-                for (int t = from; t < to; t++) {
-                    int rs = t / colSplits, cs = t % colSplits;
-                    // Cut at tile boundaries so only the true matrix edge produces partial tiles.
-                    int r0 = Math.min(m, slivers * rs / rowSplits * SgemmVector.MR);
-                    int r1 = Math.min(m, slivers * (rs + 1) / rowSplits * SgemmVector.MR);
-                    int c0 = Math.min(n, panels * cs / colSplits * SgemmVector.NR);
-                    int c1 = Math.min(n, panels * (cs + 1) / colSplits * SgemmVector.NR);
-                    if (r0 < r1 && c0 < c1) {
-                        SgemmVector.gemm(transA, transB, k, alpha, a, aB, lda, b, bB, ldb, beta, c, cB, n,
-                                r0, r1, c0, c1);
-                    }
+        par.forRange(rowSplits * colSplits, 1, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int rs = t / colSplits, cs = t % colSplits;
+                // Cut at tile boundaries so only the true matrix edge produces partial tiles.
+                int r0 = Math.min(m, slivers * rs / rowSplits * SgemmVector.MR);
+                int r1 = Math.min(m, slivers * (rs + 1) / rowSplits * SgemmVector.MR);
+                int c0 = Math.min(n, panels * cs / colSplits * SgemmVector.NR);
+                int c1 = Math.min(n, panels * (cs + 1) / colSplits * SgemmVector.NR);
+                if (r0 < r1 && c0 < c1) {
+                    SgemmVector.gemm(transA, transB, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, n, init, io, ldi,
+                            r0, r1, c0, c1);
                 }
-            });
-        }
+            }
+        });
     }
 
     /**

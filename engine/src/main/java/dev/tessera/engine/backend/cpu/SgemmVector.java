@@ -91,6 +91,18 @@ final class SgemmVector {
     static void gemm(boolean transA, boolean transB, int k, float alpha,
                      float[] a, int ao, int lda, float[] b, int bo, int ldb,
                      float beta, float[] c, int co, int ldc, int r0, int r1, int c0, int c1) {
+        gemm(transA, transB, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, ldc, c, co, ldc, r0, r1, c0, c1);
+    }
+
+    /**
+     * As above, but the first k-slab's {@code beta·C} term reads element (i, j) from {@code init[io + i·ldi + j]}
+     * instead of from C. With {@code ldi = 0} that is one row broadcast down the rows: a bias added in the same
+     * store, in the same arithmetic (β·bias + α·acc), as copying the bias into C first and multiplying with β.
+     */
+    static void gemm(boolean transA, boolean transB, int k, float alpha,
+                     float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                     float beta, float[] c, int co, int ldc, float[] init, int io, int ldi,
+                     int r0, int r1, int c0, int c1) {
         Scratch s = SCRATCH.get();
         int slabs = (k + KC - 1) / KC;
         int maxKc = (k + slabs - 1) / slabs;
@@ -106,6 +118,8 @@ final class SgemmVector {
                 // Balanced slabs (k = 384 → 192 + 192, not 256 + 128); boundaries depend on k only.
                 int pc = (int) ((long) k * slab / slabs), kc = (int) ((long) k * (slab + 1) / slabs) - pc;
                 float slabBeta = slab == 0 ? beta : 1f;
+                float[] in = slab == 0 ? init : c;
+                int inOff = slab == 0 ? io : co, inLd = slab == 0 ? ldi : ldc;
                 if (transB) packBTransposed(b, bo, ldb, pc, kc, jc, nc, bp);
                 else packB(b, bo, ldb, pc, kc, jc, nc, bp);
                 // A~ sliver layout: row-major [MR][kc] (ars = kc, aps = 1) from A, interleaved [kc][MR]
@@ -119,8 +133,8 @@ final class SgemmVector {
                         int cols = Math.min(NR, nc - jr), bOff = jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
-                            tile(kc, ap, ir * kc, ars, aps, bp, bOff, c, co + (ic + ir) * ldc + jc + jr, ldc,
-                                    rows, cols, alpha, slabBeta, tile);
+                            tile(kc, ap, ir * kc, ars, aps, bp, bOff, in, inOff + (ic + ir) * inLd + jc + jr, inLd,
+                                    c, co + (ic + ir) * ldc + jc + jr, ldc, rows, cols, alpha, slabBeta, tile);
                         }
                     }
                 }
@@ -152,17 +166,151 @@ final class SgemmVector {
         }
     }
 
-    /** B~ from Bᵀ stored [n, ldb]: element (p, j) is b[j·ldb + p]; each source row becomes a panel column. */
-    private static void packBTransposed(float[] b, int bo, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+    /**
+     * B~ from Bᵀ stored [n, ldb]: element (p, j) is b[j·ldb + p]; each source row becomes a panel column. This
+     * is the Linear forward's pack (x·Wᵀ), and at M = 400 each packed element feeds only 400 FMAs, so a scalar
+     * transpose (one load and one stride-NR store per element) was a visible share of the GEMM. With 16-lane
+     * vectors each 16 rows × 16 k-steps block is transposed in registers ({@link #transpose16}); the k tail,
+     * the columns of a panel cut by the edge, and other vector widths take the element loop. Packing only moves
+     * floats, so the panel is the same bits either way.
+     */
+    static void packBTransposed(float[] b, int bo, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        int kv = V == 16 ? kc / V * V : 0;
         for (int j0 = 0; j0 < nc; j0 += NR) {
-            int w = Math.min(NR, nc - j0), panel = j0 * kc;
-            for (int j = 0; j < w; j++) {
-                int src = bo + (jc + j0 + j) * ldb + pc;
-                for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = b[src + p];
+            int w = Math.min(NR, nc - j0), panel = j0 * kc, src = bo + (jc + j0) * ldb + pc;
+            for (int h = 0; h < NR; h += V) {
+                int done = h + V <= w ? kv : 0;
+                if (done > 0) transpose16(b, src + h * ldb, ldb, done, bp, panel + h);
+                for (int j = h; j < h + V; j++) {
+                    if (j < w) {
+                        for (int p = done; p < kc; p++) bp[panel + p * NR + j] = b[src + j * ldb + p];
+                    } else {
+                        for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = 0f;
+                    }
+                }
             }
-            for (int j = w; j < NR; j++) {
-                for (int p = 0; p < kc; p++) bp[panel + p * NR + j] = 0f;
-            }
+        }
+    }
+
+    /** Index vectors of the two-source zips: lane 2t takes a[t] and lane 2t+1 takes b[t], from the low or high half. */
+    private static final float[] ZIP_LO = new float[16], ZIP_HI = new float[16];
+
+    static {
+        for (int t = 0; t < 8; t++) {
+            ZIP_LO[2 * t] = t;
+            ZIP_LO[2 * t + 1] = 16 + t;
+            ZIP_HI[2 * t] = 8 + t;
+            ZIP_HI[2 * t + 1] = 24 + t;
+        }
+    }
+
+    /**
+     * Rows [0, 16) of b (row i at s0 + i·ldb), k-steps [0, kLen) (kLen a multiple of 16), written transposed:
+     * k-step p's 16 values go to bp[d + p·NR …]. Four rounds of "zip row i with row i+8" (one two-source
+     * permute each half, vpermt2ps under AVX-512) transpose a 16×16 block: each round rotates the 8-bit
+     * (row, lane) index left by one, so four rounds swap row and lane (the perfect-shuffle transpose). Sixteen
+     * named vectors, not an array: C2 keeps Vector API values in registers only while they never escape.
+     */
+    private static void transpose16(float[] b, int s0, int ldb, int kLen, float[] bp, int d0) {
+        FloatVector lo = FloatVector.fromArray(SPECIES, ZIP_LO, 0), hi = FloatVector.fromArray(SPECIES, ZIP_HI, 0);
+        for (int p = 0; p < kLen; p += 16) {
+            int s = s0 + p, d = d0 + p * NR;
+            FloatVector r0 = FloatVector.fromArray(SPECIES, b, s);
+            FloatVector r1 = FloatVector.fromArray(SPECIES, b, s + 1 * ldb);
+            FloatVector r2 = FloatVector.fromArray(SPECIES, b, s + 2 * ldb);
+            FloatVector r3 = FloatVector.fromArray(SPECIES, b, s + 3 * ldb);
+            FloatVector r4 = FloatVector.fromArray(SPECIES, b, s + 4 * ldb);
+            FloatVector r5 = FloatVector.fromArray(SPECIES, b, s + 5 * ldb);
+            FloatVector r6 = FloatVector.fromArray(SPECIES, b, s + 6 * ldb);
+            FloatVector r7 = FloatVector.fromArray(SPECIES, b, s + 7 * ldb);
+            FloatVector r8 = FloatVector.fromArray(SPECIES, b, s + 8 * ldb);
+            FloatVector r9 = FloatVector.fromArray(SPECIES, b, s + 9 * ldb);
+            FloatVector r10 = FloatVector.fromArray(SPECIES, b, s + 10 * ldb);
+            FloatVector r11 = FloatVector.fromArray(SPECIES, b, s + 11 * ldb);
+            FloatVector r12 = FloatVector.fromArray(SPECIES, b, s + 12 * ldb);
+            FloatVector r13 = FloatVector.fromArray(SPECIES, b, s + 13 * ldb);
+            FloatVector r14 = FloatVector.fromArray(SPECIES, b, s + 14 * ldb);
+            FloatVector r15 = FloatVector.fromArray(SPECIES, b, s + 15 * ldb);
+            FloatVector t0 = lo.selectFrom(r0, r8);
+            FloatVector t1 = hi.selectFrom(r0, r8);
+            FloatVector t2 = lo.selectFrom(r1, r9);
+            FloatVector t3 = hi.selectFrom(r1, r9);
+            FloatVector t4 = lo.selectFrom(r2, r10);
+            FloatVector t5 = hi.selectFrom(r2, r10);
+            FloatVector t6 = lo.selectFrom(r3, r11);
+            FloatVector t7 = hi.selectFrom(r3, r11);
+            FloatVector t8 = lo.selectFrom(r4, r12);
+            FloatVector t9 = hi.selectFrom(r4, r12);
+            FloatVector t10 = lo.selectFrom(r5, r13);
+            FloatVector t11 = hi.selectFrom(r5, r13);
+            FloatVector t12 = lo.selectFrom(r6, r14);
+            FloatVector t13 = hi.selectFrom(r6, r14);
+            FloatVector t14 = lo.selectFrom(r7, r15);
+            FloatVector t15 = hi.selectFrom(r7, r15);
+            r0 = lo.selectFrom(t0, t8);
+            r1 = hi.selectFrom(t0, t8);
+            r2 = lo.selectFrom(t1, t9);
+            r3 = hi.selectFrom(t1, t9);
+            r4 = lo.selectFrom(t2, t10);
+            r5 = hi.selectFrom(t2, t10);
+            r6 = lo.selectFrom(t3, t11);
+            r7 = hi.selectFrom(t3, t11);
+            r8 = lo.selectFrom(t4, t12);
+            r9 = hi.selectFrom(t4, t12);
+            r10 = lo.selectFrom(t5, t13);
+            r11 = hi.selectFrom(t5, t13);
+            r12 = lo.selectFrom(t6, t14);
+            r13 = hi.selectFrom(t6, t14);
+            r14 = lo.selectFrom(t7, t15);
+            r15 = hi.selectFrom(t7, t15);
+            t0 = lo.selectFrom(r0, r8);
+            t1 = hi.selectFrom(r0, r8);
+            t2 = lo.selectFrom(r1, r9);
+            t3 = hi.selectFrom(r1, r9);
+            t4 = lo.selectFrom(r2, r10);
+            t5 = hi.selectFrom(r2, r10);
+            t6 = lo.selectFrom(r3, r11);
+            t7 = hi.selectFrom(r3, r11);
+            t8 = lo.selectFrom(r4, r12);
+            t9 = hi.selectFrom(r4, r12);
+            t10 = lo.selectFrom(r5, r13);
+            t11 = hi.selectFrom(r5, r13);
+            t12 = lo.selectFrom(r6, r14);
+            t13 = hi.selectFrom(r6, r14);
+            t14 = lo.selectFrom(r7, r15);
+            t15 = hi.selectFrom(r7, r15);
+            r0 = lo.selectFrom(t0, t8);
+            r1 = hi.selectFrom(t0, t8);
+            r2 = lo.selectFrom(t1, t9);
+            r3 = hi.selectFrom(t1, t9);
+            r4 = lo.selectFrom(t2, t10);
+            r5 = hi.selectFrom(t2, t10);
+            r6 = lo.selectFrom(t3, t11);
+            r7 = hi.selectFrom(t3, t11);
+            r8 = lo.selectFrom(t4, t12);
+            r9 = hi.selectFrom(t4, t12);
+            r10 = lo.selectFrom(t5, t13);
+            r11 = hi.selectFrom(t5, t13);
+            r12 = lo.selectFrom(t6, t14);
+            r13 = hi.selectFrom(t6, t14);
+            r14 = lo.selectFrom(t7, t15);
+            r15 = hi.selectFrom(t7, t15);
+            r0.intoArray(bp, d);
+            r1.intoArray(bp, d + 1 * NR);
+            r2.intoArray(bp, d + 2 * NR);
+            r3.intoArray(bp, d + 3 * NR);
+            r4.intoArray(bp, d + 4 * NR);
+            r5.intoArray(bp, d + 5 * NR);
+            r6.intoArray(bp, d + 6 * NR);
+            r7.intoArray(bp, d + 7 * NR);
+            r8.intoArray(bp, d + 8 * NR);
+            r9.intoArray(bp, d + 9 * NR);
+            r10.intoArray(bp, d + 10 * NR);
+            r11.intoArray(bp, d + 11 * NR);
+            r12.intoArray(bp, d + 12 * NR);
+            r13.intoArray(bp, d + 13 * NR);
+            r14.intoArray(bp, d + 14 * NR);
+            r15.intoArray(bp, d + 15 * NR);
         }
     }
 
@@ -207,31 +355,33 @@ final class SgemmVector {
      * the scratch tile (alpha = 1, beta = 0, so it holds the raw sums) and finished with the same scalar
      * arithmetic the vector store does, so an element's bits do not depend on which kind of tile it was in.
      */
-    private static void tile(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff, float[] c, int cOff, int ldc,
+    private static void tile(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff,
+                             float[] in, int inOff, int ldin, float[] c, int cOff, int ldc,
                              int rows, int cols, float alpha, float beta, float[] tile) {
         if (rows == MR && cols == NR) {
-            kernel(kc, ap, aOff, ars, aps, bp, bOff, c, cOff, ldc, alpha, beta);
+            kernel(kc, ap, aOff, ars, aps, bp, bOff, in, inOff, ldin, c, cOff, ldc, alpha, beta);
             return;
         }
-        kernel(kc, ap, aOff, ars, aps, bp, bOff, tile, 0, NR, 1f, 0f);
+        kernel(kc, ap, aOff, ars, aps, bp, bOff, tile, 0, NR, tile, 0, NR, 1f, 0f);
         for (int r = 0; r < rows; r++) {
-            int cr = cOff + r * ldc;
+            int cr = cOff + r * ldc, ir = inOff + r * ldin;
             for (int j = 0; j < cols; j++) {
                 float t = alpha * tile[r * NR + j];
-                c[cr + j] = beta == 0f ? t : beta * c[cr + j] + t;
+                c[cr + j] = beta == 0f ? t : beta * in[ir + j] + t;
             }
         }
     }
 
     /**
-     * One full MR×NR tile: acc = A-sliver · B-panel over kc, then C = beta·C + alpha·acc (C unread when
-     * beta == 0). Per p: 2 vector loads of B, 6 broadcasts of A, 12 FMAs. The stores are written out rather
-     * than factored into a helper: a helper taking vectors must be inlined or the vectors get boxed, and this
-     * method is big enough that C2 stops inlining (NodeCountInliningCutoff) part-way through. That happened
-     * to a first version with a two-vector store helper: 22 instead of 150 GFLOP/s on one core.
+     * One full MR×NR tile: acc = A-sliver · B-panel over kc, then C = beta·In + alpha·acc (In unread when
+     * beta == 0; In is C itself, or the bias row with ldin = 0). Per p: 2 vector loads of B, 6 broadcasts of A,
+     * 12 FMAs. The stores are written out rather than factored into a helper: a helper taking vectors must be
+     * inlined or the vectors get boxed, and this method is big enough that C2 stops inlining
+     * (NodeCountInliningCutoff) part-way through. That happened to a first version with a two-vector store
+     * helper: 22 instead of 150 GFLOP/s on one core.
      */
-    private static void kernel(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff, float[] c, int cOff, int ldc,
-                               float alpha, float beta) {
+    private static void kernel(int kc, float[] ap, int aOff, int ars, int aps, float[] bp, int bOff,
+                               float[] in, int inOff, int ldin, float[] c, int cOff, int ldc, float alpha, float beta) {
         FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
         FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
         FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
@@ -276,18 +426,19 @@ final class SgemmVector {
         c50 = c50.mul(alpha);
         c51 = c51.mul(alpha);
         if (beta != 0f) {
-            c00 = FloatVector.fromArray(SPECIES, c, o0).mul(beta).add(c00);
-            c01 = FloatVector.fromArray(SPECIES, c, o0 + V).mul(beta).add(c01);
-            c10 = FloatVector.fromArray(SPECIES, c, o1).mul(beta).add(c10);
-            c11 = FloatVector.fromArray(SPECIES, c, o1 + V).mul(beta).add(c11);
-            c20 = FloatVector.fromArray(SPECIES, c, o2).mul(beta).add(c20);
-            c21 = FloatVector.fromArray(SPECIES, c, o2 + V).mul(beta).add(c21);
-            c30 = FloatVector.fromArray(SPECIES, c, o3).mul(beta).add(c30);
-            c31 = FloatVector.fromArray(SPECIES, c, o3 + V).mul(beta).add(c31);
-            c40 = FloatVector.fromArray(SPECIES, c, o4).mul(beta).add(c40);
-            c41 = FloatVector.fromArray(SPECIES, c, o4 + V).mul(beta).add(c41);
-            c50 = FloatVector.fromArray(SPECIES, c, o5).mul(beta).add(c50);
-            c51 = FloatVector.fromArray(SPECIES, c, o5 + V).mul(beta).add(c51);
+            int i0 = inOff, i1 = i0 + ldin, i2 = i1 + ldin, i3 = i2 + ldin, i4 = i3 + ldin, i5 = i4 + ldin;
+            c00 = FloatVector.fromArray(SPECIES, in, i0).mul(beta).add(c00);
+            c01 = FloatVector.fromArray(SPECIES, in, i0 + V).mul(beta).add(c01);
+            c10 = FloatVector.fromArray(SPECIES, in, i1).mul(beta).add(c10);
+            c11 = FloatVector.fromArray(SPECIES, in, i1 + V).mul(beta).add(c11);
+            c20 = FloatVector.fromArray(SPECIES, in, i2).mul(beta).add(c20);
+            c21 = FloatVector.fromArray(SPECIES, in, i2 + V).mul(beta).add(c21);
+            c30 = FloatVector.fromArray(SPECIES, in, i3).mul(beta).add(c30);
+            c31 = FloatVector.fromArray(SPECIES, in, i3 + V).mul(beta).add(c31);
+            c40 = FloatVector.fromArray(SPECIES, in, i4).mul(beta).add(c40);
+            c41 = FloatVector.fromArray(SPECIES, in, i4 + V).mul(beta).add(c41);
+            c50 = FloatVector.fromArray(SPECIES, in, i5).mul(beta).add(c50);
+            c51 = FloatVector.fromArray(SPECIES, in, i5 + V).mul(beta).add(c51);
         }
         c00.intoArray(c, o0);
         c01.intoArray(c, o0 + V);

@@ -2,6 +2,8 @@ package dev.tessera.engine.backend.cpu;
 
 import dev.tessera.engine.backend.BinaryOp;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * CPU kernels of the strided primitives: {@code copyStrided} and broadcasting {@code binary}. Both walk the
@@ -67,12 +69,15 @@ final class StridedCpu {
 
     /** One run of n elements: dst[j·dIn] (+)= src[j·sIn]. */
     private static void copyRun(float[] src, int so, int sIn, float[] dst, int dof, int dIn, int n, boolean accumulate) {
+        boolean fast = CpuBackend.FAST;
         if (accumulate) {
             if (sIn == 1 && dIn == 1) {
-                for (int j = 0; j < n; j++) dst[dof + j] += src[so + j];
+                int v = fast ? Vec.both(BinaryOp.ADD, dst, dof, src, so, dst, dof, n) : 0;
+                for (int j = v; j < n; j++) dst[dof + j] += src[so + j];
             } else if (sIn == 0 && dIn == 1) {
                 float v = src[so];
-                for (int j = 0; j < n; j++) dst[dof + j] += v;
+                int done = fast ? Vec.scalarB(BinaryOp.ADD, dst, dof, v, dst, dof, n) : 0;
+                for (int j = done; j < n; j++) dst[dof + j] += v;
             } else if (dIn == 0) {
                 float acc = dst[dof];                           // same order as repeated +=
                 for (int j = 0; j < n; j++) acc += src[so + j * sIn];
@@ -136,11 +141,12 @@ final class StridedCpu {
         if (!fast) {
             for (int j = 0; j < n; j++) out[oo + j] = op.apply(a[ao + j * aIn], b[bo + j * bIn]);
         } else if (aIn == 1 && bIn == 1) {
+            int v = Vec.both(op, a, ao, b, bo, out, oo, n);
             switch (op) {
-                case ADD -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] + b[bo + j]; }
-                case SUB -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] - b[bo + j]; }
-                case MUL -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] * b[bo + j]; }
-                case DIV -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] / b[bo + j]; }
+                case ADD -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] + b[bo + j]; }
+                case SUB -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] - b[bo + j]; }
+                case MUL -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] * b[bo + j]; }
+                case DIV -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] / b[bo + j]; }
                 case GELU_GRAD -> GeluCpu.backward(a, ao, b, bo, out, oo, n);
                 case RELU_GRAD -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] > 0 ? b[bo + j] : 0f; }
                 case TANH_GRAD -> { for (int j = 0; j < n; j++) out[oo + j] = b[bo + j] * (1f - a[ao + j] * a[ao + j]); }
@@ -148,25 +154,93 @@ final class StridedCpu {
             }
         } else if (aIn == 1 && bIn == 0) {
             float bv = b[bo];
+            int v = Vec.scalarB(op, a, ao, bv, out, oo, n);
             switch (op) {
-                case ADD -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] + bv; }
-                case SUB -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] - bv; }
-                case MUL -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] * bv; }
-                case DIV -> { for (int j = 0; j < n; j++) out[oo + j] = a[ao + j] / bv; }
+                case ADD -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] + bv; }
+                case SUB -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] - bv; }
+                case MUL -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] * bv; }
+                case DIV -> { for (int j = v; j < n; j++) out[oo + j] = a[ao + j] / bv; }
                 default -> { for (int j = 0; j < n; j++) out[oo + j] = op.apply(a[ao + j], bv); }
             }
         } else if (aIn == 0 && bIn == 1) {
             float av = a[ao];
+            int v = Vec.scalarA(op, av, b, bo, out, oo, n);
             switch (op) {
-                case ADD -> { for (int j = 0; j < n; j++) out[oo + j] = av + b[bo + j]; }
-                case SUB -> { for (int j = 0; j < n; j++) out[oo + j] = av - b[bo + j]; }
-                case MUL -> { for (int j = 0; j < n; j++) out[oo + j] = av * b[bo + j]; }
+                case ADD -> { for (int j = v; j < n; j++) out[oo + j] = av + b[bo + j]; }
+                case SUB -> { for (int j = v; j < n; j++) out[oo + j] = av - b[bo + j]; }
+                case MUL -> { for (int j = v; j < n; j++) out[oo + j] = av * b[bo + j]; }
                 default -> { for (int j = 0; j < n; j++) out[oo + j] = op.apply(av, b[bo + j]); }
             }
         } else if (op == BinaryOp.ADD) {
             for (int j = 0; j < n; j++) out[oo + j] = a[ao + j * aIn] + b[bo + j * bIn];
         } else {
             for (int j = 0; j < n; j++) out[oo + j] = op.apply(a[ao + j * aIn], b[bo + j * bIn]);
+        }
+    }
+
+    /**
+     * The unit-stride loops of ADD, SUB, MUL and DIV on the Vector API; each returns how many leading elements it
+     * did (a multiple of the vector length; 0 for other ops), and the scalar loop above finishes the run. Same
+     * IEEE operation per element, so the same bits. Written out because C2 leaves the plain loops scalar: their
+     * arrays may be one array at different offsets, and it cannot prove the runs do not overlap (measured 2–3×
+     * slower per element). In its own class so scalar mode never loads the Vector API.
+     */
+    private static final class Vec {
+        private static final VectorSpecies<Float> S = SgemmVector.SPECIES;
+        private static final int V = S.length();
+
+        /** out = a ∘ b elementwise. */
+        static int both(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+            if (shifted(a, ao, out, oo) || shifted(b, bo, out, oo)) return 0;
+            int end = n / V * V;
+            switch (op) {
+                case ADD -> { for (int j = 0; j < end; j += V) load(a, ao + j).add(load(b, bo + j)).intoArray(out, oo + j); }
+                case SUB -> { for (int j = 0; j < end; j += V) load(a, ao + j).sub(load(b, bo + j)).intoArray(out, oo + j); }
+                case MUL -> { for (int j = 0; j < end; j += V) load(a, ao + j).mul(load(b, bo + j)).intoArray(out, oo + j); }
+                case DIV -> { for (int j = 0; j < end; j += V) load(a, ao + j).div(load(b, bo + j)).intoArray(out, oo + j); }
+                default -> end = 0;
+            }
+            return end;
+        }
+
+        /** out = a ∘ bv. */
+        static int scalarB(BinaryOp op, float[] a, int ao, float bv, float[] out, int oo, int n) {
+            if (shifted(a, ao, out, oo)) return 0;
+            int end = n / V * V;
+            switch (op) {
+                case ADD -> { for (int j = 0; j < end; j += V) load(a, ao + j).add(bv).intoArray(out, oo + j); }
+                case SUB -> { for (int j = 0; j < end; j += V) load(a, ao + j).sub(bv).intoArray(out, oo + j); }
+                case MUL -> { for (int j = 0; j < end; j += V) load(a, ao + j).mul(bv).intoArray(out, oo + j); }
+                case DIV -> { for (int j = 0; j < end; j += V) load(a, ao + j).div(bv).intoArray(out, oo + j); }
+                default -> end = 0;
+            }
+            return end;
+        }
+
+        /** out = av ∘ b (ADD, SUB, MUL). */
+        static int scalarA(BinaryOp op, float av, float[] b, int bo, float[] out, int oo, int n) {
+            if (shifted(b, bo, out, oo)) return 0;
+            int end = n / V * V;
+            FloatVector x = FloatVector.broadcast(S, av);
+            switch (op) {
+                case ADD -> { for (int j = 0; j < end; j += V) x.add(load(b, bo + j)).intoArray(out, oo + j); }
+                case SUB -> { for (int j = 0; j < end; j += V) x.sub(load(b, bo + j)).intoArray(out, oo + j); }
+                case MUL -> { for (int j = 0; j < end; j += V) x.mul(load(b, bo + j)).intoArray(out, oo + j); }
+                default -> end = 0;
+            }
+            return end;
+        }
+
+        /**
+         * An operand that is the output array at another offset: the runs may overlap, and then the element loop's
+         * order (each element read after the ones before it were written) is the definition, so leave it to that.
+         */
+        private static boolean shifted(float[] in, int io, float[] out, int oo) {
+            return in == out && io != oo;
+        }
+
+        private static FloatVector load(float[] a, int i) {
+            return FloatVector.fromArray(S, a, i);
         }
     }
 

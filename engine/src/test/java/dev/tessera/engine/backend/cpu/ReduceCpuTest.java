@@ -47,4 +47,22 @@ class ReduceCpuTest {
             assertClose("max " + what, em, java.util.Arrays.copyOfRange(max, 1, max.length), 0, 0);
         }
     }
+
+    /** The register-blocked column sums of the fast path against the strip loop, bit for bit, 1 and 2 threads. */
+    @Test
+    void vectorColumnSumsAreTheStripLoopsBits() {
+        int[][] shapes = {{1, 6656, 768}, {1, 6656, 576}, {1, 100, 31}, {1, 7, 33}, {3, 50, 100}, {2, 1, 64}, {1, 12544, 192}};
+        try (Parallel one = new Parallel(1)) {
+            for (int[] s : shapes) {
+                int outer = s[0], length = s[1], inner = s[2];
+                float[] x = LayerNormCpuTest.random(length * 3L + inner, outer * length * inner + 5, -3, 3);
+                for (Parallel par : new Parallel[] {one, PAR}) {
+                    float[] want = new float[outer * inner + 2], got = new float[outer * inner + 2];
+                    ReduceCpu.reduce(par, ReduceOp.SUM, x, 5, outer, length, inner, want, 2, false);
+                    ReduceCpu.reduce(par, ReduceOp.SUM, x, 5, outer, length, inner, got, 2, true);
+                    assertClose("sum " + java.util.Arrays.toString(s) + " on " + par.threads() + " threads", want, got, 0, 0);
+                }
+            }
+        }
+    }
 }

@@ -144,6 +144,17 @@ class StridedCpuTest {
         assertClose("in place", e, acc, 0, 0);
     }
 
+    /** An output that is an operand's array one element further on: a running sum, element by element. */
+    @Test
+    void anOutputOverlappingAnOperandKeepsTheElementLoopsOrder() {
+        int n = 100;
+        float[] arr = LayerNormCpuTest.random(7, n + 1, -1, 1), b = LayerNormCpuTest.random(8, n, -1, 1);
+        float[] e = arr.clone();
+        for (int j = 0; j < n; j++) e[1 + j] = e[j] + b[j];
+        StridedCpu.binary(PAR, BinaryOp.ADD, arr, 0, new int[] {1}, b, 0, new int[] {1}, arr, 1, new int[] {n});
+        assertClose("out = a shifted by one", e, arr, 0, 0);
+    }
+
     @Test
     void copiesCoalesceAndAccumulateLikeTheIndexLoop() {
         int[] shape = {3, 5, 1, 8, 64};

@@ -1,0 +1,64 @@
+package dev.tessera.engine.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link SgemmVector#packBTransposed} (16×16 register transposes where the vector width allows) against the
+ * element-by-element pack it replaced, kept here as the reference: the panels must be the same bits for every
+ * panel width, k-slab, offset and leading dimension, including the zero padding of a panel cut by the edge.
+ */
+class SgemmPackTest {
+
+    /** The reference: B~ panel q holds columns jc+q·NR … as [kc][NR], element (p, j) = b[j·ldb + p]; past nc zero. */
+    static void packBTransposedReference(float[] b, int bo, int ldb, int pc, int kc, int jc, int nc, float[] bp) {
+        int nr = SgemmVector.NR;
+        for (int j0 = 0; j0 < nc; j0 += nr) {
+            int w = Math.min(nr, nc - j0), panel = j0 * kc;
+            for (int j = 0; j < w; j++) {
+                int src = bo + (jc + j0 + j) * ldb + pc;
+                for (int p = 0; p < kc; p++) bp[panel + p * nr + j] = b[src + p];
+            }
+            for (int j = w; j < nr; j++) {
+                for (int p = 0; p < kc; p++) bp[panel + p * nr + j] = 0f;
+            }
+        }
+    }
+
+    @Test
+    void packedPanelsEqualTheElementLoop() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        int nr = SgemmVector.NR;
+        int[] kcs = {1, 15, 16, 17, 31, 32, 33, 64, 100, 192, 256};
+        int[] ncs = {1, 5, nr / 2 - 1, nr / 2, nr / 2 + 1, nr - 1, nr, nr + 1, 2 * nr + 7, 3 * nr, 100};
+        int cases = 0;
+        for (int kc : kcs) {
+            for (int nc : ncs) {
+                for (int trial = 0; trial < 3; trial++) {
+                    int pc = rnd.nextInt(5), jc = rnd.nextInt(4), bo = rnd.nextInt(7);
+                    int ldb = pc + kc + rnd.nextInt(3);
+                    float[] b = new float[bo + (jc + nc) * ldb + 3];
+                    for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
+                    int size = (nc + nr - 1) / nr * nr * kc;
+                    // Garbage in both outputs: every slot, padding included, must be written.
+                    float[] want = new float[size], got = new float[size];
+                    java.util.Arrays.fill(want, Float.NaN);
+                    java.util.Arrays.fill(got, 42f);
+                    packBTransposedReference(b, bo, ldb, pc, kc, jc, nc, want);
+                    SgemmVector.packBTransposed(b, bo, ldb, pc, kc, jc, nc, got);
+                    for (int i = 0; i < size; i++) {
+                        if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
+                            assertEquals(want[i], got[i], "kc=" + kc + " nc=" + nc + " pc=" + pc + " jc=" + jc
+                                    + " bo=" + bo + " ldb=" + ldb + ": packed slot " + i + " (panel " + i / (nr * kc)
+                                    + ", k-step " + i % (nr * kc) / nr + ", column " + i % nr + ")");
+                        }
+                    }
+                    cases++;
+                }
+            }
+        }
+        assertEquals(kcs.length * ncs.length * 3, cases);
+    }
+}
