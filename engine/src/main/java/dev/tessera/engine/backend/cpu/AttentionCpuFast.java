@@ -12,16 +12,19 @@ import jdk.incubator.vector.VectorSpecies;
  * can train at speed. Per head, with K̃ = scale·Kᵀ and Vᵀ copied into zero-padded scratch [d, lkp]
  * (lkp = lk rounded up to the vector width), every product is "broadcast one scalar of A, FMA a row of B":
  * <pre>
- *   forward:   S = Q·K̃                [lq, lkp]   rows softmax-ed in place → P, lse_i = m_i + log l_i
- *              out = P·V              [lq, d]
+ *   forward:   S = Q·K̃                [lq, lkp]   m_i = max_j S_ij, E = exp(S − m) in place, l_i = Σ_j E_ij
+ *              out = (E·V) / l        [lq, d]     lse_i = m_i + log l_i
  *   backward:  S = Q·K̃, P = exp(S − lse)          (recomputed, as the oracle does)
  *              dP = dout·Vᵀ, D_i = dout_i·out_i, dS = P ∘ (dP − D)
  *              dq += scale·dS·K,  dk += scale·dSᵀ·Q,  dv += Pᵀ·dout
  * </pre>
- * Padding columns of S are set to −∞ before the exponentials, so P and dS are exactly zero there and every
- * loop runs over whole vectors with no masks; the products that sum over keys stop at lk anyway. Heads run in parallel; each thread owns its scratch, reused
- * across calls (a training step repeats the same shapes). Accuracy: float sums of at most max(d, lk) terms,
- * compared with the oracle in {@code AttentionCpuFastTest}.
+ * The forward divides the d outputs of a row by l_i instead of its lk probabilities (FlashAttention's deferred
+ * normalisation, Dao et al. 2022, Algorithm 1). Padding columns of S are set to −∞ before the exponentials, so E,
+ * P and dS are exactly zero there and every loop runs over whole vectors with no masks; the products that sum over
+ * keys stop at lk anyway. Where one head's time goes (L = 197, d = 32; bench/RESULTS.md): the five products, then
+ * the exponentials ({@link VectorMath#expSoftmax}), then the transposes. Heads run in parallel; each thread owns
+ * its scratch, reused across calls (a training step repeats the same shapes). Accuracy: float sums of at most
+ * max(d, lk) terms, compared with the oracle in {@code AttentionCpuFastTest}.
  */
 final class AttentionCpuFast {
     private AttentionCpuFast() {}
@@ -31,7 +34,7 @@ final class AttentionCpuFast {
 
     /** Per-thread scratch, grown on demand. */
     private static final class Scratch {
-        float[] kt = new float[0], vt = new float[0], s = new float[0], dp = new float[0];
+        float[] kt = new float[0], vt = new float[0], s = new float[0], dp = new float[0], inv = new float[0];
 
         void ensure(int d, int lq, int lkp) {
             if (kt.length < d * lkp) {
@@ -42,6 +45,7 @@ final class AttentionCpuFast {
                 s = new float[lq * lkp];
                 dp = new float[lq * lkp];
             }
+            if (inv.length < lq) inv = new float[lq];
         }
     }
 
@@ -67,12 +71,22 @@ final class AttentionCpuFast {
         int lkp = roundUp(lk, V);
         Scratch sc = SCRATCH.get();
         sc.ensure(d, lq, lkp);
-        float[] kt = sc.kt, s = sc.s;
+        float[] kt = sc.kt, e = sc.s, inv = sc.inv;
+        int[] rowStarts = rowStarts(d);
         return (q, qb, k, kb, v, vb, out, ob, lse, lb) -> {
-            transpose(k, kb, lk, d, scale, kt, lkp);
-            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, s, 0, lkp, false);       // S = Q·K̃
-            for (int i = 0; i < lq; i++) lse[lb + i] = softmaxRow(s, i * lkp, lk, lkp);
-            mm(lq, d, lk, 1f, s, 0, lkp, 1, v, vb, d, out, ob, d, false);         // out = P·V
+            transpose(k, kb, lk, d, scale, kt, lkp, rowStarts);
+            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, e, 0, lkp, false);       // S = Q·K̃
+            for (int i = 0; i < lq; i++) {
+                int at = i * lkp;
+                java.util.Arrays.fill(e, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
+                float m = rowMax(e, at, lkp);
+                VectorMath.expSoftmax(e, at, at + lkp, m);                        // E = exp(S − m)
+                float l = VectorMath.sum(e, at, at + lkp);
+                inv[i] = 1f / l;
+                lse[lb + i] = m + (float) Math.log(l);
+            }
+            mm(lq, d, lk, 1f, e, 0, lkp, 1, v, vb, d, out, ob, d, false);         // out = E·V
+            scaleRows(out, ob, lq, d, inv);                                       // out_i /= l_i
         };
     }
 
@@ -82,9 +96,10 @@ final class AttentionCpuFast {
         Scratch sc = SCRATCH.get();
         sc.ensure(d, lq, lkp);
         float[] kt = sc.kt, vt = sc.vt, p = sc.s, ds = sc.dp;
+        int[] rowStarts = rowStarts(d);
         return (q, qb, k, kb, v, vb, out, ob, lse, lb, dout, gb, dq, dqb, dk, dkb, dv, dvb) -> {
-            transpose(k, kb, lk, d, scale, kt, lkp);
-            transpose(v, vb, lk, d, 1f, vt, lkp);
+            transpose(k, kb, lk, d, scale, kt, lkp, rowStarts);
+            transpose(v, vb, lk, d, 1f, vt, lkp, rowStarts);
             mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, p, 0, lkp, false);        // S = Q·K̃
             mm(lq, lkp, d, 1f, dout, gb, d, 1, vt, 0, lkp, ds, 0, lkp, false);    // dP = dout·Vᵀ
             for (int i = 0; i < lq; i++) {
@@ -99,56 +114,62 @@ final class AttentionCpuFast {
 
     // ---------------------------------------------------------------- pieces
 
-    /** dst[c·lkp + j] = alpha·src[j·d + c] for j &lt; lk; columns lk..lkp are zero. */
-    private static void transpose(float[] src, int so, int lk, int d, float alpha, float[] dst, int lkp) {
+    /** {0, d, 2d, …}: where V consecutive rows of a [rows, d] block start, the index map of a column gather. */
+    private static int[] rowStarts(int d) {
+        int[] at = new int[V];
+        for (int l = 0; l < V; l++) at[l] = l * d;
+        return at;
+    }
+
+    /**
+     * dst[c·lkp + j] = alpha·src[j·d + c] for j &lt; lk; columns lk..lkp are zero. V keys at a time by a gather
+     * down a column of src (one instruction where a scalar loop paid V strided loads and stores), the rest scalar;
+     * a gather moves values and the multiply is the scalar one per lane, so the bits are those of the plain loop.
+     */
+    private static void transpose(float[] src, int so, int lk, int d, float alpha, float[] dst, int lkp, int[] rowStarts) {
+        int full = lk / V * V;
         for (int c = 0; c < d; c++) {
             int row = c * lkp;
-            for (int j = 0; j < lk; j++) dst[row + j] = alpha * src[so + j * d + c];
+            for (int j = 0; j < full; j += V) {
+                FloatVector.fromArray(SPECIES, src, so + j * d + c, rowStarts, 0).mul(alpha).intoArray(dst, row + j);
+            }
+            for (int j = full; j < lk; j++) dst[row + j] = alpha * src[so + j * d + c];
             for (int j = lk; j < lkp; j++) dst[row + j] = 0f;
         }
     }
 
     /**
-     * Softmax of s[at .. at+lk) in place; returns the row's log-sum-exp. The padding lk..lkp is set to −∞
-     * first, so whole vectors can be processed: exp(−∞) = 0 leaves P zero there. Exponentials and their sum are
-     * separate small methods: with both in one, C2's inlining budget ran out before {@link VectorMath#sum}, which
-     * then boxed its vector on every row (PrintInlining: "NodeCountInliningCutoff"). The sum re-reads the
-     * stored exponentials and adds them lane-wise in the same order, so its bits are those of the fused loop.
+     * The largest of s[at .. at+lkp) (whole vectors; the padding is −∞). A compare and blend per vector rather
+     * than max(), whose Java semantics (NaN, −0) cost C2 several instructions per vector on one dependency chain;
+     * the maximum is exact, so the result is the same (a NaN in the row makes its exponentials NaN either way).
      */
-    private static float softmaxRow(float[] s, int at, int lk, int lkp) {
-        java.util.Arrays.fill(s, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-        float m = rowMax(s, at, lkp);
-        expRow(s, at, lkp, m);
-        float l = rowSum(s, at, lkp), inv = 1f / l;
-        for (int j = 0; j < lkp; j += V) FloatVector.fromArray(SPECIES, s, at + j).mul(inv).intoArray(s, at + j);
-        return m + (float) Math.log(l);
-    }
-
     private static float rowMax(float[] s, int at, int lkp) {
         FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
-        for (int j = V; j < lkp; j += V) mv = mv.max(FloatVector.fromArray(SPECIES, s, at + j));
+        for (int j = V; j < lkp; j += V) {
+            FloatVector x = FloatVector.fromArray(SPECIES, s, at + j);
+            mv = mv.blend(x, x.compare(VectorOperators.GT, mv));
+        }
         return mv.reduceLanes(VectorOperators.MAX);
     }
 
-    /** s ← exp(s − m) over whole vectors. */
-    private static void expRow(float[] s, int at, int lkp, float m) {
-        for (int j = 0; j < lkp; j += V) VectorMath.exp(FloatVector.fromArray(SPECIES, s, at + j).sub(m)).intoArray(s, at + j);
-    }
-
-    /** Σ s[at .. at+lkp): lane-wise over the vectors in order, then {@link VectorMath#sum}. */
-    private static float rowSum(float[] s, int at, int lkp) {
-        FloatVector lv = FloatVector.zero(SPECIES);
-        for (int j = 0; j < lkp; j += V) lv = lv.add(FloatVector.fromArray(SPECIES, s, at + j));
-        return VectorMath.sum(lv);
+    /** out[ob + i·d + c] *= inv[i]. */
+    private static void scaleRows(float[] out, int ob, int lq, int d, float[] inv) {
+        int dv = d / V * V;
+        for (int i = 0; i < lq; i++) {
+            int at = ob + i * d;
+            float f = inv[i];
+            for (int c = 0; c < dv; c += V) FloatVector.fromArray(SPECIES, out, at + c).mul(f).intoArray(out, at + c);
+            for (int c = dv; c < d; c++) out[at + c] *= f;
+        }
     }
 
     /** p ← exp(p − lse) (0 on the padding, set to −∞ first); ds ← p·(ds − di). Both rows start at {@code at}. */
     private static void probsAndDs(float[] p, float[] ds, int at, int lk, int lkp, float lse, float di) {
         java.util.Arrays.fill(p, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < lkp; j += V) {
-            FloatVector pv = VectorMath.exp(FloatVector.fromArray(SPECIES, p, at + j).sub(lse));
-            pv.intoArray(p, at + j);
-            pv.mul(FloatVector.fromArray(SPECIES, ds, at + j).sub(di)).intoArray(ds, at + j);
+        VectorMath.expSoftmax(p, at, at + lkp, lse);
+        for (int j = at; j < at + lkp; j += V) {
+            FloatVector pv = FloatVector.fromArray(SPECIES, p, j);
+            pv.mul(FloatVector.fromArray(SPECIES, ds, j).sub(di)).intoArray(ds, j);
         }
     }
 
@@ -166,19 +187,34 @@ final class AttentionCpuFast {
     /**
      * C (+)= alpha·A·B for small matrices, no packing: C [rows, n] with row stride ldc; element (r, p) of A at
      * a[ao + r·ars + p·aps] (any strides: A may be read transposed); row p of B contiguous at b[bo + p·ldb].
-     * Blocks of four rows × two vectors of C ({@link #block4x2}: eight independent FMA chains, as two FMA ports
-     * × four cycles of latency need; each B vector shared by four rows, each broadcast A scalar by two vectors),
-     * then four rows × one vector, single rows, and scalar columns past the last full vector. Each block is its
-     * own small method on arrays and indices: C2 compiles it with every Vector API call inlined, where one large
-     * method ran out of its inlining budget and left a vector-taking helper out of line, boxing a vector per call
-     * (PrintInlining: "NodeCountInliningCutoff"). Every element of C is the same chain fma(b_p, a_p, ·) over
-     * p = 0, 1, … from zero, times alpha, plus C when accumulating, whichever block computes it, so the blocking
-     * (and the thread that runs a head) never changes a bit of the result.
+     * Blocks of eight rows × two vectors of C ({@link #block8x2}: sixteen independent FMA chains, twice what two
+     * FMA ports × four cycles of latency need, so a late broadcast or load does not stall them; each B vector
+     * shared by eight rows, each broadcast A scalar by two vectors), then four rows × two vectors, four rows × one
+     * vector, single rows, and scalar columns past the last full vector. Each block is its own small method on
+     * arrays and indices: C2 compiles it with every Vector API call inlined, where one large method ran out of its
+     * inlining budget and left a vector-taking helper out of line, boxing a vector per call (PrintInlining:
+     * "NodeCountInliningCutoff"). Every element of C is the same chain fma(b_p, a_p, ·) over p = 0, 1, … from
+     * zero, times alpha, plus C when accumulating, whichever block computes it, so the blocking (and the thread
+     * that runs a head) never changes a bit of the result.
      */
     static void mm(int rows, int n, int kk, float alpha, float[] a, int ao, int ars, int aps,
                    float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean accumulate) {
         int nv = n / V * V, nv2 = n / (2 * V) * (2 * V);
         int r = 0;
+        for (; r + 8 <= rows && nv2 > 0; r += 8) {
+            int a0 = ao + r * ars, c0 = co + r * ldc;
+            for (int col = 0; col < nv2; col += 2 * V) block8x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            int a4 = a0 + 4 * ars, c4 = c0 + 4 * ldc;
+            for (int col = nv2; col < nv; col += V) {
+                block4x1(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+                block4x1(kk, alpha, a, a4, ars, aps, b, bo + col, ldb, c, c4 + col, ldc, accumulate);
+            }
+            for (int col = nv; col < n; col++) {
+                for (int i = 0; i < 8; i++) {
+                    scalarCell(kk, alpha, a, a0 + i * ars, aps, b, bo + col, ldb, c, c0 + i * ldc + col, accumulate);
+                }
+            }
+        }
         for (; r + 4 <= rows; r += 4) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
             int col = 0;
@@ -195,6 +231,102 @@ final class AttentionCpuFast {
             for (int col = 0; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
             for (int col = nv; col < n; col++) scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
         }
+    }
+
+    /** Rows a0, a0 + ars, … (eight) of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc). */
+    private static void block8x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars, a6 = a5 + ars, a7 = a6 + ars;
+        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        FloatVector t0 = s0, t1 = s0, t2 = s0, t3 = s0, t4 = s0, t5 = s0, t6 = s0, t7 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector bv = FloatVector.fromArray(SPECIES, b, bp), bw = FloatVector.fromArray(SPECIES, b, bp + V);
+            FloatVector x0 = FloatVector.broadcast(SPECIES, a[a0 + ap]), x1 = FloatVector.broadcast(SPECIES, a[a1 + ap]);
+            FloatVector x2 = FloatVector.broadcast(SPECIES, a[a2 + ap]), x3 = FloatVector.broadcast(SPECIES, a[a3 + ap]);
+            s0 = bv.fma(x0, s0);
+            t0 = bw.fma(x0, t0);
+            s1 = bv.fma(x1, s1);
+            t1 = bw.fma(x1, t1);
+            s2 = bv.fma(x2, s2);
+            t2 = bw.fma(x2, t2);
+            s3 = bv.fma(x3, s3);
+            t3 = bw.fma(x3, t3);
+            FloatVector x4 = FloatVector.broadcast(SPECIES, a[a4 + ap]), x5 = FloatVector.broadcast(SPECIES, a[a5 + ap]);
+            FloatVector x6 = FloatVector.broadcast(SPECIES, a[a6 + ap]), x7 = FloatVector.broadcast(SPECIES, a[a7 + ap]);
+            s4 = bv.fma(x4, s4);
+            t4 = bw.fma(x4, t4);
+            s5 = bv.fma(x5, s5);
+            t5 = bw.fma(x5, t5);
+            s6 = bv.fma(x6, s6);
+            t6 = bw.fma(x6, t6);
+            s7 = bv.fma(x7, s7);
+            t7 = bw.fma(x7, t7);
+        }
+        // Written out, not a helper taking vectors: a vector argument to a call C2 does not inline is boxed.
+        s0 = s0.mul(alpha);
+        t0 = t0.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
+        }
+        s0.intoArray(c, c0);
+        t0.intoArray(c, c0 + V);
+        s1 = s1.mul(alpha);
+        t1 = t1.mul(alpha);
+        if (accumulate) {
+            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c0 + 1 * ldc));
+            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c0 + 1 * ldc + V));
+        }
+        s1.intoArray(c, c0 + 1 * ldc);
+        t1.intoArray(c, c0 + 1 * ldc + V);
+        s2 = s2.mul(alpha);
+        t2 = t2.mul(alpha);
+        if (accumulate) {
+            s2 = s2.add(FloatVector.fromArray(SPECIES, c, c0 + 2 * ldc));
+            t2 = t2.add(FloatVector.fromArray(SPECIES, c, c0 + 2 * ldc + V));
+        }
+        s2.intoArray(c, c0 + 2 * ldc);
+        t2.intoArray(c, c0 + 2 * ldc + V);
+        s3 = s3.mul(alpha);
+        t3 = t3.mul(alpha);
+        if (accumulate) {
+            s3 = s3.add(FloatVector.fromArray(SPECIES, c, c0 + 3 * ldc));
+            t3 = t3.add(FloatVector.fromArray(SPECIES, c, c0 + 3 * ldc + V));
+        }
+        s3.intoArray(c, c0 + 3 * ldc);
+        t3.intoArray(c, c0 + 3 * ldc + V);
+        s4 = s4.mul(alpha);
+        t4 = t4.mul(alpha);
+        if (accumulate) {
+            s4 = s4.add(FloatVector.fromArray(SPECIES, c, c0 + 4 * ldc));
+            t4 = t4.add(FloatVector.fromArray(SPECIES, c, c0 + 4 * ldc + V));
+        }
+        s4.intoArray(c, c0 + 4 * ldc);
+        t4.intoArray(c, c0 + 4 * ldc + V);
+        s5 = s5.mul(alpha);
+        t5 = t5.mul(alpha);
+        if (accumulate) {
+            s5 = s5.add(FloatVector.fromArray(SPECIES, c, c0 + 5 * ldc));
+            t5 = t5.add(FloatVector.fromArray(SPECIES, c, c0 + 5 * ldc + V));
+        }
+        s5.intoArray(c, c0 + 5 * ldc);
+        t5.intoArray(c, c0 + 5 * ldc + V);
+        s6 = s6.mul(alpha);
+        t6 = t6.mul(alpha);
+        if (accumulate) {
+            s6 = s6.add(FloatVector.fromArray(SPECIES, c, c0 + 6 * ldc));
+            t6 = t6.add(FloatVector.fromArray(SPECIES, c, c0 + 6 * ldc + V));
+        }
+        s6.intoArray(c, c0 + 6 * ldc);
+        t6.intoArray(c, c0 + 6 * ldc + V);
+        s7 = s7.mul(alpha);
+        t7 = t7.mul(alpha);
+        if (accumulate) {
+            s7 = s7.add(FloatVector.fromArray(SPECIES, c, c0 + 7 * ldc));
+            t7 = t7.add(FloatVector.fromArray(SPECIES, c, c0 + 7 * ldc + V));
+        }
+        s7.intoArray(c, c0 + 7 * ldc);
+        t7.intoArray(c, c0 + 7 * ldc + V);
     }
 
     /** Rows a0, a0 + ars, … (four) of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc). */

@@ -46,6 +46,37 @@ final class VectorMath {
         return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
+    /**
+     * a[j] ← e^(a[j] − shift) for j in [from, to), a whole number of vectors: softmax's exponentials, whose
+     * arguments (x − row max, or x − log-sum-exp) are ≤ 0 up to rounding (any argument ≤ 88 is fine). The
+     * reduction and Taylor polynomial of {@link #exp(FloatVector)}, but the polynomial in FMA (Horner, one rounding
+     * per step instead of two) and without the overflow clamp such arguments never need: half the instructions,
+     * at least as accurate, and the bits differ from {@code exp} in the last place. Arguments below
+     * {@code LOWEST} (−∞ included) give 0 exactly. It takes an array range, not a vector, and has the polynomial
+     * written into its loop: a vector passed to a call that C2 leaves out of line (its inlining budget spent on a
+     * large caller) is boxed on every call. FMA, compare and blend round identically in every JIT tier, so every
+     * tier gives the same bits (the scalar twin is in VectorMathTest).
+     */
+    static void expSoftmax(float[] a, int from, int to, float shift) {
+        for (int j = from; j < to; j += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, j).sub(shift);
+            VectorMask<Float> under = x.compare(VectorOperators.LT, LOWEST);
+            FloatVector xc = x.blend(LOWEST, under);                           // a blend, not max(): one instruction
+            FloatVector k = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+            FloatVector r = xc.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
+            FloatVector p = r.fma(1f / 5040f, 1f / 720f);
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 120f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 24f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 6f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 0.5f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+            // k + 127 ∈ [1, 254] here, so the shift alone leaves exactly the exponent bits of 2^k.
+            IntVector bits = k.add(EXP_BIAS_MAGIC).reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+            p.mul(bits.reinterpretAsFloats()).blend(0f, under).intoArray(a, j);
+        }
+    }
+
     /** The scalar twin of {@link #exp(FloatVector)}: the same float operations in the same order, so the same bits. */
     static float exp(float x) {
         if (x < LOWEST) return 0f;
@@ -69,6 +100,17 @@ final class VectorMath {
      * tier gives the same bits; shuffles move values without rounding.
      */
     static float sum(FloatVector v) {
+        for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
+        return v.lane(0);
+    }
+
+    /**
+     * Σ a[from .. to) over a whole number of vectors: added lane-wise over the vectors in order, then the butterfly
+     * of {@link #sum(FloatVector)}, written out here so that no vector crosses a call C2 might leave out of line.
+     */
+    static float sum(float[] a, int from, int to) {
+        FloatVector v = FloatVector.zero(SPECIES);
+        for (int j = from; j < to; j += SPECIES.length()) v = v.add(FloatVector.fromArray(SPECIES, a, j));
         for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
         return v.lane(0);
     }
