@@ -9,22 +9,23 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Scaled dot-product attention on the Vector API: the same math as {@link AttentionCpu} (the readable oracle,
  * which keeps every sum in double), written as small per-head matrix products in float so the CPU backend
- * can train at speed. Per head, with K̃ = scale·Kᵀ and Vᵀ copied into zero-padded scratch [d, lkp]
- * (lkp = lk rounded up to the vector width), every product is "broadcast one scalar of A, FMA a row of B":
+ * can train at speed. Per head the scores are kept transposed, keys down and queries across, Sᵀ [lk, lqp]
+ * (lqp = lq rounded up to the vector width), so that softmax's reductions over keys run down columns: a max and
+ * a sum per lane, vector against vector, with no horizontal reduction per query and no padding to mask (the
+ * padding lanes are queries that do not exist: finite, computed, never read). With Q̃ᵀ = scale·Qᵀ and doutᵀ
+ * copied into zero-padded scratch [d, lqp], every product is "broadcast one scalar of A, FMA a row of B":
  * <pre>
- *   forward:   S = Q·K̃                [lq, lkp]   m_i = max_j S_ij, E = exp(S − m) in place, l_i = Σ_j E_ij
- *              out = (E·V) / l        [lq, d]     lse_i = m_i + log l_i
- *   backward:  S = Q·K̃, P = exp(S − lse)          (recomputed, as the oracle does)
- *              dP = dout·Vᵀ, D_i = dout_i·out_i, dS = P ∘ (dP − D)
+ *   forward:   Sᵀ = K·Q̃ᵀ               [lk, lqp]   m_i = max_j Sᵀ_ji, Eᵀ = exp(Sᵀ − m) in place, l_i = Σ_j Eᵀ_ji
+ *              out = (E·V) / l         [lq, d]     lse_i = m_i + log l_i
+ *   backward:  Sᵀ = K·Q̃ᵀ, Pᵀ = exp(Sᵀ − lse)       (recomputed, as the oracle does)
+ *              dPᵀ = V·doutᵀ, D_i = dout_i·out_i, dSᵀ = Pᵀ ∘ (dPᵀ − D)
  *              dq += scale·dS·K,  dk += scale·dSᵀ·Q,  dv += Pᵀ·dout
  * </pre>
- * The forward divides the d outputs of a row by l_i instead of its lk probabilities (FlashAttention's deferred
- * normalisation, Dao et al. 2022, Algorithm 1). Padding columns of S are set to −∞ before the exponentials, so E,
- * P and dS are exactly zero there and every loop runs over whole vectors with no masks; the products that sum over
- * keys stop at lk anyway. Where one head's time goes (L = 197, d = 32; bench/RESULTS.md): the five products, then
- * the exponentials ({@link VectorMath#expSoftmax}), then the transposes. Heads run in parallel; each thread owns
- * its scratch, reused across calls (a training step repeats the same shapes). Accuracy: float sums of at most
- * max(d, lk) terms, compared with the oracle in {@code AttentionCpuFastTest}.
+ * The forward divides the d outputs of a query by l_i instead of its lk probabilities (FlashAttention's deferred
+ * normalisation, Dao et al. 2022, Algorithm 1). Where one head's time goes (bench/RESULTS.md, issue #13): the five
+ * products, then the exponentials ({@link VectorMath#expSoftmax}), then the two transposes. Heads run in parallel;
+ * each thread owns its scratch, reused across calls (a training step repeats the same shapes). Accuracy: float
+ * sums of at most max(d, lk) terms, compared with the oracle in {@code AttentionCpuFastTest}.
  */
 final class AttentionCpuFast {
     private AttentionCpuFast() {}
@@ -32,20 +33,25 @@ final class AttentionCpuFast {
     private static final VectorSpecies<Float> SPECIES = SgemmVector.SPECIES;
     private static final int V = SPECIES.length();
 
-    /** Per-thread scratch, grown on demand. */
+    /** Per-thread scratch, grown on demand: two [d, lqp] transposes, two [lk, lqp] score blocks, per-query rows. */
     private static final class Scratch {
-        float[] kt = new float[0], vt = new float[0], s = new float[0], dp = new float[0], inv = new float[0];
+        float[] qt = new float[0], gt = new float[0], s = new float[0], dp = new float[0];
+        float[] m = new float[0], l = new float[0], inv = new float[0];
 
-        void ensure(int d, int lq, int lkp) {
-            if (kt.length < d * lkp) {
-                kt = new float[d * lkp];
-                vt = new float[d * lkp];
+        void ensure(int d, int lk, int lqp) {
+            if (qt.length < d * lqp) {
+                qt = new float[d * lqp];
+                gt = new float[d * lqp];
             }
-            if (s.length < lq * lkp) {
-                s = new float[lq * lkp];
-                dp = new float[lq * lkp];
+            if (s.length < lk * lqp) {
+                s = new float[lk * lqp];
+                dp = new float[lk * lqp];
             }
-            if (inv.length < lq) inv = new float[lq];
+            if (m.length < lqp) {
+                m = new float[lqp];
+                l = new float[lqp];
+                inv = new float[lqp];
+            }
         }
     }
 
@@ -68,47 +74,54 @@ final class AttentionCpuFast {
 
     /** One head's forward on dense rows, with the calling thread's scratch. */
     static AttentionCpuHeads.ForwardHead forwardHead(int lq, int lk, int d, float scale) {
-        int lkp = roundUp(lk, V);
+        int lqp = roundUp(lq, V);
         Scratch sc = SCRATCH.get();
-        sc.ensure(d, lq, lkp);
-        float[] kt = sc.kt, e = sc.s, inv = sc.inv;
+        sc.ensure(d, lk, lqp);
+        float[] qt = sc.qt, e = sc.s, m = sc.m, l = sc.l, inv = sc.inv;
         int[] rowStarts = rowStarts(d);
         return (q, qb, k, kb, v, vb, out, ob, lse, lb) -> {
-            transpose(k, kb, lk, d, scale, kt, lkp, rowStarts);
-            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, e, 0, lkp, false);       // S = Q·K̃
-            for (int i = 0; i < lq; i++) {
-                int at = i * lkp;
-                java.util.Arrays.fill(e, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-                float m = rowMax(e, at, lkp);
-                VectorMath.expSoftmax(e, at, at + lkp, m);                        // E = exp(S − m)
-                float l = VectorMath.sum(e, at, at + lkp);
-                inv[i] = 1f / l;
-                lse[lb + i] = m + (float) Math.log(l);
+            transpose(q, qb, lq, d, scale, qt, lqp, rowStarts);                   // Q̃ᵀ = scale·Qᵀ
+            mm(lk, lqp, d, 1f, k, kb, d, 1, qt, 0, lqp, e, 0, lqp, false);        // Sᵀ = K·Q̃ᵀ
+            columnMax(e, lk, lqp, m);
+            java.util.Arrays.fill(l, 0, lqp, 0f);
+            for (int j = 0; j < lk; j++) {
+                VectorMath.expSoftmax(e, j * lqp, lqp, m, 0);                     // Eᵀ = exp(Sᵀ − m)
+                addRow(e, j * lqp, lqp, l);                                       // l += Eᵀ_j
             }
-            mm(lq, d, lk, 1f, e, 0, lkp, 1, v, vb, d, out, ob, d, false);         // out = E·V
+            for (int i = 0; i < lq; i++) {
+                inv[i] = 1f / l[i];
+                lse[lb + i] = m[i] + (float) Math.log(l[i]);
+            }
+            mm(lq, d, lk, 1f, e, 0, 1, lqp, v, vb, d, out, ob, d, false);         // out = E·V
             scaleRows(out, ob, lq, d, inv);                                       // out_i /= l_i
         };
     }
 
     /** One head's backward on dense rows; adds into dq, dk, dv (each may be null). */
     static AttentionCpuHeads.BackwardHead backwardHead(int lq, int lk, int d, float scale) {
-        int lkp = roundUp(lk, V);
+        int lqp = roundUp(lq, V);
         Scratch sc = SCRATCH.get();
-        sc.ensure(d, lq, lkp);
-        float[] kt = sc.kt, vt = sc.vt, p = sc.s, ds = sc.dp;
+        sc.ensure(d, lk, lqp);
+        float[] qt = sc.qt, gt = sc.gt, p = sc.s, ds = sc.dp, shift = sc.m, di = sc.l;
         int[] rowStarts = rowStarts(d);
         return (q, qb, k, kb, v, vb, out, ob, lse, lb, dout, gb, dq, dqb, dk, dkb, dv, dvb) -> {
-            transpose(k, kb, lk, d, scale, kt, lkp, rowStarts);
-            transpose(v, vb, lk, d, 1f, vt, lkp, rowStarts);
-            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, p, 0, lkp, false);        // S = Q·K̃
-            mm(lq, lkp, d, 1f, dout, gb, d, 1, vt, 0, lkp, ds, 0, lkp, false);    // dP = dout·Vᵀ
+            transpose(q, qb, lq, d, scale, qt, lqp, rowStarts);                   // Q̃ᵀ = scale·Qᵀ
+            transpose(dout, gb, lq, d, 1f, gt, lqp, rowStarts);                   // doutᵀ
+            mm(lk, lqp, d, 1f, k, kb, d, 1, qt, 0, lqp, p, 0, lqp, false);        // Sᵀ = K·Q̃ᵀ
+            mm(lk, lqp, d, 1f, v, vb, d, 1, gt, 0, lqp, ds, 0, lqp, false);       // dPᵀ = V·doutᵀ
             for (int i = 0; i < lq; i++) {
-                float di = dot(dout, gb + i * d, out, ob + i * d, d);
-                probsAndDs(p, ds, i * lkp, lk, lkp, lse[lb + i], di);
+                shift[i] = lse[lb + i];
+                di[i] = dot(dout, gb + i * d, out, ob + i * d, d);                // D_i = dout_i·out_i
             }
-            if (dq != null) mm(lq, d, lk, scale, ds, 0, lkp, 1, k, kb, d, dq, dqb, d, true);
-            if (dk != null) mm(lk, d, lq, scale, ds, 0, 1, lkp, q, qb, d, dk, dkb, d, true);
-            if (dv != null) mm(lk, d, lq, 1f, p, 0, 1, lkp, dout, gb, d, dv, dvb, d, true);
+            java.util.Arrays.fill(shift, lq, lqp, 0f);                            // padding queries: any finite value
+            java.util.Arrays.fill(di, lq, lqp, 0f);
+            for (int j = 0; j < lk; j++) {
+                VectorMath.expSoftmax(p, j * lqp, lqp, shift, 0);                 // Pᵀ = exp(Sᵀ − lse)
+                scoreGradRow(p, ds, j * lqp, lqp, di);                            // dSᵀ = Pᵀ ∘ (dPᵀ − D)
+            }
+            if (dq != null) mm(lq, d, lk, scale, ds, 0, 1, lqp, k, kb, d, dq, dqb, d, true);
+            if (dk != null) mm(lk, d, lq, scale, ds, 0, lqp, 1, q, qb, d, dk, dkb, d, true);
+            if (dv != null) mm(lk, d, lq, 1f, p, 0, lqp, 1, dout, gb, d, dv, dvb, d, true);
         };
     }
 
@@ -122,34 +135,50 @@ final class AttentionCpuFast {
     }
 
     /**
-     * dst[c·lkp + j] = alpha·src[j·d + c] for j &lt; lk; columns lk..lkp are zero. V keys at a time by a gather
+     * dst[c·ldt + j] = alpha·src[j·d + c] for j &lt; n; columns n..ldt are zero. V rows at a time by a gather
      * down a column of src (one instruction where a scalar loop paid V strided loads and stores), the rest scalar;
      * a gather moves values and the multiply is the scalar one per lane, so the bits are those of the plain loop.
      */
-    private static void transpose(float[] src, int so, int lk, int d, float alpha, float[] dst, int lkp, int[] rowStarts) {
-        int full = lk / V * V;
+    private static void transpose(float[] src, int so, int n, int d, float alpha, float[] dst, int ldt, int[] rowStarts) {
+        int full = n / V * V;
         for (int c = 0; c < d; c++) {
-            int row = c * lkp;
+            int row = c * ldt;
             for (int j = 0; j < full; j += V) {
                 FloatVector.fromArray(SPECIES, src, so + j * d + c, rowStarts, 0).mul(alpha).intoArray(dst, row + j);
             }
-            for (int j = full; j < lk; j++) dst[row + j] = alpha * src[so + j * d + c];
-            for (int j = lk; j < lkp; j++) dst[row + j] = 0f;
+            for (int j = full; j < n; j++) dst[row + j] = alpha * src[so + j * d + c];
+            for (int j = n; j < ldt; j++) dst[row + j] = 0f;
         }
     }
 
     /**
-     * The largest of s[at .. at+lkp) (whole vectors; the padding is −∞). A compare and blend per vector rather
-     * than max(), whose Java semantics (NaN, −0) cost C2 several instructions per vector on one dependency chain;
-     * the maximum is exact, so the result is the same (a NaN in the row makes its exponentials NaN either way).
+     * m[i] = max_j s[j·lqp + i] for i &lt; lqp: rows folded into m one after another, lanes independent. A compare
+     * and blend rather than max(), whose Java semantics (NaN, −0) cost C2 several instructions per vector; the
+     * maximum is exact either way (a NaN score makes its column's exponentials NaN whichever m it leaves).
      */
-    private static float rowMax(float[] s, int at, int lkp) {
-        FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
-        for (int j = V; j < lkp; j += V) {
-            FloatVector x = FloatVector.fromArray(SPECIES, s, at + j);
-            mv = mv.blend(x, x.compare(VectorOperators.GT, mv));
+    private static void columnMax(float[] s, int lk, int lqp, float[] m) {
+        System.arraycopy(s, 0, m, 0, lqp);
+        for (int j = 1; j < lk; j++) {
+            for (int i = 0; i < lqp; i += V) {
+                FloatVector mv = FloatVector.fromArray(SPECIES, m, i), x = FloatVector.fromArray(SPECIES, s, j * lqp + i);
+                mv.blend(x, x.compare(VectorOperators.GT, mv)).intoArray(m, i);
+            }
         }
-        return mv.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** l[i] += e[at + i] for i &lt; lqp: the column sums, added key after key. */
+    private static void addRow(float[] e, int at, int lqp, float[] l) {
+        for (int i = 0; i < lqp; i += V) {
+            FloatVector.fromArray(SPECIES, l, i).add(FloatVector.fromArray(SPECIES, e, at + i)).intoArray(l, i);
+        }
+    }
+
+    /** ds[at + i] ← p[at + i]·(ds[at + i] − di[i]) for i &lt; lqp: one key's row of dSᵀ. */
+    private static void scoreGradRow(float[] p, float[] ds, int at, int lqp, float[] di) {
+        for (int i = 0; i < lqp; i += V) {
+            FloatVector dpv = FloatVector.fromArray(SPECIES, ds, at + i).sub(FloatVector.fromArray(SPECIES, di, i));
+            FloatVector.fromArray(SPECIES, p, at + i).mul(dpv).intoArray(ds, at + i);
+        }
     }
 
     /** out[ob + i·d + c] *= inv[i]. */
@@ -160,16 +189,6 @@ final class AttentionCpuFast {
             float f = inv[i];
             for (int c = 0; c < dv; c += V) FloatVector.fromArray(SPECIES, out, at + c).mul(f).intoArray(out, at + c);
             for (int c = dv; c < d; c++) out[at + c] *= f;
-        }
-    }
-
-    /** p ← exp(p − lse) (0 on the padding, set to −∞ first); ds ← p·(ds − di). Both rows start at {@code at}. */
-    private static void probsAndDs(float[] p, float[] ds, int at, int lk, int lkp, float lse, float di) {
-        java.util.Arrays.fill(p, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-        VectorMath.expSoftmax(p, at, at + lkp, lse);
-        for (int j = at; j < at + lkp; j += V) {
-            FloatVector pv = FloatVector.fromArray(SPECIES, p, j);
-            pv.mul(FloatVector.fromArray(SPECIES, ds, j).sub(di)).intoArray(ds, j);
         }
     }
 

@@ -47,8 +47,8 @@ final class VectorMath {
     }
 
     /**
-     * a[j] ← e^(a[j] − shift) for j in [from, to), a whole number of vectors: softmax's exponentials, whose
-     * arguments (x − row max, or x − log-sum-exp) are ≤ 0 up to rounding (any argument ≤ 88 is fine). The
+     * a[at + i] ← e^(a[at + i] − shift[so + i]) for i &lt; n, a whole number of vectors: softmax's exponentials,
+     * whose arguments (x − max, or x − log-sum-exp) are ≤ 0 up to rounding (any argument ≤ 88 is fine). The
      * reduction and Taylor polynomial of {@link #exp(FloatVector)}, but the polynomial in FMA (Horner, one rounding
      * per step instead of two) and without the overflow clamp such arguments never need: half the instructions,
      * at least as accurate, and the bits differ from {@code exp} in the last place. Arguments below
@@ -57,9 +57,9 @@ final class VectorMath {
      * large caller) is boxed on every call. FMA, compare and blend round identically in every JIT tier, so every
      * tier gives the same bits (the scalar twin is in VectorMathTest).
      */
-    static void expSoftmax(float[] a, int from, int to, float shift) {
-        for (int j = from; j < to; j += SPECIES.length()) {
-            FloatVector x = FloatVector.fromArray(SPECIES, a, j).sub(shift);
+    static void expSoftmax(float[] a, int at, int n, float[] shift, int so) {
+        for (int i = 0; i < n; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, at + i).sub(FloatVector.fromArray(SPECIES, shift, so + i));
             VectorMask<Float> under = x.compare(VectorOperators.LT, LOWEST);
             FloatVector xc = x.blend(LOWEST, under);                           // a blend, not max(): one instruction
             FloatVector k = xc.mul(LOG2E).add(ROUND).sub(ROUND);
@@ -73,7 +73,7 @@ final class VectorMath {
             p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
             // k + 127 ∈ [1, 254] here, so the shift alone leaves exactly the exponent bits of 2^k.
             IntVector bits = k.add(EXP_BIAS_MAGIC).reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-            p.mul(bits.reinterpretAsFloats()).blend(0f, under).intoArray(a, j);
+            p.mul(bits.reinterpretAsFloats()).blend(0f, under).intoArray(a, at + i);
         }
     }
 
@@ -100,17 +100,6 @@ final class VectorMath {
      * tier gives the same bits; shuffles move values without rounding.
      */
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
-        return v.lane(0);
-    }
-
-    /**
-     * Σ a[from .. to) over a whole number of vectors: added lane-wise over the vectors in order, then the butterfly
-     * of {@link #sum(FloatVector)}, written out here so that no vector crosses a call C2 might leave out of line.
-     */
-    static float sum(float[] a, int from, int to) {
-        FloatVector v = FloatVector.zero(SPECIES);
-        for (int j = from; j < to; j += SPECIES.length()) v = v.add(FloatVector.fromArray(SPECIES, a, j));
         for (VectorShuffle<Float> s : BUTTERFLY) v = v.add(v.rearrange(s));
         return v.lane(0);
     }
