@@ -209,7 +209,7 @@ final class AttentionCpuFast {
      * Blocks of eight rows × two vectors of C ({@link #block8x2}: sixteen independent FMA chains, twice what two
      * FMA ports × four cycles of latency need, so a late broadcast or load does not stall them; each B vector
      * shared by eight rows, each broadcast A scalar by two vectors), then four rows × two vectors, four rows × one
-     * vector, single rows, and scalar columns past the last full vector. Each block is its own small method on
+     * vector, single rows (two vectors, then one), and scalar columns past the last full vector. Each block is its own small method on
      * arrays and indices: C2 compiles it with every Vector API call inlined, where one large method ran out of its
      * inlining budget and left a vector-taking helper out of line, boxing a vector per call (PrintInlining:
      * "NodeCountInliningCutoff"). Every element of C is the same chain fma(b_p, a_p, ·) over p = 0, 1, … from
@@ -247,7 +247,8 @@ final class AttentionCpuFast {
         }
         for (; r < rows; r++) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
-            for (int col = 0; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+            for (int col = 0; col < nv2; col += 2 * V) block1x2(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+            for (int col = nv2; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
             for (int col = nv; col < n; col++) scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
         }
     }
@@ -422,6 +423,25 @@ final class AttentionCpuFast {
         s1.intoArray(c, c1);
         s2.intoArray(c, c2);
         s3.intoArray(c, c3);
+    }
+
+    /** One row of A times columns [bo, bo + 2V) of B into C at c0: two chains, where one row alone waits on one. */
+    private static void block1x2(int kk, float alpha, float[] a, int a0, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, boolean accumulate) {
+        FloatVector s0 = FloatVector.zero(SPECIES), t0 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector x = FloatVector.broadcast(SPECIES, a[a0 + ap]);
+            s0 = FloatVector.fromArray(SPECIES, b, bp).fma(x, s0);
+            t0 = FloatVector.fromArray(SPECIES, b, bp + V).fma(x, t0);
+        }
+        s0 = s0.mul(alpha);
+        t0 = t0.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
+        }
+        s0.intoArray(c, c0);
+        t0.intoArray(c, c0 + V);
     }
 
     /** One row of A times columns [bo, bo + V) of B into C at c0. */
