@@ -209,12 +209,13 @@ final class AttentionCpuFast {
      * Blocks of eight rows × two vectors of C ({@link #block8x2}: sixteen independent FMA chains, twice what two
      * FMA ports × four cycles of latency need, so a late broadcast or load does not stall them; each B vector
      * shared by eight rows, each broadcast A scalar by two vectors), then four rows × two vectors, four rows × one
-     * vector, single rows (two vectors, then one), and scalar columns past the last full vector. Each block is its own small method on
-     * arrays and indices: C2 compiles it with every Vector API call inlined, where one large method ran out of its
-     * inlining budget and left a vector-taking helper out of line, boxing a vector per call (PrintInlining:
-     * "NodeCountInliningCutoff"). Every element of C is the same chain fma(b_p, a_p, ·) over p = 0, 1, … from
-     * zero, times alpha, plus C when accumulating, whichever block computes it, so the blocking (and the thread
-     * that runs a head) never changes a bit of the result.
+     * vector, two rows × two vectors, single rows (two vectors, then one), and scalar columns past the last full
+     * vector. The small blocks are for the rows left over: run as single chains, two of them cost as much as eight
+     * rows in blocks. Each block is its own small method on arrays and indices: C2 compiles it with every Vector
+     * API call inlined, where one large method ran out of its inlining budget and left a vector-taking helper out of
+     * line, boxing a vector per call (PrintInlining: "NodeCountInliningCutoff"). Every element of C is the same
+     * chain fma(b_p, a_p, ·) over p = 0, 1, … from zero, times alpha, plus C when accumulating, whichever block
+     * computes it, so the blocking (and the thread that runs a head) never changes a bit of the result.
      */
     static void mm(int rows, int n, int kk, float alpha, float[] a, int ao, int ars, int aps,
                    float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean accumulate) {
@@ -243,6 +244,18 @@ final class AttentionCpuFast {
                 for (int i = 0; i < 4; i++) {
                     scalarCell(kk, alpha, a, a0 + i * ars, aps, b, bo + col, ldb, c, c0 + i * ldc + col, accumulate);
                 }
+            }
+        }
+        for (; r + 2 <= rows && nv2 > 0; r += 2) {
+            int a0 = ao + r * ars, c0 = co + r * ldc;
+            for (int col = 0; col < nv2; col += 2 * V) block2x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            for (int col = nv2; col < nv; col += V) {
+                block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+                block1x1(kk, alpha, a, a0 + ars, aps, b, bo + col, ldb, c, c0 + ldc + col, accumulate);
+            }
+            for (int col = nv; col < n; col++) {
+                scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+                scalarCell(kk, alpha, a, a0 + ars, aps, b, bo + col, ldb, c, c0 + ldc + col, accumulate);
             }
         }
         for (; r < rows; r++) {
@@ -423,6 +436,36 @@ final class AttentionCpuFast {
         s1.intoArray(c, c1);
         s2.intoArray(c, c2);
         s3.intoArray(c, c3);
+    }
+
+    /** Rows a0 and a0 + ars of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc): four chains. */
+    private static void block2x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + ars;
+        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, t0 = s0, t1 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector bv = FloatVector.fromArray(SPECIES, b, bp), bw = FloatVector.fromArray(SPECIES, b, bp + V);
+            FloatVector x0 = FloatVector.broadcast(SPECIES, a[a0 + ap]), x1 = FloatVector.broadcast(SPECIES, a[a1 + ap]);
+            s0 = bv.fma(x0, s0);
+            t0 = bw.fma(x0, t0);
+            s1 = bv.fma(x1, s1);
+            t1 = bw.fma(x1, t1);
+        }
+        int c1 = c0 + ldc;
+        s0 = s0.mul(alpha);
+        t0 = t0.mul(alpha);
+        s1 = s1.mul(alpha);
+        t1 = t1.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
+            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c1));
+            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c1 + V));
+        }
+        s0.intoArray(c, c0);
+        t0.intoArray(c, c0 + V);
+        s1.intoArray(c, c1);
+        t1.intoArray(c, c1 + V);
     }
 
     /** One row of A times columns [bo, bo + 2V) of B into C at c0: two chains, where one row alone waits on one. */
