@@ -9,19 +9,23 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Scaled dot-product attention on the Vector API: the same math as {@link AttentionCpu} (the readable oracle,
  * which keeps every sum in double), written as small per-head matrix products in float so the CPU backend
- * can train at speed. Per head, with K̃ = scale·Kᵀ and Vᵀ copied into zero-padded scratch [d, lkp]
- * (lkp = lk rounded up to the vector width), every product is "broadcast one scalar of A, FMA a row of B":
+ * can train at speed. Per head the scores are kept transposed, keys down and queries across, Sᵀ [lk, lqp]
+ * (lqp = lq rounded up to the vector width), so that softmax's reductions over keys run down columns: a max and
+ * a sum per lane, vector against vector, with no horizontal reduction per query and no padding to mask (the
+ * padding lanes are queries that do not exist: finite, computed, never read). With Q̃ᵀ = scale·Qᵀ and doutᵀ
+ * copied into zero-padded scratch [d, lqp], every product is "broadcast one scalar of A, FMA a row of B":
  * <pre>
- *   forward:   S = Q·K̃                [lq, lkp]   rows softmax-ed in place → P, lse_i = m_i + log l_i
- *              out = P·V              [lq, d]
- *   backward:  S = Q·K̃, P = exp(S − lse)          (recomputed, as the oracle does)
- *              dP = dout·Vᵀ, D_i = dout_i·out_i, dS = P ∘ (dP − D)
+ *   forward:   Sᵀ = K·Q̃ᵀ               [lk, lqp]   m_i = max_j Sᵀ_ji, Eᵀ = exp(Sᵀ − m) in place, l_i = Σ_j Eᵀ_ji
+ *              out = (E·V) / l         [lq, d]     lse_i = m_i + log l_i
+ *   backward:  Sᵀ = K·Q̃ᵀ, Pᵀ = exp(Sᵀ − lse)       (recomputed, as the oracle does)
+ *              dPᵀ = V·doutᵀ, D_i = dout_i·out_i, dSᵀ = Pᵀ ∘ (dPᵀ − D)
  *              dq += scale·dS·K,  dk += scale·dSᵀ·Q,  dv += Pᵀ·dout
  * </pre>
- * Padding columns of S are set to −∞ before the exponentials, so P and dS are exactly zero there and every
- * loop runs over whole vectors with no masks; the products that sum over keys stop at lk anyway. Heads run in parallel; each thread owns its scratch, reused
- * across calls (a training step repeats the same shapes). Accuracy: float sums of at most max(d, lk) terms,
- * compared with the oracle in {@code AttentionCpuFastTest}.
+ * The forward divides the d outputs of a query by l_i instead of its lk probabilities (FlashAttention's deferred
+ * normalisation, Dao et al. 2022, Algorithm 1). Where one head's time goes (bench/RESULTS.md, issue #13): the five
+ * products, then the exponentials ({@link VectorMath#expSoftmax}), then the two transposes. Heads run in parallel;
+ * each thread owns its scratch, reused across calls (a training step repeats the same shapes). Accuracy: float
+ * sums of at most max(d, lk) terms, compared with the oracle in {@code AttentionCpuFastTest}.
  */
 final class AttentionCpuFast {
     private AttentionCpuFast() {}
@@ -29,18 +33,24 @@ final class AttentionCpuFast {
     private static final VectorSpecies<Float> SPECIES = SgemmVector.SPECIES;
     private static final int V = SPECIES.length();
 
-    /** Per-thread scratch, grown on demand. */
+    /** Per-thread scratch, grown on demand: two [d, lqp] transposes, two [lk, lqp] score blocks, per-query rows. */
     private static final class Scratch {
-        float[] kt = new float[0], vt = new float[0], s = new float[0], dp = new float[0];
+        float[] qt = new float[0], gt = new float[0], s = new float[0], dp = new float[0];
+        float[] m = new float[0], l = new float[0], inv = new float[0];
 
-        void ensure(int d, int lq, int lkp) {
-            if (kt.length < d * lkp) {
-                kt = new float[d * lkp];
-                vt = new float[d * lkp];
+        void ensure(int d, int lk, int lqp) {
+            if (qt.length < d * lqp) {
+                qt = new float[d * lqp];
+                gt = new float[d * lqp];
             }
-            if (s.length < lq * lkp) {
-                s = new float[lq * lkp];
-                dp = new float[lq * lkp];
+            if (s.length < lk * lqp) {
+                s = new float[lk * lqp];
+                dp = new float[lk * lqp];
+            }
+            if (m.length < lqp) {
+                m = new float[lqp];
+                l = new float[lqp];
+                inv = new float[lqp];
             }
         }
     }
@@ -64,91 +74,121 @@ final class AttentionCpuFast {
 
     /** One head's forward on dense rows, with the calling thread's scratch. */
     static AttentionCpuHeads.ForwardHead forwardHead(int lq, int lk, int d, float scale) {
-        int lkp = roundUp(lk, V);
+        int lqp = roundUp(lq, V);
         Scratch sc = SCRATCH.get();
-        sc.ensure(d, lq, lkp);
-        float[] kt = sc.kt, s = sc.s;
+        sc.ensure(d, lk, lqp);
+        float[] qt = sc.qt, e = sc.s, m = sc.m, l = sc.l, inv = sc.inv;
+        int[] rowStarts = rowStarts(d);
         return (q, qb, k, kb, v, vb, out, ob, lse, lb) -> {
-            transpose(k, kb, lk, d, scale, kt, lkp);
-            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, s, 0, lkp, false);       // S = Q·K̃
-            for (int i = 0; i < lq; i++) lse[lb + i] = softmaxRow(s, i * lkp, lk, lkp);
-            mm(lq, d, lk, 1f, s, 0, lkp, 1, v, vb, d, out, ob, d, false);         // out = P·V
+            transpose(q, qb, lq, d, scale, qt, lqp, rowStarts);                   // Q̃ᵀ = scale·Qᵀ
+            mm(lk, lqp, d, 1f, k, kb, d, 1, qt, 0, lqp, e, 0, lqp, false);        // Sᵀ = K·Q̃ᵀ
+            columnMax(e, lk, lqp, m);
+            java.util.Arrays.fill(l, 0, lqp, 0f);
+            for (int j = 0; j < lk; j++) {
+                VectorMath.expSoftmax(e, j * lqp, lqp, m, 0);                     // Eᵀ = exp(Sᵀ − m)
+                addRow(e, j * lqp, lqp, l);                                       // l += Eᵀ_j
+            }
+            for (int i = 0; i < lq; i++) {
+                inv[i] = 1f / l[i];
+                lse[lb + i] = m[i] + (float) Math.log(l[i]);
+            }
+            mm(lq, d, lk, 1f, e, 0, 1, lqp, v, vb, d, out, ob, d, false);         // out = E·V
+            scaleRows(out, ob, lq, d, inv);                                       // out_i /= l_i
         };
     }
 
     /** One head's backward on dense rows; adds into dq, dk, dv (each may be null). */
     static AttentionCpuHeads.BackwardHead backwardHead(int lq, int lk, int d, float scale) {
-        int lkp = roundUp(lk, V);
+        int lqp = roundUp(lq, V);
         Scratch sc = SCRATCH.get();
-        sc.ensure(d, lq, lkp);
-        float[] kt = sc.kt, vt = sc.vt, p = sc.s, ds = sc.dp;
+        sc.ensure(d, lk, lqp);
+        float[] qt = sc.qt, gt = sc.gt, p = sc.s, ds = sc.dp, shift = sc.m, di = sc.l;
+        int[] rowStarts = rowStarts(d);
         return (q, qb, k, kb, v, vb, out, ob, lse, lb, dout, gb, dq, dqb, dk, dkb, dv, dvb) -> {
-            transpose(k, kb, lk, d, scale, kt, lkp);
-            transpose(v, vb, lk, d, 1f, vt, lkp);
-            mm(lq, lkp, d, 1f, q, qb, d, 1, kt, 0, lkp, p, 0, lkp, false);        // S = Q·K̃
-            mm(lq, lkp, d, 1f, dout, gb, d, 1, vt, 0, lkp, ds, 0, lkp, false);    // dP = dout·Vᵀ
+            transpose(q, qb, lq, d, scale, qt, lqp, rowStarts);                   // Q̃ᵀ = scale·Qᵀ
+            transpose(dout, gb, lq, d, 1f, gt, lqp, rowStarts);                   // doutᵀ
+            mm(lk, lqp, d, 1f, k, kb, d, 1, qt, 0, lqp, p, 0, lqp, false);        // Sᵀ = K·Q̃ᵀ
+            mm(lk, lqp, d, 1f, v, vb, d, 1, gt, 0, lqp, ds, 0, lqp, false);       // dPᵀ = V·doutᵀ
             for (int i = 0; i < lq; i++) {
-                float di = dot(dout, gb + i * d, out, ob + i * d, d);
-                probsAndDs(p, ds, i * lkp, lk, lkp, lse[lb + i], di);
+                shift[i] = lse[lb + i];
+                di[i] = dot(dout, gb + i * d, out, ob + i * d, d);                // D_i = dout_i·out_i
             }
-            if (dq != null) mm(lq, d, lk, scale, ds, 0, lkp, 1, k, kb, d, dq, dqb, d, true);
-            if (dk != null) mm(lk, d, lq, scale, ds, 0, 1, lkp, q, qb, d, dk, dkb, d, true);
-            if (dv != null) mm(lk, d, lq, 1f, p, 0, 1, lkp, dout, gb, d, dv, dvb, d, true);
+            java.util.Arrays.fill(shift, lq, lqp, 0f);                            // padding queries: any finite value
+            java.util.Arrays.fill(di, lq, lqp, 0f);
+            for (int j = 0; j < lk; j++) {
+                VectorMath.expSoftmax(p, j * lqp, lqp, shift, 0);                 // Pᵀ = exp(Sᵀ − lse)
+                scoreGradRow(p, ds, j * lqp, lqp, di);                            // dSᵀ = Pᵀ ∘ (dPᵀ − D)
+            }
+            if (dq != null) mm(lq, d, lk, scale, ds, 0, 1, lqp, k, kb, d, dq, dqb, d, true);
+            if (dk != null) mm(lk, d, lq, scale, ds, 0, lqp, 1, q, qb, d, dk, dkb, d, true);
+            if (dv != null) mm(lk, d, lq, 1f, p, 0, lqp, 1, dout, gb, d, dv, dvb, d, true);
         };
     }
 
     // ---------------------------------------------------------------- pieces
 
-    /** dst[c·lkp + j] = alpha·src[j·d + c] for j &lt; lk; columns lk..lkp are zero. */
-    private static void transpose(float[] src, int so, int lk, int d, float alpha, float[] dst, int lkp) {
+    /** {0, d, 2d, …}: where V consecutive rows of a [rows, d] block start, the index map of a column gather. */
+    private static int[] rowStarts(int d) {
+        int[] at = new int[V];
+        for (int l = 0; l < V; l++) at[l] = l * d;
+        return at;
+    }
+
+    /**
+     * dst[c·ldt + j] = alpha·src[j·d + c] for j &lt; n; columns n..ldt are zero. V rows at a time by a gather
+     * down a column of src (one instruction where a scalar loop paid V strided loads and stores), the rest scalar;
+     * a gather moves values and the multiply is the scalar one per lane, so the bits are those of the plain loop.
+     */
+    private static void transpose(float[] src, int so, int n, int d, float alpha, float[] dst, int ldt, int[] rowStarts) {
+        int full = n / V * V;
         for (int c = 0; c < d; c++) {
-            int row = c * lkp;
-            for (int j = 0; j < lk; j++) dst[row + j] = alpha * src[so + j * d + c];
-            for (int j = lk; j < lkp; j++) dst[row + j] = 0f;
+            int row = c * ldt;
+            for (int j = 0; j < full; j += V) {
+                FloatVector.fromArray(SPECIES, src, so + j * d + c, rowStarts, 0).mul(alpha).intoArray(dst, row + j);
+            }
+            for (int j = full; j < n; j++) dst[row + j] = alpha * src[so + j * d + c];
+            for (int j = n; j < ldt; j++) dst[row + j] = 0f;
         }
     }
 
     /**
-     * Softmax of s[at .. at+lk) in place; returns the row's log-sum-exp. The padding lk..lkp is set to −∞
-     * first, so whole vectors can be processed: exp(−∞) = 0 leaves P zero there. Exponentials and their sum are
-     * separate small methods: with both in one, C2's inlining budget ran out before {@link VectorMath#sum}, which
-     * then boxed its vector on every row (PrintInlining: "NodeCountInliningCutoff"). The sum re-reads the
-     * stored exponentials and adds them lane-wise in the same order, so its bits are those of the fused loop.
+     * m[i] = max_j s[j·lqp + i] for i &lt; lqp: rows folded into m one after another, lanes independent. A compare
+     * and blend rather than max(), whose Java semantics (NaN, −0) cost C2 several instructions per vector; the
+     * maximum is exact either way (a NaN score makes its column's exponentials NaN whichever m it leaves).
      */
-    private static float softmaxRow(float[] s, int at, int lk, int lkp) {
-        java.util.Arrays.fill(s, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-        float m = rowMax(s, at, lkp);
-        expRow(s, at, lkp, m);
-        float l = rowSum(s, at, lkp), inv = 1f / l;
-        for (int j = 0; j < lkp; j += V) FloatVector.fromArray(SPECIES, s, at + j).mul(inv).intoArray(s, at + j);
-        return m + (float) Math.log(l);
+    private static void columnMax(float[] s, int lk, int lqp, float[] m) {
+        System.arraycopy(s, 0, m, 0, lqp);
+        for (int j = 1; j < lk; j++) {
+            for (int i = 0; i < lqp; i += V) {
+                FloatVector mv = FloatVector.fromArray(SPECIES, m, i), x = FloatVector.fromArray(SPECIES, s, j * lqp + i);
+                mv.blend(x, x.compare(VectorOperators.GT, mv)).intoArray(m, i);
+            }
+        }
     }
 
-    private static float rowMax(float[] s, int at, int lkp) {
-        FloatVector mv = FloatVector.fromArray(SPECIES, s, at);
-        for (int j = V; j < lkp; j += V) mv = mv.max(FloatVector.fromArray(SPECIES, s, at + j));
-        return mv.reduceLanes(VectorOperators.MAX);
+    /** l[i] += e[at + i] for i &lt; lqp: the column sums, added key after key. */
+    private static void addRow(float[] e, int at, int lqp, float[] l) {
+        for (int i = 0; i < lqp; i += V) {
+            FloatVector.fromArray(SPECIES, l, i).add(FloatVector.fromArray(SPECIES, e, at + i)).intoArray(l, i);
+        }
     }
 
-    /** s ← exp(s − m) over whole vectors. */
-    private static void expRow(float[] s, int at, int lkp, float m) {
-        for (int j = 0; j < lkp; j += V) VectorMath.exp(FloatVector.fromArray(SPECIES, s, at + j).sub(m)).intoArray(s, at + j);
+    /** ds[at + i] ← p[at + i]·(ds[at + i] − di[i]) for i &lt; lqp: one key's row of dSᵀ. */
+    private static void scoreGradRow(float[] p, float[] ds, int at, int lqp, float[] di) {
+        for (int i = 0; i < lqp; i += V) {
+            FloatVector dpv = FloatVector.fromArray(SPECIES, ds, at + i).sub(FloatVector.fromArray(SPECIES, di, i));
+            FloatVector.fromArray(SPECIES, p, at + i).mul(dpv).intoArray(ds, at + i);
+        }
     }
 
-    /** Σ s[at .. at+lkp): lane-wise over the vectors in order, then {@link VectorMath#sum}. */
-    private static float rowSum(float[] s, int at, int lkp) {
-        FloatVector lv = FloatVector.zero(SPECIES);
-        for (int j = 0; j < lkp; j += V) lv = lv.add(FloatVector.fromArray(SPECIES, s, at + j));
-        return VectorMath.sum(lv);
-    }
-
-    /** p ← exp(p − lse) (0 on the padding, set to −∞ first); ds ← p·(ds − di). Both rows start at {@code at}. */
-    private static void probsAndDs(float[] p, float[] ds, int at, int lk, int lkp, float lse, float di) {
-        java.util.Arrays.fill(p, at + lk, at + lkp, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < lkp; j += V) {
-            FloatVector pv = VectorMath.exp(FloatVector.fromArray(SPECIES, p, at + j).sub(lse));
-            pv.intoArray(p, at + j);
-            pv.mul(FloatVector.fromArray(SPECIES, ds, at + j).sub(di)).intoArray(ds, at + j);
+    /** out[ob + i·d + c] *= inv[i]. */
+    private static void scaleRows(float[] out, int ob, int lq, int d, float[] inv) {
+        int dv = d / V * V;
+        for (int i = 0; i < lq; i++) {
+            int at = ob + i * d;
+            float f = inv[i];
+            for (int c = 0; c < dv; c += V) FloatVector.fromArray(SPECIES, out, at + c).mul(f).intoArray(out, at + c);
+            for (int c = dv; c < d; c++) out[at + c] *= f;
         }
     }
 
@@ -166,19 +206,35 @@ final class AttentionCpuFast {
     /**
      * C (+)= alpha·A·B for small matrices, no packing: C [rows, n] with row stride ldc; element (r, p) of A at
      * a[ao + r·ars + p·aps] (any strides: A may be read transposed); row p of B contiguous at b[bo + p·ldb].
-     * Blocks of four rows × two vectors of C ({@link #block4x2}: eight independent FMA chains, as two FMA ports
-     * × four cycles of latency need; each B vector shared by four rows, each broadcast A scalar by two vectors),
-     * then four rows × one vector, single rows, and scalar columns past the last full vector. Each block is its
-     * own small method on arrays and indices: C2 compiles it with every Vector API call inlined, where one large
-     * method ran out of its inlining budget and left a vector-taking helper out of line, boxing a vector per call
-     * (PrintInlining: "NodeCountInliningCutoff"). Every element of C is the same chain fma(b_p, a_p, ·) over
-     * p = 0, 1, … from zero, times alpha, plus C when accumulating, whichever block computes it, so the blocking
-     * (and the thread that runs a head) never changes a bit of the result.
+     * Blocks of eight rows × two vectors of C ({@link #block8x2}: sixteen independent FMA chains, twice what two
+     * FMA ports × four cycles of latency need, so a late broadcast or load does not stall them; each B vector
+     * shared by eight rows, each broadcast A scalar by two vectors), then four rows × two vectors, four rows × one
+     * vector, two rows × two vectors, single rows (two vectors, then one), and scalar columns past the last full
+     * vector. The small blocks are for the rows left over: run as single chains, two of them cost as much as eight
+     * rows in blocks. Each block is its own small method on arrays and indices: C2 compiles it with every Vector
+     * API call inlined, where one large method ran out of its inlining budget and left a vector-taking helper out of
+     * line, boxing a vector per call (PrintInlining: "NodeCountInliningCutoff"). Every element of C is the same
+     * chain fma(b_p, a_p, ·) over p = 0, 1, … from zero, times alpha, plus C when accumulating, whichever block
+     * computes it, so the blocking (and the thread that runs a head) never changes a bit of the result.
      */
     static void mm(int rows, int n, int kk, float alpha, float[] a, int ao, int ars, int aps,
                    float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean accumulate) {
         int nv = n / V * V, nv2 = n / (2 * V) * (2 * V);
         int r = 0;
+        for (; r + 8 <= rows && nv2 > 0; r += 8) {
+            int a0 = ao + r * ars, c0 = co + r * ldc;
+            for (int col = 0; col < nv2; col += 2 * V) block8x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            int a4 = a0 + 4 * ars, c4 = c0 + 4 * ldc;
+            for (int col = nv2; col < nv; col += V) {
+                block4x1(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+                block4x1(kk, alpha, a, a4, ars, aps, b, bo + col, ldb, c, c4 + col, ldc, accumulate);
+            }
+            for (int col = nv; col < n; col++) {
+                for (int i = 0; i < 8; i++) {
+                    scalarCell(kk, alpha, a, a0 + i * ars, aps, b, bo + col, ldb, c, c0 + i * ldc + col, accumulate);
+                }
+            }
+        }
         for (; r + 4 <= rows; r += 4) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
             int col = 0;
@@ -190,11 +246,120 @@ final class AttentionCpuFast {
                 }
             }
         }
+        for (; r + 2 <= rows && nv2 > 0; r += 2) {
+            int a0 = ao + r * ars, c0 = co + r * ldc;
+            for (int col = 0; col < nv2; col += 2 * V) block2x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            for (int col = nv2; col < nv; col += V) {
+                block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+                block1x1(kk, alpha, a, a0 + ars, aps, b, bo + col, ldb, c, c0 + ldc + col, accumulate);
+            }
+            for (int col = nv; col < n; col++) {
+                scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+                scalarCell(kk, alpha, a, a0 + ars, aps, b, bo + col, ldb, c, c0 + ldc + col, accumulate);
+            }
+        }
         for (; r < rows; r++) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
-            for (int col = 0; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+            for (int col = 0; col < nv2; col += 2 * V) block1x2(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+            for (int col = nv2; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
             for (int col = nv; col < n; col++) scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
         }
+    }
+
+    /** Rows a0, a0 + ars, … (eight) of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc). */
+    private static void block8x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars, a6 = a5 + ars, a7 = a6 + ars;
+        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        FloatVector t0 = s0, t1 = s0, t2 = s0, t3 = s0, t4 = s0, t5 = s0, t6 = s0, t7 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector bv = FloatVector.fromArray(SPECIES, b, bp), bw = FloatVector.fromArray(SPECIES, b, bp + V);
+            FloatVector x0 = FloatVector.broadcast(SPECIES, a[a0 + ap]), x1 = FloatVector.broadcast(SPECIES, a[a1 + ap]);
+            FloatVector x2 = FloatVector.broadcast(SPECIES, a[a2 + ap]), x3 = FloatVector.broadcast(SPECIES, a[a3 + ap]);
+            s0 = bv.fma(x0, s0);
+            t0 = bw.fma(x0, t0);
+            s1 = bv.fma(x1, s1);
+            t1 = bw.fma(x1, t1);
+            s2 = bv.fma(x2, s2);
+            t2 = bw.fma(x2, t2);
+            s3 = bv.fma(x3, s3);
+            t3 = bw.fma(x3, t3);
+            FloatVector x4 = FloatVector.broadcast(SPECIES, a[a4 + ap]), x5 = FloatVector.broadcast(SPECIES, a[a5 + ap]);
+            FloatVector x6 = FloatVector.broadcast(SPECIES, a[a6 + ap]), x7 = FloatVector.broadcast(SPECIES, a[a7 + ap]);
+            s4 = bv.fma(x4, s4);
+            t4 = bw.fma(x4, t4);
+            s5 = bv.fma(x5, s5);
+            t5 = bw.fma(x5, t5);
+            s6 = bv.fma(x6, s6);
+            t6 = bw.fma(x6, t6);
+            s7 = bv.fma(x7, s7);
+            t7 = bw.fma(x7, t7);
+        }
+        // Written out, not a helper taking vectors: a vector argument to a call C2 does not inline is boxed.
+        s0 = s0.mul(alpha);
+        t0 = t0.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
+        }
+        s0.intoArray(c, c0);
+        t0.intoArray(c, c0 + V);
+        s1 = s1.mul(alpha);
+        t1 = t1.mul(alpha);
+        if (accumulate) {
+            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c0 + 1 * ldc));
+            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c0 + 1 * ldc + V));
+        }
+        s1.intoArray(c, c0 + 1 * ldc);
+        t1.intoArray(c, c0 + 1 * ldc + V);
+        s2 = s2.mul(alpha);
+        t2 = t2.mul(alpha);
+        if (accumulate) {
+            s2 = s2.add(FloatVector.fromArray(SPECIES, c, c0 + 2 * ldc));
+            t2 = t2.add(FloatVector.fromArray(SPECIES, c, c0 + 2 * ldc + V));
+        }
+        s2.intoArray(c, c0 + 2 * ldc);
+        t2.intoArray(c, c0 + 2 * ldc + V);
+        s3 = s3.mul(alpha);
+        t3 = t3.mul(alpha);
+        if (accumulate) {
+            s3 = s3.add(FloatVector.fromArray(SPECIES, c, c0 + 3 * ldc));
+            t3 = t3.add(FloatVector.fromArray(SPECIES, c, c0 + 3 * ldc + V));
+        }
+        s3.intoArray(c, c0 + 3 * ldc);
+        t3.intoArray(c, c0 + 3 * ldc + V);
+        s4 = s4.mul(alpha);
+        t4 = t4.mul(alpha);
+        if (accumulate) {
+            s4 = s4.add(FloatVector.fromArray(SPECIES, c, c0 + 4 * ldc));
+            t4 = t4.add(FloatVector.fromArray(SPECIES, c, c0 + 4 * ldc + V));
+        }
+        s4.intoArray(c, c0 + 4 * ldc);
+        t4.intoArray(c, c0 + 4 * ldc + V);
+        s5 = s5.mul(alpha);
+        t5 = t5.mul(alpha);
+        if (accumulate) {
+            s5 = s5.add(FloatVector.fromArray(SPECIES, c, c0 + 5 * ldc));
+            t5 = t5.add(FloatVector.fromArray(SPECIES, c, c0 + 5 * ldc + V));
+        }
+        s5.intoArray(c, c0 + 5 * ldc);
+        t5.intoArray(c, c0 + 5 * ldc + V);
+        s6 = s6.mul(alpha);
+        t6 = t6.mul(alpha);
+        if (accumulate) {
+            s6 = s6.add(FloatVector.fromArray(SPECIES, c, c0 + 6 * ldc));
+            t6 = t6.add(FloatVector.fromArray(SPECIES, c, c0 + 6 * ldc + V));
+        }
+        s6.intoArray(c, c0 + 6 * ldc);
+        t6.intoArray(c, c0 + 6 * ldc + V);
+        s7 = s7.mul(alpha);
+        t7 = t7.mul(alpha);
+        if (accumulate) {
+            s7 = s7.add(FloatVector.fromArray(SPECIES, c, c0 + 7 * ldc));
+            t7 = t7.add(FloatVector.fromArray(SPECIES, c, c0 + 7 * ldc + V));
+        }
+        s7.intoArray(c, c0 + 7 * ldc);
+        t7.intoArray(c, c0 + 7 * ldc + V);
     }
 
     /** Rows a0, a0 + ars, … (four) of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc). */
@@ -271,6 +436,55 @@ final class AttentionCpuFast {
         s1.intoArray(c, c1);
         s2.intoArray(c, c2);
         s3.intoArray(c, c3);
+    }
+
+    /** Rows a0 and a0 + ars of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc): four chains. */
+    private static void block2x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, int ldc, boolean accumulate) {
+        int a1 = a0 + ars;
+        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, t0 = s0, t1 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector bv = FloatVector.fromArray(SPECIES, b, bp), bw = FloatVector.fromArray(SPECIES, b, bp + V);
+            FloatVector x0 = FloatVector.broadcast(SPECIES, a[a0 + ap]), x1 = FloatVector.broadcast(SPECIES, a[a1 + ap]);
+            s0 = bv.fma(x0, s0);
+            t0 = bw.fma(x0, t0);
+            s1 = bv.fma(x1, s1);
+            t1 = bw.fma(x1, t1);
+        }
+        int c1 = c0 + ldc;
+        s0 = s0.mul(alpha);
+        t0 = t0.mul(alpha);
+        s1 = s1.mul(alpha);
+        t1 = t1.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
+            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c1));
+            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c1 + V));
+        }
+        s0.intoArray(c, c0);
+        t0.intoArray(c, c0 + V);
+        s1.intoArray(c, c1);
+        t1.intoArray(c, c1 + V);
+    }
+
+    /** One row of A times columns [bo, bo + 2V) of B into C at c0: two chains, where one row alone waits on one. */
+    private static void block1x2(int kk, float alpha, float[] a, int a0, int aps, float[] b, int bo, int ldb,
+                                 float[] c, int c0, boolean accumulate) {
+        FloatVector s0 = FloatVector.zero(SPECIES), t0 = s0;
+        for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
+            FloatVector x = FloatVector.broadcast(SPECIES, a[a0 + ap]);
+            s0 = FloatVector.fromArray(SPECIES, b, bp).fma(x, s0);
+            t0 = FloatVector.fromArray(SPECIES, b, bp + V).fma(x, t0);
+        }
+        s0 = s0.mul(alpha);
+        t0 = t0.mul(alpha);
+        if (accumulate) {
+            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
+            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
+        }
+        s0.intoArray(c, c0);
+        t0.intoArray(c, c0 + V);
     }
 
     /** One row of A times columns [bo, bo + V) of B into C at c0. */

@@ -46,6 +46,37 @@ final class VectorMath {
         return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
     }
 
+    /**
+     * a[at + i] ← e^(a[at + i] − shift[so + i]) for i &lt; n, a whole number of vectors: softmax's exponentials,
+     * whose arguments (x − max, or x − log-sum-exp) are ≤ 0 up to rounding (any argument ≤ 88 is fine). The
+     * reduction and Taylor polynomial of {@link #exp(FloatVector)}, but the polynomial in FMA (Horner, one rounding
+     * per step instead of two) and without the overflow clamp such arguments never need: half the instructions,
+     * at least as accurate, and the bits differ from {@code exp} in the last place. Arguments below
+     * {@code LOWEST} (−∞ included) give 0 exactly. It takes an array range, not a vector, and has the polynomial
+     * written into its loop: a vector passed to a call that C2 leaves out of line (its inlining budget spent on a
+     * large caller) is boxed on every call. FMA, compare and blend round identically in every JIT tier, so every
+     * tier gives the same bits (the scalar twin is in VectorMathTest).
+     */
+    static void expSoftmax(float[] a, int at, int n, float[] shift, int so) {
+        for (int i = 0; i < n; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, at + i).sub(FloatVector.fromArray(SPECIES, shift, so + i));
+            VectorMask<Float> under = x.compare(VectorOperators.LT, LOWEST);
+            FloatVector xc = x.blend(LOWEST, under);                           // a blend, not max(): one instruction
+            FloatVector k = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+            FloatVector r = xc.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
+            FloatVector p = r.fma(1f / 5040f, 1f / 720f);
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 120f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 24f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 6f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 0.5f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+            p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+            // k + 127 ∈ [1, 254] here, so the shift alone leaves exactly the exponent bits of 2^k.
+            IntVector bits = k.add(EXP_BIAS_MAGIC).reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+            p.mul(bits.reinterpretAsFloats()).blend(0f, under).intoArray(a, at + i);
+        }
+    }
+
     /** The scalar twin of {@link #exp(FloatVector)}: the same float operations in the same order, so the same bits. */
     static float exp(float x) {
         if (x < LOWEST) return 0f;

@@ -44,14 +44,14 @@ class AttentionCpuFastTest {
     }
 
     /**
-     * The per-head product's register blocking (four rows × two vectors, then one vector, then scalar columns)
-     * must not change a bit: every element is the FMA chain over p from zero on vector columns and the plain
+     * The per-head product's register blocking (eight, four, two or one rows × two vectors, then one vector, then
+     * scalar columns) must not change a bit: every element is the FMA chain over p from zero on vector columns and the plain
      * multiply-add chain on the scalar tail, whatever block it falls in. Shapes put elements in every block.
      */
     @Test
     void smallProductsComputeEveryElementAsTheSameChainWhateverItsBlock() {
         int w = SgemmVector.SPECIES.length();
-        int[] rowsCases = {1, 3, 4, 5, 8, 13};
+        int[] rowsCases = {1, 2, 3, 4, 5, 8, 10, 13, 23};
         int[] nCases = {1, w - 1, w, w + 1, 2 * w, 2 * w + 3, 3 * w + 1, 64};
         int[] kCases = {1, 7, 64};
         for (int rows : rowsCases) {
