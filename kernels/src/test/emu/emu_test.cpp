@@ -612,6 +612,41 @@ static void testGemmEpilogue() {
     }
 }
 
+// ------------------------------------------------------------------------------------------------ gemm wgrad
+// dW = Gᵀ·X (+ beta·dW) and db (+)= Σ_rows G in one launch, against double loops; shapes that leave partial tiles in
+// m, n and k, more than one column tile (only the first writes db) and a k of 0.
+static void testGemmWgrad() {
+    struct S { int rows, m, n; float beta; int dbAdd; };
+    for (S s : {S{77, 45, 33, 0.f, 0}, S{300, 130, 70, 1.f, 1}, S{1, 1, 1, 0.f, 1}, S{0, 9, 5, 1.f, 1}, S{40, 200, 260, 0.f, 0}}) {
+        auto G = uniform(120 + s.rows, std::max(1, s.rows * s.m), -1, 1), X = uniform(121, std::max(1, s.rows * s.n), -1, 1);
+        auto dW0 = uniform(122, s.m * s.n, -1, 1), db0 = uniform(123, s.m, -1, 1);
+        if (s.beta == 0) for (auto& c : dW0) c = NAN;
+        if (!s.dbAdd) for (auto& c : db0) c = NAN;
+        std::vector<double> eW(s.m * s.n), eb(s.m);
+        for (int i = 0; i < s.m; i++) {
+            double sum = 0;
+            for (int p = 0; p < s.rows; p++) sum += G[p * s.m + i];
+            eb[i] = (s.dbAdd ? db0[i] : 0) + sum;
+            for (int j = 0; j < s.n; j++) {
+                double acc = 0;
+                for (int p = 0; p < s.rows; p++) acc += (double)G[p * s.m + i] * X[p * s.n + j];
+                eW[i * s.n + j] = (s.beta == 0 ? 0 : s.beta * dW0[i * s.n + j]) + acc;
+            }
+        }
+        struct V { const char* name; void (*kernel)(int, int, int, const float*, const float*, float, float*, float*, int); int tile; };
+        for (V v : {V{"v2", gemm_wgrad_v2, 64}, V{"v3", gemm_wgrad_v3, 128}}) {
+            auto dW = dW0, db = db0;
+            emu_launch(v.kernel, dim3(ceilDiv(s.n, v.tile), ceilDiv(s.m, v.tile), 1), dim3(256), 0, s.m, s.n, s.rows, G.data(),
+                       X.data(), s.beta, dW.data(), db.data(), s.dbAdd);
+            std::string tag = std::string(v.name) + " [" + std::to_string(s.rows) + "," + std::to_string(s.m) + "," +
+                              std::to_string(s.n) + "]";
+            double atol = 1e-5 + 3e-7 * s.rows;
+            expectClose("gemm_wgrad_" + tag + " dW", eW, dW, atol, 1e-5);
+            expectClose("gemm_wgrad_" + tag + " db", eb, db, atol, 1e-5);
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------------ column sums
 static void testColumnSums() {
     struct S { int rows, cols; };
@@ -641,6 +676,7 @@ int main(int argc, char** argv) {
     testGradClip();
     testColumnSums();
     testGemmEpilogue();
+    testGemmWgrad();
     std::printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
