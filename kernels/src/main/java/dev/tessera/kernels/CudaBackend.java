@@ -387,6 +387,21 @@ public final class CudaBackend implements Backend {
         else Backend.super.matmulEpilogue(x, w, bias, m, n, k, gelu, pre, out);
     }
 
+    /**
+     * dW and db of a Linear in one launch of our GEMM (gemm_wgrad_*, db summed from its A tiles) when our fp32
+     * kernels run matmul; behind cuBLAS or a tensor-core precision the reference composition (GEMM + column sums).
+     */
+    @Override
+    public void matmulWeightGrad(Buffer g, Buffer x, int rows, int n, int k, Buffer dw, boolean accumulateW, Buffer db,
+                                 boolean accumulateB) {
+        ctx.makeCurrent();
+        if (precision() == Precision.FP32 && gemm.gemm() instanceof GemmCuda own) {
+            own.weightGrad(g, x, rows, n, k, dw, accumulateW, db, accumulateB);
+        } else {
+            Backend.super.matmulWeightGrad(g, x, rows, n, k, dw, accumulateW, db, accumulateB);
+        }
+    }
+
     // ---------------------------------------------------------------- fused ops
 
     @Override
