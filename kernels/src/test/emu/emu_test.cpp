@@ -647,6 +647,56 @@ static void testGemmWgrad() {
     }
 }
 
+// ------------------------------------------------------------------------------------------------ scaled residual
+// Forward and da against the same float operations (they are defined as rounded in that order, so exact), gamma's
+// gradient against double loops; every optional operand present and absent, partial column blocks, one sample.
+static void testScaledResidual() {
+    struct S { int samples, rows, cols; bool gamma, keep, da, dgamma, accumulate; };
+    for (S s : {S{3, 7, 45, true, true, true, true, false}, S{2, 20, 64, true, false, true, true, true},
+                S{4, 5, 33, false, true, true, false, true}, S{1, 9, 100, true, true, false, true, false},
+                S{2, 3, 31, true, true, true, false, false}}) {
+        int n = s.samples * s.rows * s.cols;
+        auto x = uniform(140, n, -1, 1), a = uniform(141, n, -1, 1), g = uniform(142, n, -1, 1);
+        auto gamma = uniform(143, s.cols, -1, 1), keep = uniform(144, s.samples, 0, 2), da0 = uniform(145, n, -1, 1);
+        keep[0] = 0;                                        // a dropped sample
+        const float* gp = s.gamma ? gamma.data() : nullptr;
+        const float* kp = s.keep ? keep.data() : nullptr;
+        std::vector<double> eOut(n), eDa(n), eDg(s.cols, 0.0);
+        for (int sm = 0; sm < s.samples; sm++)
+            for (int r = 0; r < s.rows; r++)
+                for (int c = 0; c < s.cols; c++) {
+                    int i = (sm * s.rows + r) * s.cols + c;
+                    float t = a[i];
+                    if (s.gamma) t = t * gamma[c];
+                    if (s.keep) t = t * keep[sm];
+                    eOut[i] = (float)(x[i] + t);
+                    float gt = s.keep ? g[i] * keep[sm] : g[i];
+                    float v = s.gamma ? gt * gamma[c] : gt;
+                    eDa[i] = s.accumulate ? (float)(da0[i] + v) : v;
+                    eDg[c] += (double)gt * a[i];
+                }
+        std::string tag = " [" + std::to_string(s.samples) + "," + std::to_string(s.rows) + "," + std::to_string(s.cols) + "]" +
+                          (s.gamma ? " gamma" : "") + (s.keep ? " keep" : "") + (s.accumulate ? " +=" : "");
+        std::vector<float> out(n, NAN);
+        emu_launch(scaled_residual_forward, dim3(ceilDiv(n, 128)), dim3(128), 0, x.data(), a.data(), gp, kp, s.samples,
+                   s.rows, s.cols, out.data());
+        expectClose("scaled_residual_forward" + tag, eOut, out, 0, 0);
+        auto da = da0;
+        if (!s.accumulate) for (auto& v : da) v = NAN;
+        std::vector<float> perSample(s.samples * s.cols, NAN), dgamma(s.cols, NAN);
+        bool sums = s.gamma && s.dgamma;
+        emu_launch(scaled_residual_backward, dim3(ceilDiv(s.cols, 32), s.samples), dim3(32, RESIDUAL_ROWS), 0, g.data(),
+                   a.data(), gp, kp, s.rows, s.cols, s.da ? da.data() : nullptr, s.accumulate ? 1 : 0,
+                   sums ? perSample.data() : nullptr);
+        if (s.da) expectClose("scaled_residual_backward da" + tag, eDa, da, 0, 0);
+        if (sums) {
+            emu_launch(scaled_residual_dgamma_finish, dim3(ceilDiv(s.cols, 64)), dim3(64), 0, perSample.data(), s.samples,
+                       s.cols, dgamma.data());
+            expectClose("scaled_residual dgamma" + tag, eDg, dgamma, 1e-5, 1e-5);
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------------ column sums
 static void testColumnSums() {
     struct S { int rows, cols; };
@@ -677,6 +727,7 @@ int main(int argc, char** argv) {
     testColumnSums();
     testGemmEpilogue();
     testGemmWgrad();
+    testScaledResidual();
     std::printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
