@@ -67,6 +67,7 @@ public final class CudaBackend implements Backend {
     private final MaskingCuda masking;
     private final GradClipCuda gradClip;
     private final ColumnSumsCuda columnSums;
+    private final ResidualCuda residual;
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
     private final Prefetcher prefetcher;
     /** The captured steps still alive, closed before the allocator; the one being recorded, if any. */
@@ -113,6 +114,7 @@ public final class CudaBackend implements Backend {
             masking = new MaskingCuda(lc);
             gradClip = new GradClipCuda(lc);
             columnSums = new ColumnSumsCuda(lc);
+            residual = new ResidualCuda(lc);
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
             precisionKernels = new PrecisionKernels(options.precision(), gemm, lc, attention);
@@ -179,6 +181,7 @@ public final class CudaBackend implements Backend {
     public MaskingCuda maskingKernels() { return masking; }
     public GradClipCuda gradClipKernels() { return gradClip; }
     public ColumnSumsCuda columnSumsKernels() { return columnSums; }
+    public ResidualCuda residualKernels() { return residual; }
 
     // ---------------------------------------------------------------- memory
 
@@ -403,6 +406,19 @@ public final class CudaBackend implements Backend {
     }
 
     // ---------------------------------------------------------------- fused ops
+
+    @Override
+    public void scaledResidual(Buffer x, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols, Buffer out) {
+        ctx.makeCurrent();
+        residual.forward(x, a, gamma, keep, samples, rows, cols, out);
+    }
+
+    @Override
+    public void scaledResidualBackward(Buffer g, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols,
+                                       Buffer da, boolean accumulate, Buffer dgamma) {
+        ctx.makeCurrent();
+        residual.backward(g, a, gamma, keep, samples, rows, cols, da, accumulate, dgamma);
+    }
 
     @Override
     public void layerNormForward(Buffer x, Buffer weight, Buffer bias, Buffer out, Buffer mean, Buffer rstd,

@@ -146,6 +146,10 @@ public final class KernelSmoke {
                         f(gpu, r, 45), false);
             }
             gpu.addColumnSums(f(gpu, r, 77 * 45), 77, 45, f(gpu, r, 45));
+            gpu.scaledResidual(f(gpu, r, 3 * 7 * 45), f(gpu, r, 3 * 7 * 45), f(gpu, r, 45), f(gpu, r, 3), 3, 7, 45,
+                    gpu.allocate(3 * 7 * 45));
+            gpu.scaledResidualBackward(f(gpu, r, 3 * 7 * 45), f(gpu, r, 3 * 7 * 45), f(gpu, r, 45), f(gpu, r, 3), 3, 7, 45,
+                    f(gpu, r, 3 * 7 * 45), true, gpu.allocate(45));
             gpu.clipGlobalNorm(f(gpu, r, 5000), 0.5f, gpu.allocate(1));
             gpu.synchronize();
         }
