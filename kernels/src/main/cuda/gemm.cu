@@ -54,12 +54,15 @@ extern "C" __global__ void gemm_v1(int transA, int transB, int batch, int m, int
 
 // The tiled kernel, shared by v2 and v3. BM×BN tile of C per block, BK-deep k slices, TM×TN outputs per
 // thread; (BM/TM)·(BN/TN) threads, which must be 256 for the load loops below.
-template <int BM, int BN, int BK, int TM, int TN>
+// ROWSUM (gemm_wgrad_*, batch 1): the blocks of the first column tile also write rowsum[i] (+)= Σ_p op(A)[i][p]
+// from the A tiles they stage anyway — a block runs over all of k for its rows, so the sum needs no second pass.
+template <int BM, int BN, int BK, int TM, int TN, bool ROWSUM = false>
 __device__ __forceinline__ void gemm_tiled(int transA, int transB, int batch, int m, int n, int k, float alpha,
                                            const float* __restrict__ A, int aBatchStride,
                                            const float* __restrict__ B, int bBatchStride, float beta,
                                            float* __restrict__ C, const float* __restrict__ bias = nullptr,
-                                           float* __restrict__ pre = nullptr, int gelu = 0) {
+                                           float* __restrict__ pre = nullptr, int gelu = 0,
+                                           float* __restrict__ rowsum = nullptr, int rowsumAdd = 0) {
     constexpr int THREADS = (BM / TM) * (BN / TN);
     static_assert(THREADS == 256, "tile shape must give 256 threads");
     static_assert(TM % 4 == 0 && TN % 4 == 0, "float4 reads of the staged tiles");
@@ -82,6 +85,9 @@ __device__ __forceinline__ void gemm_tiled(int transA, int transB, int batch, in
         for (int r = 0; r < TM; r++)
 #pragma unroll
             for (int c = 0; c < TN; c++) acc[r][c] = 0.0f;
+        // Thread tid < BM of a first-column block sums row tid of op(A) in k order (padding adds exact zeros).
+        const bool sumsRow = ROWSUM && blockIdx.x == 0 && tid < BM;
+        float rs = 0.0f;
 
         for (int k0 = 0; k0 < k; k0 += BK) {
             // Stage op(A)[row0.., k0..] and op(B)[k0.., col0..]. The element order of each loop follows the
@@ -102,6 +108,10 @@ __device__ __forceinline__ void gemm_tiled(int transA, int transB, int batch, in
                 Bs[p][j] = (gj < n && gp < k) ? gemm_b(Bb, transB, n, k, gp, gj) : 0.0f;
             }
             __syncthreads();
+            if (sumsRow) {
+#pragma unroll
+                for (int p = 0; p < BK; p++) rs += As[p][tid];
+            }
 #pragma unroll
             for (int p = 0; p < BK; p++) {
                 float a[TM], bv[TN];
@@ -141,6 +151,7 @@ __device__ __forceinline__ void gemm_tiled(int transA, int transB, int batch, in
                 Cb[o] = val;
             }
         }
+        if (sumsRow && row0 + tid < m) rowsum[row0 + tid] = rowsumAdd ? rowsum[row0 + tid] + rs : rs;
     }
 }
 
@@ -180,4 +191,20 @@ extern "C" __global__ void __launch_bounds__(256) gemm_epilogue_v3(int transA, i
                                                                    int gelu) {
     gemm_tiled<128, 128, 8, 8, 8>(transA, transB, batch, m, n, k, alpha, A, aBatchStride, B, bBatchStride, beta, C, bias,
                                   pre, gelu);
+}
+
+// A Linear's weight and bias gradients in one launch (Backend.matmulWeightGrad): dW = Gᵀ·X (+ beta·dW) with
+// G [k, m] (the output gradient, k = tokens) and X [k, n] (the input), and db[i] = Σ_p G[p, i] written (dbAdd 0) or
+// added (dbAdd 1) by the first column of blocks from the G tiles they stage for the product: the bias gradient's
+// column_sums_add launch folded into the GEMM. Deterministic (each db element is one thread's k-ordered float sum).
+extern "C" __global__ void __launch_bounds__(256, 2) gemm_wgrad_v2(int m, int n, int k, const float* __restrict__ G,
+                                                                const float* __restrict__ X, float beta,
+                                                                float* __restrict__ dW, float* __restrict__ db, int dbAdd) {
+    gemm_tiled<64, 64, 16, 4, 4, true>(1, 0, 1, m, n, k, 1.0f, G, 0, X, 0, beta, dW, nullptr, nullptr, 0, db, dbAdd);
+}
+
+extern "C" __global__ void __launch_bounds__(256) gemm_wgrad_v3(int m, int n, int k, const float* __restrict__ G,
+                                                                const float* __restrict__ X, float beta,
+                                                                float* __restrict__ dW, float* __restrict__ db, int dbAdd) {
+    gemm_tiled<128, 128, 8, 8, 8, true>(1, 0, 1, m, n, k, 1.0f, G, 0, X, 0, beta, dW, nullptr, nullptr, 0, db, dbAdd);
 }

@@ -27,3 +27,4 @@
 #include "masking.cu"
 #include "gradclip.cu"
 #include "column_sums.cu"
+#include "residual.cu"

@@ -612,6 +612,91 @@ static void testGemmEpilogue() {
     }
 }
 
+// ------------------------------------------------------------------------------------------------ gemm wgrad
+// dW = Gᵀ·X (+ beta·dW) and db (+)= Σ_rows G in one launch, against double loops; shapes that leave partial tiles in
+// m, n and k, more than one column tile (only the first writes db) and a k of 0.
+static void testGemmWgrad() {
+    struct S { int rows, m, n; float beta; int dbAdd; };
+    for (S s : {S{77, 45, 33, 0.f, 0}, S{300, 130, 70, 1.f, 1}, S{1, 1, 1, 0.f, 1}, S{0, 9, 5, 1.f, 1}, S{40, 200, 260, 0.f, 0}}) {
+        auto G = uniform(120 + s.rows, std::max(1, s.rows * s.m), -1, 1), X = uniform(121, std::max(1, s.rows * s.n), -1, 1);
+        auto dW0 = uniform(122, s.m * s.n, -1, 1), db0 = uniform(123, s.m, -1, 1);
+        if (s.beta == 0) for (auto& c : dW0) c = NAN;
+        if (!s.dbAdd) for (auto& c : db0) c = NAN;
+        std::vector<double> eW(s.m * s.n), eb(s.m);
+        for (int i = 0; i < s.m; i++) {
+            double sum = 0;
+            for (int p = 0; p < s.rows; p++) sum += G[p * s.m + i];
+            eb[i] = (s.dbAdd ? db0[i] : 0) + sum;
+            for (int j = 0; j < s.n; j++) {
+                double acc = 0;
+                for (int p = 0; p < s.rows; p++) acc += (double)G[p * s.m + i] * X[p * s.n + j];
+                eW[i * s.n + j] = (s.beta == 0 ? 0 : s.beta * dW0[i * s.n + j]) + acc;
+            }
+        }
+        struct V { const char* name; void (*kernel)(int, int, int, const float*, const float*, float, float*, float*, int); int tile; };
+        for (V v : {V{"v2", gemm_wgrad_v2, 64}, V{"v3", gemm_wgrad_v3, 128}}) {
+            auto dW = dW0, db = db0;
+            emu_launch(v.kernel, dim3(ceilDiv(s.n, v.tile), ceilDiv(s.m, v.tile), 1), dim3(256), 0, s.m, s.n, s.rows, G.data(),
+                       X.data(), s.beta, dW.data(), db.data(), s.dbAdd);
+            std::string tag = std::string(v.name) + " [" + std::to_string(s.rows) + "," + std::to_string(s.m) + "," +
+                              std::to_string(s.n) + "]";
+            double atol = 1e-5 + 3e-7 * s.rows;
+            expectClose("gemm_wgrad_" + tag + " dW", eW, dW, atol, 1e-5);
+            expectClose("gemm_wgrad_" + tag + " db", eb, db, atol, 1e-5);
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ scaled residual
+// Forward and da against the same float operations (they are defined as rounded in that order, so exact), gamma's
+// gradient against double loops; every optional operand present and absent, partial column blocks, one sample.
+static void testScaledResidual() {
+    struct S { int samples, rows, cols; bool gamma, keep, da, dgamma, accumulate; };
+    for (S s : {S{3, 7, 45, true, true, true, true, false}, S{2, 20, 64, true, false, true, true, true},
+                S{4, 5, 33, false, true, true, false, true}, S{1, 9, 100, true, true, false, true, false},
+                S{2, 3, 31, true, true, true, false, false}}) {
+        int n = s.samples * s.rows * s.cols;
+        auto x = uniform(140, n, -1, 1), a = uniform(141, n, -1, 1), g = uniform(142, n, -1, 1);
+        auto gamma = uniform(143, s.cols, -1, 1), keep = uniform(144, s.samples, 0, 2), da0 = uniform(145, n, -1, 1);
+        keep[0] = 0;                                        // a dropped sample
+        const float* gp = s.gamma ? gamma.data() : nullptr;
+        const float* kp = s.keep ? keep.data() : nullptr;
+        std::vector<double> eOut(n), eDa(n), eDg(s.cols, 0.0);
+        for (int sm = 0; sm < s.samples; sm++)
+            for (int r = 0; r < s.rows; r++)
+                for (int c = 0; c < s.cols; c++) {
+                    int i = (sm * s.rows + r) * s.cols + c;
+                    float t = a[i];
+                    if (s.gamma) t = t * gamma[c];
+                    if (s.keep) t = t * keep[sm];
+                    eOut[i] = (float)(x[i] + t);
+                    float gt = s.keep ? g[i] * keep[sm] : g[i];
+                    float v = s.gamma ? gt * gamma[c] : gt;
+                    eDa[i] = s.accumulate ? (float)(da0[i] + v) : v;
+                    eDg[c] += (double)gt * a[i];
+                }
+        std::string tag = " [" + std::to_string(s.samples) + "," + std::to_string(s.rows) + "," + std::to_string(s.cols) + "]" +
+                          (s.gamma ? " gamma" : "") + (s.keep ? " keep" : "") + (s.accumulate ? " +=" : "");
+        std::vector<float> out(n, NAN);
+        emu_launch(scaled_residual_forward, dim3(ceilDiv(n, 128)), dim3(128), 0, x.data(), a.data(), gp, kp, s.samples,
+                   s.rows, s.cols, out.data());
+        expectClose("scaled_residual_forward" + tag, eOut, out, 0, 0);
+        auto da = da0;
+        if (!s.accumulate) for (auto& v : da) v = NAN;
+        std::vector<float> perSample(s.samples * s.cols, NAN), dgamma(s.cols, NAN);
+        bool sums = s.gamma && s.dgamma;
+        emu_launch(scaled_residual_backward, dim3(ceilDiv(s.cols, 32), s.samples), dim3(32, RESIDUAL_ROWS), 0, g.data(),
+                   a.data(), gp, kp, s.rows, s.cols, s.da ? da.data() : nullptr, s.accumulate ? 1 : 0,
+                   sums ? perSample.data() : nullptr);
+        if (s.da) expectClose("scaled_residual_backward da" + tag, eDa, da, 0, 0);
+        if (sums) {
+            emu_launch(scaled_residual_dgamma_finish, dim3(ceilDiv(s.cols, 64)), dim3(64), 0, perSample.data(), s.samples,
+                       s.cols, dgamma.data());
+            expectClose("scaled_residual dgamma" + tag, eDg, dgamma, 1e-5, 1e-5);
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------------ column sums
 static void testColumnSums() {
     struct S { int rows, cols; };
@@ -641,6 +726,8 @@ int main(int argc, char** argv) {
     testGradClip();
     testColumnSums();
     testGemmEpilogue();
+    testGemmWgrad();
+    testScaledResidual();
     std::printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

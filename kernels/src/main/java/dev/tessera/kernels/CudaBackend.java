@@ -67,6 +67,7 @@ public final class CudaBackend implements Backend {
     private final MaskingCuda masking;
     private final GradClipCuda gradClip;
     private final ColumnSumsCuda columnSums;
+    private final ResidualCuda residual;
     private final ArrayDeque<Scope> scopes = new ArrayDeque<>();
     private final Prefetcher prefetcher;
     /** The captured steps still alive, closed before the allocator; the one being recorded, if any. */
@@ -113,6 +114,7 @@ public final class CudaBackend implements Backend {
             masking = new MaskingCuda(lc);
             gradClip = new GradClipCuda(lc);
             columnSums = new ColumnSumsCuda(lc);
+            residual = new ResidualCuda(lc);
             gemm = GemmSelection.choose(options, gemmCandidates.list(ctx, lc, options), gemmKernels);
             resources.push("GEMM", gemm.gemm());
             precisionKernels = new PrecisionKernels(options.precision(), gemm, lc, attention);
@@ -179,6 +181,7 @@ public final class CudaBackend implements Backend {
     public MaskingCuda maskingKernels() { return masking; }
     public GradClipCuda gradClipKernels() { return gradClip; }
     public ColumnSumsCuda columnSumsKernels() { return columnSums; }
+    public ResidualCuda residualKernels() { return residual; }
 
     // ---------------------------------------------------------------- memory
 
@@ -387,7 +390,35 @@ public final class CudaBackend implements Backend {
         else Backend.super.matmulEpilogue(x, w, bias, m, n, k, gelu, pre, out);
     }
 
+    /**
+     * dW and db of a Linear in one launch of our GEMM (gemm_wgrad_*, db summed from its A tiles) when our fp32
+     * kernels run matmul; behind cuBLAS or a tensor-core precision the reference composition (GEMM + column sums).
+     */
+    @Override
+    public void matmulWeightGrad(Buffer g, Buffer x, int rows, int n, int k, Buffer dw, boolean accumulateW, Buffer db,
+                                 boolean accumulateB) {
+        ctx.makeCurrent();
+        if (precision() == Precision.FP32 && gemm.gemm() instanceof GemmCuda own) {
+            own.weightGrad(g, x, rows, n, k, dw, accumulateW, db, accumulateB);
+        } else {
+            Backend.super.matmulWeightGrad(g, x, rows, n, k, dw, accumulateW, db, accumulateB);
+        }
+    }
+
     // ---------------------------------------------------------------- fused ops
+
+    @Override
+    public void scaledResidual(Buffer x, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols, Buffer out) {
+        ctx.makeCurrent();
+        residual.forward(x, a, gamma, keep, samples, rows, cols, out);
+    }
+
+    @Override
+    public void scaledResidualBackward(Buffer g, Buffer a, Buffer gamma, Buffer keep, int samples, int rows, int cols,
+                                       Buffer da, boolean accumulate, Buffer dgamma) {
+        ctx.makeCurrent();
+        residual.backward(g, a, gamma, keep, samples, rows, cols, da, accumulate, dgamma);
+    }
 
     @Override
     public void layerNormForward(Buffer x, Buffer weight, Buffer bias, Buffer out, Buffer mean, Buffer rstd,

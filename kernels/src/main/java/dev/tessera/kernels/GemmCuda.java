@@ -85,6 +85,28 @@ public final class GemmCuda implements GpuGemm {
                 .ptr(xs).i(0).ptr(ws).i(0).f(0f).ptr(os).ptr(bs).ptr(ps).flag(gelu));
     }
 
+    /**
+     * {@code Backend.matmulWeightGrad} in one launch (gemm_wgrad_v2/v3; the tiles of {@link #choose}): dw [n, k] =
+     * gᵀ·x (+ dw when {@code accumulateW}) and db [n] = Σ_rows g (+ db when {@code accumulateB}), with g [rows, n] and
+     * x [rows, k]. db comes from the g tiles the first column of blocks stages for the product.
+     */
+    public void weightGrad(Buffer g, Buffer x, int rows, int n, int k, Buffer dw, boolean accumulateW, Buffer db,
+                           boolean accumulateB) {
+        weightGrad(choose(1, n, k, lc.multiprocessors), g, x, rows, n, k, dw, accumulateW, db, accumulateB);
+    }
+
+    /** One variant (V2 or V3), for the parity test. */
+    public void weightGrad(Variant v, Buffer g, Buffer x, int rows, int n, int k, Buffer dw, boolean accumulateW, Buffer db,
+                           boolean accumulateB) {
+        if (v == Variant.V1_NAIVE) throw new IllegalArgumentException("matmulWeightGrad: no naive variant; use V2 or V3");
+        checkSizes(1, n, k, rows, g.length(), 0, x.length(), 0, dw.length());
+        CudaBuffer gs = lc.required(g, (long) rows * n, "matmulWeightGrad g"), xs = lc.required(x, (long) rows * k, "matmulWeightGrad x");
+        CudaBuffer ws = lc.required(dw, (long) n * k, "matmulWeightGrad dw"), bs = lc.required(db, n, "matmulWeightGrad db");
+        String name = v == Variant.V2_TILED_64 ? "gemm_wgrad_v2" : "gemm_wgrad_v3";
+        lc.module.launch(name, geometry(v, 1, n, k), new KernelArgs().i(n).i(k).i(rows).ptr(gs).ptr(xs)
+                .f(accumulateW ? 1f : 0f).ptr(ws).ptr(bs).flag(accumulateB));
+    }
+
     static LaunchConfig geometry(Variant v, int batch, int m, int n) {
         int z = Math.min(batch, 65535);
         if (m > 65535L * tile(v)) {

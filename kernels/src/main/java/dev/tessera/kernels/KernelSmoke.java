@@ -141,7 +141,15 @@ public final class KernelSmoke {
                 gpu.gemmKernels().epilogue(v, f(gpu, r, 70 * 33), f(gpu, r, 45 * 33), f(gpu, r, 45), 70, 45, 33, true,
                         gpu.allocate(70 * 45), gpu.allocate(70 * 45));
             }
+            for (GemmCuda.Variant v : new GemmCuda.Variant[] {GemmCuda.Variant.V2_TILED_64, GemmCuda.Variant.V3_TILED_128}) {
+                gpu.gemmKernels().weightGrad(v, f(gpu, r, 77 * 45), f(gpu, r, 77 * 33), 77, 45, 33, f(gpu, r, 45 * 33), true,
+                        f(gpu, r, 45), false);
+            }
             gpu.addColumnSums(f(gpu, r, 77 * 45), 77, 45, f(gpu, r, 45));
+            gpu.scaledResidual(f(gpu, r, 3 * 7 * 45), f(gpu, r, 3 * 7 * 45), f(gpu, r, 45), f(gpu, r, 3), 3, 7, 45,
+                    gpu.allocate(3 * 7 * 45));
+            gpu.scaledResidualBackward(f(gpu, r, 3 * 7 * 45), f(gpu, r, 3 * 7 * 45), f(gpu, r, 45), f(gpu, r, 3), 3, 7, 45,
+                    f(gpu, r, 3 * 7 * 45), true, gpu.allocate(45));
             gpu.clipGlobalNorm(f(gpu, r, 5000), 0.5f, gpu.allocate(1));
             gpu.synchronize();
         }

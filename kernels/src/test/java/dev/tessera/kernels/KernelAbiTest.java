@@ -176,7 +176,12 @@ class KernelAbiTest {
             new GemmCuda(lc).epilogue(v, b.f(70 * 33), b.f(45 * 33), b.f(45), 70, 45, 33, true, b.f(70 * 45), b.f(70 * 45));
             new GemmCuda(lc).epilogue(v, b.f(70 * 33), b.f(45 * 33), null, 70, 45, 33, false, null, b.f(70 * 45));
         }
+        for (GemmCuda.Variant v : new GemmCuda.Variant[] {GemmCuda.Variant.V2_TILED_64, GemmCuda.Variant.V3_TILED_128}) {
+            new GemmCuda(lc).weightGrad(v, b.f(77 * 45), b.f(77 * 33), 77, 45, 33, b.f(45 * 33), false, b.f(45), true);
+        }
         new ColumnSumsCuda(lc).addColumnSums(b.f(77 * 45), 77, 45, b.f(45));
+        new ResidualCuda(lc).forward(b.f(3 * 7 * 45), b.f(3 * 7 * 45), b.f(45), null, 3, 7, 45, b.f(3 * 7 * 45));
+        new ResidualCuda(lc).backward(b.f(3 * 7 * 45), b.f(3 * 7 * 45), b.f(45), b.f(3), 3, 7, 45, b.f(3 * 7 * 45), true, b.f(45));
         new GradClipCuda(lc).clip(b.f(5000), 0.5f, b.f(1), 256);
         new MaskingCuda(lc).argsortMask(b.f(3 * 49), 3, 49, 12, b.i(3 * 49), b.i(3 * 49), b.i(3 * 12), b.f(3 * 49), 256);
 

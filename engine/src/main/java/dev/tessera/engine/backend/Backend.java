@@ -166,6 +166,22 @@ public interface Backend extends AutoCloseable {
         if (gelu) unary(UnaryOp.GELU, 0f, pre, out);
     }
 
+    /**
+     * A Linear's weight and bias gradients together (torch.nn.functional.linear's backward for W and b): with the
+     * output gradient g [rows, n] and the input x [rows, k], {@code dw [n, k] = gᵀ·x} and {@code db [n] = Σ_rows g},
+     * each written, or added into its destination when its {@code accumulate} flag is set (the tape decides per
+     * gradient). The bias gradient is a column sum of the very matrix the weight-gradient GEMM reads transposed,
+     * so a device backend can take it from the GEMM's A tiles (one launch instead of two).
+     *
+     * <p>This default is the reference: the GEMM, then {@link #addColumnSums} (accumulate) or {@link #reduce}'s SUM.
+     */
+    default void matmulWeightGrad(Buffer g, Buffer x, int rows, int n, int k, Buffer dw, boolean accumulateW, Buffer db,
+                                  boolean accumulateB) {
+        matmul(true, false, 1, n, k, rows, 1f, g, 0, x, 0, accumulateW ? 1f : 0f, dw);
+        if (accumulateB) addColumnSums(g, rows, n, db);
+        else reduce(ReduceOp.SUM, g, 1, rows, n, db);
+    }
+
     // ---------------------------------------------------------------- residual branch
 
     /**

@@ -11,6 +11,7 @@ import dev.tessera.engine.tensor.Shape;
 import dev.tessera.engine.tensor.ShapeException;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.tensor.internal.Deferred;
+import dev.tessera.engine.tensor.internal.JointGradients;
 import java.util.Arrays;
 
 /**
@@ -121,10 +122,19 @@ public final class MatMul {
         return (bias.isContiguous() ? bias : bias.contiguous()).buffer();
     }
 
-    /** dx = g·W, dW = gᵀ·x, db = Σ_rows g: each written where the tape says, or added into it. */
+    /**
+     * dx = g·W, dW = gᵀ·x, db = Σ_rows g: each written where the tape says, or added into it. dW and db, when both
+     * are needed, are one backend op ({@link Backend#matmulWeightGrad}): a device GEMM sums db from its own tiles.
+     */
     private static Deferred[] linearGrads(Backend be, Buffer g, Tensor xc, Tensor wc, Tensor bias, int rows, int in, int outF) {
         Deferred dx = xc.requiresGrad()
                 ? (d, add) -> be.matmul(false, false, 1, rows, in, outF, 1f, g, 0, wc.buffer(), 0, beta(add), d) : null;
+        if (bias != null && wc.requiresGrad() && bias.requiresGrad()) {
+            Deferred[] joint = JointGradients.perSlot(new boolean[] {false, true, true}, (d, add) ->
+                    be.matmulWeightGrad(g, xc.buffer(), rows, outF, in, d[1], add[1], d[2], add[2]));
+            joint[0] = dx;
+            return joint;
+        }
         Deferred dw = wc.requiresGrad()
                 ? (d, add) -> be.matmul(true, false, 1, outF, in, rows, 1f, g, 0, xc.buffer(), 0, beta(add), d) : null;
         if (bias == null) return new Deferred[] {dx, dw};

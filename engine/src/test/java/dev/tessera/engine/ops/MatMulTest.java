@@ -94,6 +94,11 @@ class MatMulTest {
         assertClose("linear expanded bias", naiveLinear(x.toArray(), w.toArray(), bb, 6, 4, 5),
                 x.linear(w, b1.expand(5)).toArray(), 1e-6, 1e-5);
         GradCheck.check("linear expanded bias", t -> t[0].linear(t[1], t[2].expand(5)), x, w, b1);
+        // dW and db are one backend op (matmulWeightGrad) honouring each gradient's own mode: a weight shared with a
+        // second Linear has its gradient added to while the bias's is written, and the other way round.
+        Tensor x2 = GradCheck.random(be, 17, -1f, 1f, 3, 4);
+        GradCheck.check("linear, weight shared", t -> t[0].linear(t[1], t[2]).sum().add(t[3].linear(t[1], null).sum()), x, w, b, x2);
+        GradCheck.check("linear, bias used again", t -> t[0].linear(t[1], t[2]).add(t[2]), x, w, b);
     }
 
     @Test

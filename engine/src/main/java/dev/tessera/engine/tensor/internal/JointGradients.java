@@ -65,4 +65,27 @@ public final class JointGradients {
         }
         return slots;
     }
+
+    /**
+     * As {@link #of}, for a kernel that honours each destination's own mode: it gets the destinations and, per slot,
+     * whether to add into it ({@code accumulate[i]}, the tape's flag) or overwrite it (new uninitialised memory) — no
+     * zero-fill, so the arithmetic is exactly that of the gradients written one by one.
+     */
+    public static Deferred[] perSlot(boolean[] needed, BiConsumer<Buffer[], boolean[]> kernel) {
+        Buffer[] dst = new Buffer[needed.length];
+        boolean[] accumulate = new boolean[needed.length];
+        Deferred[] slots = new Deferred[needed.length];
+        int[] pending = {0};
+        for (int i = 0; i < needed.length; i++) {
+            if (!needed[i]) continue;
+            int slot = i;
+            pending[0]++;
+            slots[i] = (d, add) -> {
+                dst[slot] = d;
+                accumulate[slot] = add;
+                if (--pending[0] == 0) kernel.accept(dst, accumulate);
+            };
+        }
+        return slots;
+    }
 }
