@@ -6,7 +6,7 @@
 #   ARCHS       comma-separated SASS targets, default "80,90" (release). PTX for the highest one is
 #               always added so newer GPUs can JIT. A dev build for one GPU: ARCHS=90. sm_80 SASS runs
 #               unchanged on sm_86 and sm_89 (binary compatibility within a major version), so those GPUs
-#               need no SASS of their own; leaving it out keeps the fatbin (3.1 MB, 1.0 MB compressed in
+#               need no SASS of their own; leaving it out keeps the fatbin (about 4 MB, 1.3 MB compressed in
 #               the jar) inside the carried dist's 64 MiB now that the tensor-core kernels tripled the code.
 # Environment: NVCC (path to nvcc), TESSERA_NVCC_FLAGS (extra flags, e.g. -lineinfo for profiling).
 # Without nvcc it prints "nvcc not found: CUDA kernels not built" and succeeds, so CPU-only machines build;
