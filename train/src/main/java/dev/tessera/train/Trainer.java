@@ -464,21 +464,10 @@ public final class Trainer {
                 Batch b = batches.next();
                 Rng rng = streams.fork((long) step * accum + j);             // a function of (seed, micro-batch index)
                 try (StepScope s = be.openScope()) {
-                    Tensor loss = objective.loss(b, rng);
-                    readback.put(j * perBatch, loss);
-                    Map<String, Tensor> terms = objective.lossTerms();
-                    for (int t = 0; t < names.size(); t++) readback.put(j * perBatch + 1 + t, term(terms, names.get(t)));
-                    // The mean of the micro-batch means: each contributes 1/accum of the step's gradient (and each
-                    // rank 1/world: the all-reduce sums); the last backward starts the all-reduce bucket by bucket.
-                    int shares = accum * parallel.worldSize();
-                    Tensor scaled = shares == 1 ? loss : loss.mul(1f / shares);
-                    if (parallel.worldSize() > 1 && j == accum - 1) scaled.backward(parallel.beginLastBackward());
-                    else scaled.backward();
+                    backwardMicroBatch(objective.loss(b, rng), j * perBatch, accum, j == accum - 1);
                 }
             }
-            if (parallel.worldSize() > 1) parallel.finish();             // every bucket's all-reduce has landed
-            boolean clip = settings.clipGrad() > 0;
-            if (clip) GradClip.clipGlobalNorm(store, (float) settings.clipGrad(), readback.slot(normSlot));
+            finishGradients(normSlot);
             double loss = checkedLoss(lr);
             opt.step((float) lr);
             store.zeroGrad();
@@ -515,22 +504,13 @@ public final class Trainer {
             }
             List<Tensor> in = inputs.await(cur);
             store.reattachGrads();
-            List<String> names = objective.lossTermNames();
-            boolean clip = settings.clipGrad() > 0;
-            int normSlot = 1 + names.size();
+            int normSlot = 1 + objective.lossTermNames().size();
             long draws = cursor.draws();
             graphs.compute(cur.set(), () -> {
                 try (StepScope s = be.openScope()) {
-                    Tensor loss = objective.loss(in);
-                    readback.put(0, loss);
-                    Map<String, Tensor> terms = objective.lossTerms();
-                    for (int t = 0; t < names.size(); t++) readback.put(1 + t, term(terms, names.get(t)));
-                    Tensor scaled = parallel.worldSize() == 1 ? loss : loss.mul(1f / parallel.worldSize());
-                    if (parallel.worldSize() > 1) scaled.backward(parallel.beginLastBackward());
-                    else scaled.backward();
+                    backwardMicroBatch(objective.loss(in), 0, 1, true);
                 }
-                if (parallel.worldSize() > 1) parallel.finish();
-                if (clip) GradClip.clipGlobalNorm(store, (float) settings.clipGrad(), readback.slot(normSlot));
+                finishGradients(normSlot);
             });
             if (cursor.draws() != draws) {
                 // a graph would replay one step's draws forever: the model's own randomness (drop-path) rules it out
@@ -545,6 +525,28 @@ public final class Trainer {
             });
             stateChecked = false;
             return loss;
+        }
+
+        /**
+         * Puts a micro-batch's loss and its named terms into the read-back slots from {@code slot} and runs its backward.
+         * The step's loss is the mean of the micro-batch means: each contributes 1/accum of the gradient (and each rank
+         * 1/world: the all-reduce sums); the {@code last} backward starts the all-reduce bucket by bucket.
+         */
+        private void backwardMicroBatch(Tensor loss, int slot, int accum, boolean last) {
+            List<String> names = objective.lossTermNames();
+            readback.put(slot, loss);
+            Map<String, Tensor> terms = objective.lossTerms();
+            for (int t = 0; t < names.size(); t++) readback.put(slot + 1 + t, term(terms, names.get(t)));
+            int shares = accum * parallel.worldSize();
+            Tensor scaled = shares == 1 ? loss : loss.mul(1f / shares);
+            if (parallel.worldSize() > 1 && last) scaled.backward(parallel.beginLastBackward());
+            else scaled.backward();
+        }
+
+        /** After the last backward: every bucket's all-reduce has landed, then the clipping (its norm to {@code normSlot}). */
+        private void finishGradients(int normSlot) {
+            if (parallel.worldSize() > 1) parallel.finish();
+            if (settings.clipGrad() > 0) GradClip.clipGlobalNorm(store, (float) settings.clipGrad(), readback.slot(normSlot));
         }
 
         private int takeSet() {

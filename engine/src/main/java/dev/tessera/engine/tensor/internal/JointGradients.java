@@ -43,27 +43,14 @@ public final class JointGradients {
      * {@link GradMode#ACCUMULATE}, with the new destinations zero-filled first so that adding is right for all.
      */
     public static Deferred[] overwriting(Backend be, boolean[] needed, BiConsumer<Buffer[], GradMode> kernel) {
-        Buffer[] dst = new Buffer[needed.length];
-        boolean[] fresh = new boolean[needed.length];
-        Deferred[] slots = new Deferred[needed.length];
-        int[] pending = {0};
-        for (int i = 0; i < needed.length; i++) {
-            if (!needed[i]) continue;
-            int slot = i;
-            pending[0]++;
-            slots[i] = (d, accumulate) -> {
-                dst[slot] = d;
-                fresh[slot] = !accumulate;
-                if (--pending[0] > 0) return;
-                boolean allFresh = true;
-                for (int j = 0; j < needed.length; j++) if (needed[j] && !fresh[j]) allFresh = false;
-                if (!allFresh) {
-                    for (int j = 0; j < needed.length; j++) if (needed[j] && fresh[j]) be.fill(dst[j], 0f);
-                }
-                kernel.accept(dst, allFresh ? GradMode.OVERWRITE : GradMode.ACCUMULATE);
-            };
-        }
-        return slots;
+        return perSlot(needed, (dst, accumulate) -> {
+            boolean allFresh = true;
+            for (int j = 0; j < needed.length; j++) if (needed[j] && accumulate[j]) allFresh = false;
+            if (!allFresh) {
+                for (int j = 0; j < needed.length; j++) if (needed[j] && !accumulate[j]) be.fill(dst[j], 0f);
+            }
+            kernel.accept(dst, allFresh ? GradMode.OVERWRITE : GradMode.ACCUMULATE);
+        });
     }
 
     /**
