@@ -37,6 +37,8 @@ final class AttentionCpuFast {
     private static final class Scratch {
         float[] qt = new float[0], gt = new float[0], s = new float[0], dp = new float[0];
         float[] m = new float[0], l = new float[0], inv = new float[0];
+        /** A block's raw sums, [8][2V] at most, on their way through {@link #finish}. */
+        final float[] tile = new float[16 * V];
 
         void ensure(int d, int lk, int lqp) {
             if (qt.length < d * lqp) {
@@ -213,21 +215,23 @@ final class AttentionCpuFast {
      * vector. The small blocks are for the rows left over: run as single chains, two of them cost as much as eight
      * rows in blocks. Each block is its own small method on arrays and indices: C2 compiles it with every Vector
      * API call inlined, where one large method ran out of its inlining budget and left a vector-taking helper out of
-     * line, boxing a vector per call (PrintInlining: "NodeCountInliningCutoff"). Every element of C is the same
+     * line, boxing a vector per call (PrintInlining: "NodeCountInliningCutoff"); for the same reason each block
+     * leaves its scaling and store to {@link #finish}. Every element of C is the same
      * chain fma(b_p, a_p, ·) over p = 0, 1, … from zero, times alpha, plus C when accumulating, whichever block
      * computes it, so the blocking (and the thread that runs a head) never changes a bit of the result.
      */
     static void mm(int rows, int n, int kk, float alpha, float[] a, int ao, int ars, int aps,
                    float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean accumulate) {
         int nv = n / V * V, nv2 = n / (2 * V) * (2 * V);
+        float[] tile = SCRATCH.get().tile;
         int r = 0;
         for (; r + 8 <= rows && nv2 > 0; r += 8) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
-            for (int col = 0; col < nv2; col += 2 * V) block8x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            for (int col = 0; col < nv2; col += 2 * V) block8x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate, tile);
             int a4 = a0 + 4 * ars, c4 = c0 + 4 * ldc;
             for (int col = nv2; col < nv; col += V) {
-                block4x1(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
-                block4x1(kk, alpha, a, a4, ars, aps, b, bo + col, ldb, c, c4 + col, ldc, accumulate);
+                block4x1(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate, tile);
+                block4x1(kk, alpha, a, a4, ars, aps, b, bo + col, ldb, c, c4 + col, ldc, accumulate, tile);
             }
             for (int col = nv; col < n; col++) {
                 for (int i = 0; i < 8; i++) {
@@ -238,8 +242,8 @@ final class AttentionCpuFast {
         for (; r + 4 <= rows; r += 4) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
             int col = 0;
-            for (; col < nv2; col += 2 * V) block4x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
-            for (; col < nv; col += V) block4x1(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            for (; col < nv2; col += 2 * V) block4x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate, tile);
+            for (; col < nv; col += V) block4x1(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate, tile);
             for (col = nv; col < n; col++) {
                 for (int i = 0; i < 4; i++) {
                     scalarCell(kk, alpha, a, a0 + i * ars, aps, b, bo + col, ldb, c, c0 + i * ldc + col, accumulate);
@@ -248,10 +252,10 @@ final class AttentionCpuFast {
         }
         for (; r + 2 <= rows && nv2 > 0; r += 2) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
-            for (int col = 0; col < nv2; col += 2 * V) block2x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate);
+            for (int col = 0; col < nv2; col += 2 * V) block2x2(kk, alpha, a, a0, ars, aps, b, bo + col, ldb, c, c0 + col, ldc, accumulate, tile);
             for (int col = nv2; col < nv; col += V) {
-                block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
-                block1x1(kk, alpha, a, a0 + ars, aps, b, bo + col, ldb, c, c0 + ldc + col, accumulate);
+                block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate, tile);
+                block1x1(kk, alpha, a, a0 + ars, aps, b, bo + col, ldb, c, c0 + ldc + col, accumulate, tile);
             }
             for (int col = nv; col < n; col++) {
                 scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
@@ -260,15 +264,15 @@ final class AttentionCpuFast {
         }
         for (; r < rows; r++) {
             int a0 = ao + r * ars, c0 = co + r * ldc;
-            for (int col = 0; col < nv2; col += 2 * V) block1x2(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
-            for (int col = nv2; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
+            for (int col = 0; col < nv2; col += 2 * V) block1x2(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate, tile);
+            for (int col = nv2; col < nv; col += V) block1x1(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate, tile);
             for (int col = nv; col < n; col++) scalarCell(kk, alpha, a, a0, aps, b, bo + col, ldb, c, c0 + col, accumulate);
         }
     }
 
     /** Rows a0, a0 + ars, … (eight) of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc). */
     private static void block8x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
-                                 float[] c, int c0, int ldc, boolean accumulate) {
+                                 float[] c, int c0, int ldc, boolean accumulate, float[] tile) {
         int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars, a6 = a5 + ars, a7 = a6 + ars;
         FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         FloatVector t0 = s0, t1 = s0, t2 = s0, t3 = s0, t4 = s0, t5 = s0, t6 = s0, t7 = s0;
@@ -295,76 +299,28 @@ final class AttentionCpuFast {
             s7 = bv.fma(x7, s7);
             t7 = bw.fma(x7, t7);
         }
-        // Written out, not a helper taking vectors: a vector argument to a call C2 does not inline is boxed.
-        s0 = s0.mul(alpha);
-        t0 = t0.mul(alpha);
-        if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
-            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
-        }
-        s0.intoArray(c, c0);
-        t0.intoArray(c, c0 + V);
-        s1 = s1.mul(alpha);
-        t1 = t1.mul(alpha);
-        if (accumulate) {
-            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c0 + 1 * ldc));
-            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c0 + 1 * ldc + V));
-        }
-        s1.intoArray(c, c0 + 1 * ldc);
-        t1.intoArray(c, c0 + 1 * ldc + V);
-        s2 = s2.mul(alpha);
-        t2 = t2.mul(alpha);
-        if (accumulate) {
-            s2 = s2.add(FloatVector.fromArray(SPECIES, c, c0 + 2 * ldc));
-            t2 = t2.add(FloatVector.fromArray(SPECIES, c, c0 + 2 * ldc + V));
-        }
-        s2.intoArray(c, c0 + 2 * ldc);
-        t2.intoArray(c, c0 + 2 * ldc + V);
-        s3 = s3.mul(alpha);
-        t3 = t3.mul(alpha);
-        if (accumulate) {
-            s3 = s3.add(FloatVector.fromArray(SPECIES, c, c0 + 3 * ldc));
-            t3 = t3.add(FloatVector.fromArray(SPECIES, c, c0 + 3 * ldc + V));
-        }
-        s3.intoArray(c, c0 + 3 * ldc);
-        t3.intoArray(c, c0 + 3 * ldc + V);
-        s4 = s4.mul(alpha);
-        t4 = t4.mul(alpha);
-        if (accumulate) {
-            s4 = s4.add(FloatVector.fromArray(SPECIES, c, c0 + 4 * ldc));
-            t4 = t4.add(FloatVector.fromArray(SPECIES, c, c0 + 4 * ldc + V));
-        }
-        s4.intoArray(c, c0 + 4 * ldc);
-        t4.intoArray(c, c0 + 4 * ldc + V);
-        s5 = s5.mul(alpha);
-        t5 = t5.mul(alpha);
-        if (accumulate) {
-            s5 = s5.add(FloatVector.fromArray(SPECIES, c, c0 + 5 * ldc));
-            t5 = t5.add(FloatVector.fromArray(SPECIES, c, c0 + 5 * ldc + V));
-        }
-        s5.intoArray(c, c0 + 5 * ldc);
-        t5.intoArray(c, c0 + 5 * ldc + V);
-        s6 = s6.mul(alpha);
-        t6 = t6.mul(alpha);
-        if (accumulate) {
-            s6 = s6.add(FloatVector.fromArray(SPECIES, c, c0 + 6 * ldc));
-            t6 = t6.add(FloatVector.fromArray(SPECIES, c, c0 + 6 * ldc + V));
-        }
-        s6.intoArray(c, c0 + 6 * ldc);
-        t6.intoArray(c, c0 + 6 * ldc + V);
-        s7 = s7.mul(alpha);
-        t7 = t7.mul(alpha);
-        if (accumulate) {
-            s7 = s7.add(FloatVector.fromArray(SPECIES, c, c0 + 7 * ldc));
-            t7 = t7.add(FloatVector.fromArray(SPECIES, c, c0 + 7 * ldc + V));
-        }
-        s7.intoArray(c, c0 + 7 * ldc);
-        t7.intoArray(c, c0 + 7 * ldc + V);
+        s0.intoArray(tile, 0 * V);
+        t0.intoArray(tile, 1 * V);
+        s1.intoArray(tile, 2 * V);
+        t1.intoArray(tile, 3 * V);
+        s2.intoArray(tile, 4 * V);
+        t2.intoArray(tile, 5 * V);
+        s3.intoArray(tile, 6 * V);
+        t3.intoArray(tile, 7 * V);
+        s4.intoArray(tile, 8 * V);
+        t4.intoArray(tile, 9 * V);
+        s5.intoArray(tile, 10 * V);
+        t5.intoArray(tile, 11 * V);
+        s6.intoArray(tile, 12 * V);
+        t6.intoArray(tile, 13 * V);
+        s7.intoArray(tile, 14 * V);
+        t7.intoArray(tile, 15 * V);
+        finish(tile, 8, 2, alpha, c, c0, ldc, accumulate);
     }
 
     /** Rows a0, a0 + ars, … (four) of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc). */
     private static void block4x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
-                                 float[] c, int c0, int ldc, boolean accumulate) {
+                                 float[] c, int c0, int ldc, boolean accumulate, float[] tile) {
         int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
         FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
         for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
@@ -380,38 +336,20 @@ final class AttentionCpuFast {
             s3 = bv.fma(x3, s3);
             t3 = bw.fma(x3, t3);
         }
-        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        s0 = s0.mul(alpha);
-        t0 = t0.mul(alpha);
-        s1 = s1.mul(alpha);
-        t1 = t1.mul(alpha);
-        s2 = s2.mul(alpha);
-        t2 = t2.mul(alpha);
-        s3 = s3.mul(alpha);
-        t3 = t3.mul(alpha);
-        if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
-            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
-            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c1));
-            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c1 + V));
-            s2 = s2.add(FloatVector.fromArray(SPECIES, c, c2));
-            t2 = t2.add(FloatVector.fromArray(SPECIES, c, c2 + V));
-            s3 = s3.add(FloatVector.fromArray(SPECIES, c, c3));
-            t3 = t3.add(FloatVector.fromArray(SPECIES, c, c3 + V));
-        }
-        s0.intoArray(c, c0);
-        t0.intoArray(c, c0 + V);
-        s1.intoArray(c, c1);
-        t1.intoArray(c, c1 + V);
-        s2.intoArray(c, c2);
-        t2.intoArray(c, c2 + V);
-        s3.intoArray(c, c3);
-        t3.intoArray(c, c3 + V);
+        s0.intoArray(tile, 0 * V);
+        t0.intoArray(tile, 1 * V);
+        s1.intoArray(tile, 2 * V);
+        t1.intoArray(tile, 3 * V);
+        s2.intoArray(tile, 4 * V);
+        t2.intoArray(tile, 5 * V);
+        s3.intoArray(tile, 6 * V);
+        t3.intoArray(tile, 7 * V);
+        finish(tile, 4, 2, alpha, c, c0, ldc, accumulate);
     }
 
     /** Four rows of A times columns [bo, bo + V) of B into C at c0. */
     private static void block4x1(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
-                                 float[] c, int c0, int ldc, boolean accumulate) {
+                                 float[] c, int c0, int ldc, boolean accumulate, float[] tile) {
         int a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars;
         FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0;
         for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
@@ -421,26 +359,16 @@ final class AttentionCpuFast {
             s2 = bv.fma(FloatVector.broadcast(SPECIES, a[a2 + ap]), s2);
             s3 = bv.fma(FloatVector.broadcast(SPECIES, a[a3 + ap]), s3);
         }
-        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-        s0 = s0.mul(alpha);
-        s1 = s1.mul(alpha);
-        s2 = s2.mul(alpha);
-        s3 = s3.mul(alpha);
-        if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
-            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c1));
-            s2 = s2.add(FloatVector.fromArray(SPECIES, c, c2));
-            s3 = s3.add(FloatVector.fromArray(SPECIES, c, c3));
-        }
-        s0.intoArray(c, c0);
-        s1.intoArray(c, c1);
-        s2.intoArray(c, c2);
-        s3.intoArray(c, c3);
+        s0.intoArray(tile, 0 * V);
+        s1.intoArray(tile, 1 * V);
+        s2.intoArray(tile, 2 * V);
+        s3.intoArray(tile, 3 * V);
+        finish(tile, 4, 1, alpha, c, c0, ldc, accumulate);
     }
 
     /** Rows a0 and a0 + ars of A times columns [bo, bo + 2V) of B into C at c0 (row stride ldc): four chains. */
     private static void block2x2(int kk, float alpha, float[] a, int a0, int ars, int aps, float[] b, int bo, int ldb,
-                                 float[] c, int c0, int ldc, boolean accumulate) {
+                                 float[] c, int c0, int ldc, boolean accumulate, float[] tile) {
         int a1 = a0 + ars;
         FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, t0 = s0, t1 = s0;
         for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
@@ -451,52 +379,57 @@ final class AttentionCpuFast {
             s1 = bv.fma(x1, s1);
             t1 = bw.fma(x1, t1);
         }
-        int c1 = c0 + ldc;
-        s0 = s0.mul(alpha);
-        t0 = t0.mul(alpha);
-        s1 = s1.mul(alpha);
-        t1 = t1.mul(alpha);
-        if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
-            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
-            s1 = s1.add(FloatVector.fromArray(SPECIES, c, c1));
-            t1 = t1.add(FloatVector.fromArray(SPECIES, c, c1 + V));
-        }
-        s0.intoArray(c, c0);
-        t0.intoArray(c, c0 + V);
-        s1.intoArray(c, c1);
-        t1.intoArray(c, c1 + V);
+        s0.intoArray(tile, 0 * V);
+        t0.intoArray(tile, 1 * V);
+        s1.intoArray(tile, 2 * V);
+        t1.intoArray(tile, 3 * V);
+        finish(tile, 2, 2, alpha, c, c0, ldc, accumulate);
     }
 
     /** One row of A times columns [bo, bo + 2V) of B into C at c0: two chains, where one row alone waits on one. */
     private static void block1x2(int kk, float alpha, float[] a, int a0, int aps, float[] b, int bo, int ldb,
-                                 float[] c, int c0, boolean accumulate) {
+                                 float[] c, int c0, boolean accumulate, float[] tile) {
         FloatVector s0 = FloatVector.zero(SPECIES), t0 = s0;
         for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
             FloatVector x = FloatVector.broadcast(SPECIES, a[a0 + ap]);
             s0 = FloatVector.fromArray(SPECIES, b, bp).fma(x, s0);
             t0 = FloatVector.fromArray(SPECIES, b, bp + V).fma(x, t0);
         }
-        s0 = s0.mul(alpha);
-        t0 = t0.mul(alpha);
-        if (accumulate) {
-            s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
-            t0 = t0.add(FloatVector.fromArray(SPECIES, c, c0 + V));
-        }
-        s0.intoArray(c, c0);
-        t0.intoArray(c, c0 + V);
+        s0.intoArray(tile, 0 * V);
+        t0.intoArray(tile, 1 * V);
+        finish(tile, 1, 2, alpha, c, c0, 0, accumulate);
     }
 
     /** One row of A times columns [bo, bo + V) of B into C at c0. */
     private static void block1x1(int kk, float alpha, float[] a, int a0, int aps, float[] b, int bo, int ldb,
-                                 float[] c, int c0, boolean accumulate) {
+                                 float[] c, int c0, boolean accumulate, float[] tile) {
         FloatVector s0 = FloatVector.zero(SPECIES);
         for (int p = 0, ap = 0, bp = bo; p < kk; p++, ap += aps, bp += ldb) {
             s0 = FloatVector.fromArray(SPECIES, b, bp).fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), s0);
         }
-        s0 = s0.mul(alpha);
-        if (accumulate) s0 = s0.add(FloatVector.fromArray(SPECIES, c, c0));
-        s0.intoArray(c, c0);
+        s0.intoArray(tile, 0 * V);
+        finish(tile, 1, 1, alpha, c, c0, 0, accumulate);
+    }
+
+    /**
+     * The end of every block: C = alpha·sums (+ C when accumulating), rows × vecs vectors of raw sums read from
+     * {@code tile} ([rows][vecs·V]), row r of C at c0 + r·ldc. The blocks store their accumulators and call this
+     * instead of writing the epilogue out: block8x2 with its sixteen multiply/add/store triples written out was
+     * past C2's inlining budget (NodeCountInliningCutoff), and depending on compilation order the calls from its
+     * fourth row on were left out of line, where the Vector API falls back to element-by-element Java: a JFR
+     * sample of an MAE-B step put 8% of the whole step on one such {@code mul} (2026-12-07). This loop is small
+     * whichever way C2 treats it. Same arithmetic: sum·alpha, then + C.
+     */
+    private static void finish(float[] tile, int rows, int vecs, float alpha, float[] c, int c0, int ldc,
+                               boolean accumulate) {
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < vecs; h++) {
+                int at = c0 + r * ldc + h * V;
+                FloatVector x = FloatVector.fromArray(SPECIES, tile, (r * vecs + h) * V).mul(alpha);
+                if (accumulate) x = x.add(FloatVector.fromArray(SPECIES, c, at));
+                x.intoArray(c, at);
+            }
+        }
     }
 
     private static void scalarCell(int kk, float alpha, float[] a, int a0, int aps, float[] b, int b0, int ldb,

@@ -4,9 +4,10 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
 /**
- * The CPU backend's one thread pool and its only scheduling primitive: split [0, n) into at most
+ * The CPU backend's one thread pool and its two scheduling primitives: split [0, n) into at most
  * {@code threads} contiguous chunks, run chunk 0 on the calling thread and the rest on the pool, wait.
- * Chunks are contiguous so each thread streams through its own part of memory.
+ * Chunks are contiguous so each thread streams through its own part of memory. {@link #forRange} makes the
+ * chunks equal; {@link #forWeighted} sizes them by how fast each thread ran the previous weighted loops.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -46,6 +47,100 @@ public final class Parallel implements AutoCloseable {
         }
         body.run(0, (int) ((long) n / chunks));
         for (ForkJoinTask<?> t : tasks) t.join();
+    }
+
+    /**
+     * Each thread's share of the next {@link #forWeighted} loop, learned from the last ones (shares[0]: the
+     * calling thread; shares[t]: the t-th pool task). Replaced whole, never written in place, so a reader sees
+     * a consistent set.
+     */
+    private volatile double[] shares;
+
+    /**
+     * Like {@link #forRange} with one chunk per thread, but chunk t's length follows thread t's measured speed
+     * in the previous weighted loops, so that the threads finish together when one runs slower than the other.
+     * That is common on shared machines: on this project's 2-core development VMs one core often runs at
+     * about two thirds of the other's speed for seconds at a time (measured: the two equal halves of a
+     * 792×3072×768 SGEMM took 10.4 and 17 ms, each thread's CPU time equal to its wall time), and an equal
+     * split then leaves the fast core idle for a third of every call. {@code body} must compute the same
+     * result whatever the chunk boundaries are (a GEMM cut at tile boundaries does: each element is one
+     * thread's arithmetic either way); only the speed changes.
+     *
+     * <p>Learning: after each loop, thread t's speed is units/nanoseconds over its chunk, and the shares move
+     * half way towards the speeds' proportions (chunks under {@link #MIN_TIMED_NANOS} are too short to time
+     * and teach nothing). With two threads chunk 1 always runs on the pool's one thread, so the estimate
+     * follows the two threads as the OS placed them; with more threads the pool may hand chunks to different
+     * threads from call to call and the shares stay near equal.
+     */
+    public void forWeighted(int units, RangeBody body) {
+        int chunks = Math.min(threads, units);
+        if (chunks <= 1 || pool == null || ForkJoinTask.inForkJoinPool()) {
+            if (units > 0) body.run(0, units);
+            return;
+        }
+        double[] w = shares;
+        int[] cut = new int[chunks + 1];
+        double sum = 0, total = 0;
+        for (int c = 0; c < chunks; c++) total += w == null || w.length != chunks ? 1 : w[c];
+        for (int c = 1; c < chunks; c++) {
+            sum += w == null || w.length != chunks ? 1 : w[c - 1];
+            // At least one unit per chunk, in order.
+            cut[c] = (int) Math.max(cut[c - 1] + 1, Math.min(units - (chunks - c), Math.round(units * sum / total)));
+        }
+        cut[chunks] = units;
+        long[] nanos = new long[chunks];
+        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
+        for (int c = 1; c < chunks; c++) {
+            int chunk = c;
+            tasks[c - 1] = pool.submit(() -> nanos[chunk] = timed(body, cut[chunk], cut[chunk + 1]));
+        }
+        nanos[0] = timed(body, cut[0], cut[1]);
+        for (ForkJoinTask<?> t : tasks) t.join();
+        learn(cut, nanos);
+    }
+
+    /** Chunks shorter than this (50 µs) are not timed reliably enough to learn from. */
+    static final long MIN_TIMED_NANOS = 50_000;
+
+    /** Each chunk's share never falls below this fraction of an equal share: a thread that stalled once recovers. */
+    private static final double MIN_SHARE = 0.25;
+
+    private static long timed(RangeBody body, int from, int to) {
+        long t0 = System.nanoTime();
+        body.run(from, to);
+        return System.nanoTime() - t0;
+    }
+
+    private void learn(int[] cut, long[] nanos) {
+        int chunks = nanos.length;
+        if (chunks != threads) return;
+        double[] speed = new double[chunks];
+        double total = 0;
+        for (int c = 0; c < chunks; c++) {
+            if (nanos[c] < MIN_TIMED_NANOS) return;
+            speed[c] = (cut[c + 1] - cut[c]) / (double) nanos[c];
+            total += speed[c];
+        }
+        double[] old = shares, next = new double[chunks];
+        double norm = 0;
+        for (int c = 0; c < chunks; c++) {
+            double was = old == null || old.length != chunks ? 1.0 / chunks : old[c];
+            next[c] = Math.max(MIN_SHARE / chunks, 0.5 * was + 0.5 * speed[c] / total);
+            norm += next[c];
+        }
+        for (int c = 0; c < chunks; c++) next[c] /= norm;
+        shares = next;
+    }
+
+    /** The current shares of a {@code threads}-chunk weighted loop (equal until a loop has been timed); for tests and logs. */
+    public double[] shares() {
+        double[] w = shares;
+        if (w == null || w.length != threads) {
+            double[] eq = new double[threads];
+            java.util.Arrays.fill(eq, 1.0 / threads);
+            return eq;
+        }
+        return w.clone();
     }
 
     @Override

@@ -18,8 +18,12 @@ package dev.tessera.engine.backend.cpu;
  * one whole GEMM per task, so each thread packs its own operands and no thread waits for another. Few large
  * GEMMs (linear layers) are split inside: C is cut into a grid of rectangles, one per thread, along
  * whichever dimension keeps the rectangles square-ish, because a task packs its own A rows and B columns and
- * the packing cost per flop is ∝ 1/rows + 1/cols. Either way every element is computed by the same
- * arithmetic in the same order, so results are bit-identical for any thread count.
+ * the packing cost per flop is ∝ 1/rows + 1/cols. A grid of one strip per thread (always, with two threads)
+ * sizes the strips by the threads' measured speeds ({@link Parallel#forWeighted}): finer, dynamically claimed
+ * blocks would balance too, but each block repacks its share of A, and on this machine that cost 3–15% per
+ * GEMM (blocks of ¼ to ⅛ of the columns, measured) where the learned split costs nothing. Either way every
+ * element is computed by the same arithmetic in the same order, so results are bit-identical for any thread
+ * count and any split.
  */
 public final class Sgemm {
     private Sgemm() {}
@@ -135,7 +139,8 @@ public final class Sgemm {
 
     /**
      * One GEMM cut into a grid of C rectangles over the threads; the first k-slab's β term reads
-     * {@code init[io + i·ldi + j]} (C itself, or a bias row with ldi = 0).
+     * {@code init[io + i·ldi + j]} (C itself, or a bias row with ldi = 0). When the grid is one strip per
+     * thread (always with two threads), the strips' widths follow the threads' measured speeds.
      */
     private static void split(Parallel par, boolean transA, boolean transB, int m, int n, int k, float alpha,
                               float[] a, int ao, int lda, float[] b, int bo, int ldb, float beta, float[] c, int co,
@@ -145,6 +150,18 @@ public final class Sgemm {
         int[] grid = grid(tasks, m, n);
         int rowSplits = grid[0], colSplits = grid[1];
         int slivers = (m + SgemmVector.MR - 1) / SgemmVector.MR, panels = (n + SgemmVector.NR - 1) / SgemmVector.NR;
+        if (rowSplits * colSplits == par.threads() && (rowSplits == 1 || colSplits == 1)) {
+            // One strip per thread, sized by the threads' measured speeds (Parallel.forWeighted): cut at tile
+            // boundaries, any widths give the same bits.
+            boolean byColumns = rowSplits == 1;
+            par.forWeighted(byColumns ? panels : slivers, (from, to) -> {
+                int r0 = byColumns ? 0 : from * SgemmVector.MR, r1 = byColumns ? m : Math.min(m, to * SgemmVector.MR);
+                int c0 = byColumns ? from * SgemmVector.NR : 0, c1 = byColumns ? Math.min(n, to * SgemmVector.NR) : n;
+                SgemmVector.gemm(transA, transB, k, alpha, a, ao, lda, b, bo, ldb, beta, c, co, n, init, io, ldi,
+                        r0, r1, c0, c1);
+            });
+            return;
+        }
         par.forRange(rowSplits * colSplits, 1, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int rs = t / colSplits, cs = t % colSplits;
