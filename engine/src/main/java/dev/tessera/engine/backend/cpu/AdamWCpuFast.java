@@ -29,7 +29,7 @@ final class AdamWCpuFast {
         float b1 = k.b1(), b2 = k.b2(), c1 = k.c1(), c2 = k.c2(), bc2Sqrt = k.bc2Sqrt(), eps = k.eps();
         float decay = k.decay(), stepSize = k.stepSize();
         AtomicBoolean nonFinite = new AtomicBoolean();
-        par.forRange(n, 8192, (from, to) -> {
+        par.forWeighted(n, 8192, (from, to) -> {
             FloatVector probe = FloatVector.zero(SPECIES);
             int i = from;
             for (int end = from + (to - from) / V * V; i < end; i += V) {

@@ -54,7 +54,7 @@ final class AttentionCpuHeads {
     static void forward(Parallel par, AttentionLayout lay, float[] q, int qo, float[] k, int ko, float[] v, int vo,
                         float[] out, int oo, float[] lse, int lo, Supplier<ForwardHead> kernel) {
         int lq = lay.lq(), lk = lay.lk(), d = lay.headDim(), heads = lay.heads();
-        par.forRange(lay.batchHeads(), 1, (from, to) -> {
+        par.forWeighted(lay.batchHeads(), 1, (from, to) -> {
             ForwardHead f = kernel.get();
             Rows rows = ROWS.get();
             for (int bh = from; bh < to; bh++) {
@@ -74,7 +74,7 @@ final class AttentionCpuHeads {
                          float[] dq, int dqo, float[] dk, int dko, float[] dv, int dvo, GradMode mode,
                          Supplier<BackwardHead> kernel) {
         int lq = lay.lq(), lk = lay.lk(), d = lay.headDim(), heads = lay.heads();
-        par.forRange(lay.batchHeads(), 1, (from, to) -> {
+        par.forWeighted(lay.batchHeads(), 1, (from, to) -> {
             BackwardHead f = kernel.get();
             Rows rows = ROWS.get();
             for (int bh = from; bh < to; bh++) {

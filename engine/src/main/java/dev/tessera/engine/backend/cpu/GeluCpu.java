@@ -103,12 +103,12 @@ final class GeluCpu {
 
     /** y[i] = gelu(x[i]) for i in [0, n), split over threads; y may be x. */
     static void forward(Parallel par, float[] x, int xo, float[] y, int yo, int n) {
-        par.forRange(n, GRAIN, (from, to) -> forward(x, xo + from, y, yo + from, to - from));
+        par.forWeighted(n, GRAIN, (from, to) -> forward(x, xo + from, y, yo + from, to - from));
     }
 
     /** out[i] = g[i]·gelu'(a[i]), split over threads; out may alias a or g. */
     static void backward(Parallel par, float[] a, int ao, float[] g, int go, float[] out, int oo, int n) {
-        par.forRange(n, GRAIN, (from, to) -> backward(a, ao + from, g, go + from, out, oo + from, to - from));
+        par.forWeighted(n, GRAIN, (from, to) -> backward(a, ao + from, g, go + from, out, oo + from, to - from));
     }
 
     /**

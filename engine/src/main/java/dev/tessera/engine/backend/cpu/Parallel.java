@@ -7,7 +7,9 @@ import java.util.concurrent.ForkJoinTask;
  * The CPU backend's one thread pool and its two scheduling primitives: split [0, n) into at most
  * {@code threads} contiguous chunks, run chunk 0 on the calling thread and the rest on the pool, wait.
  * Chunks are contiguous so each thread streams through its own part of memory. {@link #forRange} makes the
- * chunks equal; {@link #forWeighted} sizes them by how fast each thread ran the previous weighted loops.
+ * chunks equal; {@link #forWeighted} sizes them by how fast each thread ran the previous weighted loops. The
+ * weighted loops are the ones whose units all cost the same and whose results do not depend on the chunks:
+ * GEMM strips, attention heads, AdamW and GELU elements, most of a training step's time.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -97,6 +99,15 @@ public final class Parallel implements AutoCloseable {
         nanos[0] = timed(body, cut[0], cut[1]);
         for (ForkJoinTask<?> t : tasks) t.join();
         learn(cut, nanos);
+    }
+
+    /**
+     * {@link #forWeighted} for loops that may be too short to split across every thread: with fewer than
+     * {@code minChunk} units per thread it is {@link #forRange} (fewer, equal chunks; nothing learned).
+     */
+    public void forWeighted(int units, int minChunk, RangeBody body) {
+        if ((long) units < (long) threads * Math.max(1, minChunk)) forRange(units, minChunk, body);
+        else forWeighted(units, body);
     }
 
     /** Chunks shorter than this (50 µs) are not timed reliably enough to learn from. */
