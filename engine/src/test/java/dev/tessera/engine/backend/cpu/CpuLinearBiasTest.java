@@ -18,9 +18,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CpuLinearBiasTest {
 
-    /** {m, n, k}: full and cut tiles, k over one and three slabs (KC = 256), and a product on the scalar path. */
+    /** {m, n, k}: full and cut tiles, k over one, two and three slabs (KC = 512), and a product on the scalar path. */
     private static final int[][] SHAPES = {
         {1, 1, 1}, {2, 3, 4}, {6, 32, 16}, {7, 33, 17}, {13, 97, 300}, {50, 200, 768}, {150, 70, 513}, {400, 64, 64},
+        {20, 40, 1100},
     };
 
     @ParameterizedTest(name = "{0} threads")

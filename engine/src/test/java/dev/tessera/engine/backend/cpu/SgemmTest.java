@@ -55,7 +55,8 @@ class SgemmTest {
         List<Case> cs = new ArrayList<>();
         int[][] shapes = {
             {1, 1, 1}, {7, 5, 3}, {6, 32, 256}, {6, 16, 8}, {33, 65, 17}, {13, 97, 300},
-            {150, 70, 513},        // crosses MC (144) and three k-slabs
+            {150, 70, 513},        // crosses MC (144) and two k-slabs
+            {40, 50, 1100},        // three k-slabs
             {197, 64, 197},        // attention P·V shape (ViT-S head)
             {197, 197, 64},        // attention Q·Kᵀ shape
             {61, 384, 200},        // a ViT-S linear slice with m not a multiple of 6
@@ -115,7 +116,7 @@ class SgemmTest {
 
     @Test
     void resultIsBitIdenticalForAnyThreadCount() {
-        for (Case t : List.of(Case.of(197, 384, 520, false, false), Case.of(150, 70, 513, true, true),
+        for (Case t : List.of(Case.of(197, 384, 520, false, false), Case.of(150, 70, 1100, true, true),
                 new Case(8, 33, 31, 29, false, true, 33 * 29, 0, 1f, 0.5f),
                 new Case(3, 100, 130, 300, true, false, 0, 300 * 130, 1f, 1f))) {
             Problem p = new Problem(t, 3);
