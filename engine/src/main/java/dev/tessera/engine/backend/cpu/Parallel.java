@@ -1,11 +1,9 @@
 package dev.tessera.engine.backend.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-
 /**
  * The CPU backend's one thread pool and its two scheduling primitives: split [0, n) into at most
- * {@code threads} contiguous chunks, run chunk 0 on the calling thread and the rest on the pool, wait.
+ * {@code threads} contiguous chunks, run chunk 0 on the calling thread and the rest on the pool's
+ * {@link WorkerTeam}, wait.
  * Chunks are contiguous so each thread streams through its own part of memory. {@link #forRange} makes the
  * chunks equal; {@link #forWeighted} sizes them by how fast each thread ran the previous weighted loops. The
  * weighted loops are the ones whose units all cost the same and whose results do not depend on the chunks:
@@ -19,13 +17,13 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
-    private final ForkJoinPool pool;
+    private final WorkerTeam team;
     private final int threads;
 
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
-        this.pool = threads > 1 ? new ForkJoinPool(threads - 1) : null;
+        this.team = threads > 1 ? new WorkerTeam(threads - 1) : null;
     }
 
     public int threads() {
@@ -34,26 +32,19 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * Runs {@code body} over [0, n); ranges shorter than {@code minChunk} are not split further, so tiny
-     * loops stay on the calling thread (a fork costs microseconds).
+     * loops stay on the calling thread (handing out work costs microseconds). A loop started inside another
+     * (or while another thread's loop runs) runs on the calling thread alone.
      */
     public void forRange(int n, int minChunk, RangeBody body) {
         int chunks = (int) Math.min(threads, Math.max(1L, n / Math.max(1, minChunk)));
-        if (chunks <= 1 || pool == null || ForkJoinTask.inForkJoinPool()) {
+        if (chunks <= 1 || !team.run(chunks, c -> body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks)))) {
             if (n > 0) body.run(0, n);
-            return;
         }
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
-            tasks[c - 1] = pool.submit(() -> body.run(from, to));
-        }
-        body.run(0, (int) ((long) n / chunks));
-        for (ForkJoinTask<?> t : tasks) t.join();
     }
 
     /**
      * Each thread's share of the next {@link #forWeighted} loop, learned from the last ones (shares[0]: the
-     * calling thread; shares[t]: the t-th pool task). Replaced whole, never written in place, so a reader sees
+     * calling thread; shares[t]: worker t − 1). Replaced whole, never written in place, so a reader sees
      * a consistent set.
      */
     private volatile double[] shares;
@@ -70,13 +61,12 @@ public final class Parallel implements AutoCloseable {
      *
      * <p>Learning: after each loop, thread t's speed is units/nanoseconds over its chunk, and the shares move
      * half way towards the speeds' proportions (chunks under {@link #MIN_TIMED_NANOS} are too short to time
-     * and teach nothing). With two threads chunk 1 always runs on the pool's one thread, so the estimate
-     * follows the two threads as the OS placed them; with more threads the pool may hand chunks to different
-     * threads from call to call and the shares stay near equal.
+     * and teach nothing). Chunk t always runs on the same thread (the caller, or the team's worker t − 1), so
+     * the estimate follows each thread as the OS placed it.
      */
     public void forWeighted(int units, RangeBody body) {
         int chunks = Math.min(threads, units);
-        if (chunks <= 1 || pool == null || ForkJoinTask.inForkJoinPool()) {
+        if (chunks <= 1) {
             if (units > 0) body.run(0, units);
             return;
         }
@@ -91,14 +81,8 @@ public final class Parallel implements AutoCloseable {
         }
         cut[chunks] = units;
         long[] nanos = new long[chunks];
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int chunk = c;
-            tasks[c - 1] = pool.submit(() -> nanos[chunk] = timed(body, cut[chunk], cut[chunk + 1]));
-        }
-        nanos[0] = timed(body, cut[0], cut[1]);
-        for (ForkJoinTask<?> t : tasks) t.join();
-        learn(cut, nanos);
+        if (team.run(chunks, c -> nanos[c] = timed(body, cut[c], cut[c + 1]))) learn(cut, nanos);
+        else body.run(0, units);
     }
 
     /**
@@ -156,6 +140,6 @@ public final class Parallel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pool != null) pool.shutdownNow();
+        if (team != null) team.close();
     }
 }
