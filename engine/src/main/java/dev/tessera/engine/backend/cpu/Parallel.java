@@ -138,6 +138,11 @@ public final class Parallel implements AutoCloseable {
         return w.clone();
     }
 
+    /** Whether this pool's worker threads are still running; for tests. */
+    boolean workersAlive() {
+        return team != null && team.anyAlive();
+    }
+
     @Override
     public void close() {
         if (team != null) team.close();

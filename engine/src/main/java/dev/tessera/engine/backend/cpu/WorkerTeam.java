@@ -102,6 +102,14 @@ final class WorkerTeam implements AutoCloseable {
         }
     }
 
+    /** Whether any worker thread is still running (false soon after {@link #close}); for tests. */
+    boolean anyAlive() {
+        for (Worker w : workers) {
+            if (w.isAlive()) return true;
+        }
+        return false;
+    }
+
     @Override
     public void close() {
         closed = true;

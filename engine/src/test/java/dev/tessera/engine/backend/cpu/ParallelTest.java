@@ -80,4 +80,73 @@ class ParallelTest {
             }
         }
     }
+
+    /** A loop started inside a chunk (or by a second thread while one runs) runs on its caller alone, to the end. */
+    @Test
+    void nestedAndConcurrentLoopsCompleteOnTheirCallers() throws Exception {
+        try (Parallel par = new Parallel(3)) {
+            int[] inner = new int[3 * 100];
+            par.forRange(3, 1, (from, to) -> {
+                for (int o = from; o < to; o++) {
+                    int base = o * 100;
+                    par.forRange(100, 1, (a, b) -> {
+                        for (int i = a; i < b; i++) inner[base + i]++;
+                    });
+                }
+            });
+            for (int i = 0; i < inner.length; i++) assertEquals(1, inner[i], "nested element " + i);
+
+            long[] sums = new long[4];
+            Thread[] callers = new Thread[4];
+            for (int t = 0; t < callers.length; t++) {
+                int id = t;
+                callers[t] = new Thread(() -> {
+                    for (int rep = 0; rep < 200; rep++) {
+                        long[] part = new long[3];
+                        par.forRange(3000, 1, (a, b) -> {
+                            long s = 0;
+                            for (int i = a; i < b; i++) s += i;
+                            synchronized (part) {
+                                part[0] += s;
+                            }
+                        });
+                        sums[id] += part[0];
+                    }
+                });
+                callers[t].start();
+            }
+            for (Thread t : callers) t.join(60_000);
+            for (int t = 0; t < sums.length; t++) assertEquals(200L * (2999L * 3000 / 2), sums[t], "caller " + t);
+        }
+    }
+
+    /** A chunk's failure on a worker reaches the caller as itself, and the team keeps working afterwards. */
+    @Test
+    void aWorkersFailureReachesTheCaller() {
+        try (Parallel par = new Parallel(2)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> par.forRange(10, 1, (from, to) -> {
+                        if (from > 0) throw new IllegalStateException("chunk from " + from + " failed");
+                    }));
+            assertEquals("chunk from 5 failed", e.getMessage());
+            int[] runs = new int[10];
+            par.forRange(10, 1, (from, to) -> {
+                for (int i = from; i < to; i++) runs[i]++;
+            });
+            for (int i = 0; i < 10; i++) assertEquals(1, runs[i], "after the failure, element " + i);
+        }
+    }
+
+    /** Closing the pool ends its worker threads (they park between loops; close must wake and stop them). */
+    @Test
+    void closeStopsTheWorkers() throws Exception {
+        Parallel par = new Parallel(3);
+        par.forRange(30, 1, (from, to) -> LockSupport.parkNanos(1_000_000));
+        assertTrue(par.workersAlive());
+        Thread.sleep(5);   // long enough for the workers to give up spinning and park
+        par.close();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline && par.workersAlive()) Thread.sleep(10);
+        assertTrue(!par.workersAlive(), "worker threads still alive 10 s after close");
+    }
 }
