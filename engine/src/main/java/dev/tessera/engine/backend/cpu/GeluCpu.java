@@ -101,14 +101,26 @@ final class GeluCpu {
 
     // ---------------------------------------------------------------- vector kernels
 
-    /** y[i] = gelu(x[i]) for i in [0, n), split over threads; y may be x. */
+    /**
+     * y[i] = gelu(x[i]) for i in [0, n), split over threads; y may be x. The threads' chunks are whole
+     * {@link #BLOCK}s: the scalar tail ({@link #gelu}, {@link #geluGrad}) may round an element differently from
+     * the vector lanes, so only the last elements of n, whatever the thread count, may take it. (Chunks cut at
+     * any element made the bits depend on the split: 1 of 139,269 GELU gradients differed between 1 and 3
+     * threads, 2026-12-07.)
+     */
     static void forward(Parallel par, float[] x, int xo, float[] y, int yo, int n) {
-        par.forWeighted(n, GRAIN, (from, to) -> forward(x, xo + from, y, yo + from, to - from));
+        par.forWeighted((n + BLOCK - 1) / BLOCK, GRAIN / BLOCK, (b0, b1) -> {
+            int from = b0 * BLOCK, to = Math.min(n, b1 * BLOCK);
+            forward(x, xo + from, y, yo + from, to - from);
+        });
     }
 
-    /** out[i] = g[i]·gelu'(a[i]), split over threads; out may alias a or g. */
+    /** out[i] = g[i]·gelu'(a[i]), split over threads in whole blocks (see forward); out may alias a or g. */
     static void backward(Parallel par, float[] a, int ao, float[] g, int go, float[] out, int oo, int n) {
-        par.forWeighted(n, GRAIN, (from, to) -> backward(a, ao + from, g, go + from, out, oo + from, to - from));
+        par.forWeighted((n + BLOCK - 1) / BLOCK, GRAIN / BLOCK, (b0, b1) -> {
+            int from = b0 * BLOCK, to = Math.min(n, b1 * BLOCK);
+            backward(a, ao + from, g, go + from, out, oo + from, to - from);
+        });
     }
 
     /**
