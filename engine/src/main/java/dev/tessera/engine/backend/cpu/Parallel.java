@@ -7,7 +7,7 @@ package dev.tessera.engine.backend.cpu;
  * Chunks are contiguous so each thread streams through its own part of memory. {@link #forRange} makes the
  * chunks equal; {@link #forWeighted} sizes them by how fast each thread ran the previous weighted loops. The
  * weighted loops are the ones whose units all cost the same and whose results do not depend on the chunks:
- * GEMM strips, attention heads, AdamW and GELU elements, most of a training step's time.
+ * GEMM strips, attention heads, AdamW elements and GELU blocks, most of a training step's time.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -70,14 +70,14 @@ public final class Parallel implements AutoCloseable {
             if (units > 0) body.run(0, units);
             return;
         }
-        double[] w = shares;
+        // Shares sum to 1 (equal when fewer chunks than threads: nothing was learned for that split).
+        double[] w = chunks == threads ? shares() : null;
         int[] cut = new int[chunks + 1];
-        double sum = 0, total = 0;
-        for (int c = 0; c < chunks; c++) total += w == null || w.length != chunks ? 1 : w[c];
+        double sum = 0;
         for (int c = 1; c < chunks; c++) {
-            sum += w == null || w.length != chunks ? 1 : w[c - 1];
+            sum += w == null ? 1.0 / chunks : w[c - 1];
             // At least one unit per chunk, in order.
-            cut[c] = (int) Math.max(cut[c - 1] + 1, Math.min(units - (chunks - c), Math.round(units * sum / total)));
+            cut[c] = (int) Math.max(cut[c - 1] + 1, Math.min(units - (chunks - c), Math.round(units * sum)));
         }
         cut[chunks] = units;
         long[] nanos = new long[chunks];
