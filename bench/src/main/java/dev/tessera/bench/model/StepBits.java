@@ -18,8 +18,9 @@ import java.util.zip.CRC32;
 /**
  * The bits of a few CPU training steps, to compare two builds (or thread counts) that must agree exactly: an MAE
  * or CAE preset (CAE with the pixel target) trained from fixed seeds on fixed Gaussian images, printing each
- * step's loss as float bits and one CRC-32 over every parameter's bits after the last AdamW update. Run the same
- * command with each build's benchmarks.jar and compare the lines:
+ * step's loss as float bits and one CRC-32 over every parameter's bits after the last AdamW update
+ * ({@code --per-parameter}: also each parameter's CRC and its last step's gradient CRC, to tell a difference in
+ * backward from one in the optimizer). Run the same command with each build's benchmarks.jar and compare the lines:
  * <pre>
  * java $(cat bench/target/jvm.flags) -cp bench/target/benchmarks.jar dev.tessera.bench.model.StepBits \
  *     --model cae-tiny --batch 16 --steps 3 --threads 2 [--per-parameter]
@@ -58,12 +59,16 @@ public final class StepBits {
             for (int i = 0; i < batch; i++) indices[i] = i;
             Batch b = new Batch(px, new int[batch], batch, s[0], s[1], s[2], indices);
             StringBuilder losses = new StringBuilder();
+            java.util.Map<String, Long> gradCrc = new java.util.LinkedHashMap<>();
             for (int step = 0; step < steps; step++) {
                 store.zeroGrad();
                 try (StepScope scope = be.openScope()) {
                     Tensor loss = o.loss(b, new Rng(1000 + step));
                     losses.append(String.format(Locale.ROOT, " %08x", Float.floatToRawIntBits(loss.item())));
                     loss.backward();
+                }
+                if (step == steps - 1) {
+                    for (var e : store.entries()) gradCrc.put(e.name(), crc(e.parameter().tensor().grad().toArray()));
                 }
                 opt.step(1e-3f);
             }
@@ -75,11 +80,18 @@ public final class StepBits {
                     all.update(bits);
                     one.update(bits);
                 }
-                if (perParameter) System.out.printf(Locale.ROOT, "  %s %08x%n", e.getKey(), one.getValue());
+                if (perParameter) System.out.printf(Locale.ROOT, "  %s %08x grad %08x%n", e.getKey(), one.getValue(),
+                        gradCrc.getOrDefault(e.getKey(), 0L));
             }
             System.out.printf(Locale.ROOT, "%s batch %d, %d steps, %d threads: losses%s, parameters crc %08x%n",
                     model, batch, steps, threads, losses, all.getValue());
         }
+    }
+
+    private static long crc(float[] values) {
+        CRC32 c = new CRC32();
+        for (float v : values) c.update(bytes(Float.floatToRawIntBits(v)));
+        return c.getValue();
     }
 
     private static byte[] bytes(int v) {

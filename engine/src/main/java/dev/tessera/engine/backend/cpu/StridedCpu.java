@@ -25,6 +25,21 @@ final class StridedCpu {
     /** Elements per parallel chunk. */
     private static final int GRAIN = 16384;
 
+    /**
+     * A single flat run is split between threads in whole blocks of this many elements, so that only the run's
+     * last elements, whatever the thread count, fall to a kernel's scalar tail. GELU_GRAD's scalar twin may round
+     * an element 1 ulp differently from its vector lanes, and a cut at any element made the fused Linear+GELU
+     * backward differ between 1 and 3 threads (mae-tiny, 2026-12-07). A multiple of every vector length and of
+     * {@link GeluCpu}'s block.
+     */
+    private static final int FLAT_BLOCK = 2048;
+
+    /** body over [0, n) in thread chunks whose boundaries are multiples of {@link #FLAT_BLOCK}. */
+    private static void flat(Parallel par, int n, Parallel.RangeBody body) {
+        par.forRange((n + FLAT_BLOCK - 1) / FLAT_BLOCK, GRAIN / FLAT_BLOCK,
+                (b0, b1) -> body.run(b0 * FLAT_BLOCK, Math.min(n, b1 * FLAT_BLOCK)));
+    }
+
     /** dst[i·ds] (+)= src[i·ss] for every multi-index i of shape. */
     static void copy(Parallel par, float[] src, int srcOff, int[] ss, float[] dst, int dstOff, int[] ds,
                      int[] shape, boolean accumulate) {
@@ -46,7 +61,7 @@ final class StridedCpu {
         boolean serial = accumulate && dstOverlaps;
         if (rows == 1) {
             if (serial) copyRun(src, srcOff, sIn, dst, dstOff, dIn, inner, accumulate);
-            else par.forRange(inner, GRAIN, (from, to) ->
+            else flat(par, inner, (from, to) ->
                     copyRun(src, srcOff + from * sIn, sIn, dst, dstOff + from * dIn, dIn, to - from, accumulate));
             return;
         }
@@ -116,7 +131,7 @@ final class StridedCpu {
         int inner = sh[rank - 1], aIn = ast[rank - 1], bIn = bst[rank - 1];
         int rows = (int) (total / inner);
         if (rows == 1) {
-            par.forRange(inner, GRAIN, (from, to) -> binaryRun(op, fast, a, aOff + from * aIn, aIn,
+            flat(par, inner, (from, to) -> binaryRun(op, fast, a, aOff + from * aIn, aIn,
                     b, bOff + from * bIn, bIn, out, outOff + from, to - from));
             return;
         }

@@ -133,6 +133,37 @@ class StridedCpuTest {
         }
     }
 
+    /**
+     * A flat run (the fused Linear+GELU backward's GELU_GRAD over [rows·out]) gives the same bits for 1, 2 and 3
+     * threads: threads are cut in whole blocks, so the scalar tail, which may round differently from the vector
+     * lanes, only ever takes the run's last elements. Cut at any element, mae-tiny's gradients differed between
+     * 1 and 3 threads.
+     */
+    @Test
+    void aFlatRunHasTheSameBitsForEveryThreadCount() {
+        int n = 139_269;
+        float[] pre = LayerNormCpuTest.random(11, n, -6, 6), g = LayerNormCpuTest.random(12, n, -1, 1);
+        int[] flat = {n}, unit = {1};
+        for (BinaryOp op : new BinaryOp[] {BinaryOp.GELU_GRAD, BinaryOp.MUL}) {
+            float[] one = new float[n];
+            try (Parallel par = new Parallel(1)) {
+                StridedCpu.binary(par, op, pre, 0, unit, g, 0, unit, one, 0, flat);
+            }
+            for (int threads = 2; threads <= 3; threads++) {
+                float[] got = new float[n];
+                try (Parallel par = new Parallel(threads)) {
+                    StridedCpu.binary(par, op, pre, 0, unit, g, 0, unit, got, 0, flat);
+                }
+                for (int i = 0; i < n; i++) {
+                    if (Float.floatToRawIntBits(one[i]) != Float.floatToRawIntBits(got[i])) {
+                        throw new AssertionError(op + ", " + threads + " threads: element " + i + " is " + got[i]
+                                + ", one thread gives " + one[i]);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void inPlaceAccumulationAliasesTheOutput() {
         // grad += g, the way the tape adds a gradient into an existing one (out == a).
