@@ -6,9 +6,10 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link SgemmVector#packBTransposed} (16×16 register transposes where the vector width allows) against the
- * element-by-element pack it replaced, kept here as the reference: the panels must be the same bits for every
- * panel width, k-slab, offset and leading dimension, including the zero padding of a panel cut by the edge.
+ * {@link SgemmVector#packBTransposed} (16×16 register transposes where the vector width allows) and
+ * {@link SgemmVector#packATransposed} (8-float moves) against the element-by-element packs they replaced, kept
+ * here as the references: the panels and slivers must be the same bits for every width, k-slab, offset and
+ * leading dimension, including the zero padding of a panel or sliver cut by the edge.
  */
 class SgemmPackTest {
 
@@ -60,5 +61,54 @@ class SgemmPackTest {
             }
         }
         assertEquals(kcs.length * ncs.length * 3, cases);
+    }
+
+    /** The reference: A~ sliver s holds rows ic+s·MR … as [kc][MR], element (i, p) = a[(pc+p)·lda + ic + i]; past mc zero. */
+    static void packATransposedReference(float[] a, int ao, int lda, int pc, int kc, int ic, int mc, float[] ap) {
+        int mr = SgemmVector.MR, slivers = (mc + mr - 1) / mr;
+        for (int sl = 0; sl < slivers; sl++) {
+            for (int p = 0; p < kc; p++) {
+                for (int r = 0; r < mr; r++) {
+                    int i = sl * mr + r;
+                    ap[sl * mr * kc + p * mr + r] = i < mc ? a[ao + (pc + p) * lda + ic + i] : 0f;
+                }
+            }
+        }
+    }
+
+    @Test
+    void transposedASliversEqualTheElementLoop() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        int mr = SgemmVector.MR;
+        int[] kcs = {1, 2, 3, 7, 64, 257};
+        int[] mcs = {1, mr - 1, mr, mr + 1, 2 * mr, 4 * mr + 3, 24 * mr, 24 * mr + 2};
+        int cases = 0;
+        for (int kc : kcs) {
+            for (int mc : mcs) {
+                for (int trial = 0; trial < 3; trial++) {
+                    int pc = rnd.nextInt(4), ic = rnd.nextInt(5), ao = rnd.nextInt(6);
+                    int lda = ic + mc + rnd.nextInt(3);
+                    // Trial 0 ends the array right after the last element read, so the vector move must stop short.
+                    int extra = trial == 0 ? 0 : rnd.nextInt(9);
+                    float[] a = new float[ao + (pc + kc - 1) * lda + ic + mc + extra];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
+                    int size = (mc + mr - 1) / mr * mr * kc;
+                    float[] want = new float[size], got = new float[size];
+                    java.util.Arrays.fill(want, Float.NaN);
+                    java.util.Arrays.fill(got, 42f);
+                    packATransposedReference(a, ao, lda, pc, kc, ic, mc, want);
+                    SgemmVector.packATransposed(a, ao, lda, pc, kc, ic, mc, got);
+                    for (int i = 0; i < size; i++) {
+                        if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
+                            assertEquals(want[i], got[i], "kc=" + kc + " mc=" + mc + " pc=" + pc + " ic=" + ic + " ao=" + ao
+                                    + " lda=" + lda + ": packed slot " + i + " (sliver " + i / (mr * kc) + ", k-step "
+                                    + i % (mr * kc) / mr + ", row " + i % mr + ")");
+                        }
+                    }
+                    cases++;
+                }
+            }
+        }
+        assertEquals(kcs.length * mcs.length * 3, cases);
     }
 }
