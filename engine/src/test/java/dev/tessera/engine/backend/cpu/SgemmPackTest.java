@@ -49,13 +49,9 @@ class SgemmPackTest {
                     java.util.Arrays.fill(got, 42f);
                     packBTransposedReference(b, bo, ldb, pc, kc, jc, nc, want);
                     SgemmVector.packBTransposed(b, bo, ldb, pc, kc, jc, nc, got);
-                    for (int i = 0; i < size; i++) {
-                        if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
-                            assertEquals(want[i], got[i], "kc=" + kc + " nc=" + nc + " pc=" + pc + " jc=" + jc
-                                    + " bo=" + bo + " ldb=" + ldb + ": packed slot " + i + " (panel " + i / (nr * kc)
-                                    + ", k-step " + i % (nr * kc) / nr + ", column " + i % nr + ")");
-                        }
-                    }
+                    String where = "kc=" + kc + " nc=" + nc + " pc=" + pc + " jc=" + jc + " bo=" + bo + " ldb=" + ldb;
+                    assertSameBits(want, got, i -> where + ": packed slot " + i + " (panel " + i / (nr * kc)
+                            + ", k-step " + i % (nr * kc) / nr + ", column " + i % nr + ")");
                     cases++;
                 }
             }
@@ -98,17 +94,19 @@ class SgemmPackTest {
                     java.util.Arrays.fill(got, 42f);
                     packATransposedReference(a, ao, lda, pc, kc, ic, mc, want);
                     SgemmVector.packATransposed(a, ao, lda, pc, kc, ic, mc, got);
-                    for (int i = 0; i < size; i++) {
-                        if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
-                            assertEquals(want[i], got[i], "kc=" + kc + " mc=" + mc + " pc=" + pc + " ic=" + ic + " ao=" + ao
-                                    + " lda=" + lda + ": packed slot " + i + " (sliver " + i / (mr * kc) + ", k-step "
-                                    + i % (mr * kc) / mr + ", row " + i % mr + ")");
-                        }
-                    }
+                    String where = "kc=" + kc + " mc=" + mc + " pc=" + pc + " ic=" + ic + " ao=" + ao + " lda=" + lda;
+                    assertSameBits(want, got, i -> where + ": packed slot " + i + " (sliver " + i / (mr * kc)
+                            + ", k-step " + i % (mr * kc) / mr + ", row " + i % mr + ")");
                     cases++;
                 }
             }
         }
         assertEquals(kcs.length * mcs.length * 3, cases);
+    }
+
+    private static void assertSameBits(float[] want, float[] got, java.util.function.IntFunction<String> slot) {
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) assertEquals(want[i], got[i], slot.apply(i));
+        }
     }
 }
