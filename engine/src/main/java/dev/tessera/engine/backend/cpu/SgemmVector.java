@@ -78,10 +78,15 @@ final class SgemmVector {
         };
     }
 
-    /** Per-thread packing buffers, grown on demand and reused: a training step repeats the same shapes. */
+    /**
+     * Per-thread packing buffers at their largest size from the start (KC·MC and KC·NC floats, 4.3 MiB per thread
+     * at 512-bit vectors): grown on demand, a buffer grew whenever a thread's learned share of a GEMM first exceeded
+     * its earlier widths, and that rarely taken branch sent the compiled {@link #gemm} back to the interpreter
+     * (JFR: an "unstable_if" deoptimization at the size check in the middle of a CAE-B run, 2026-12-07).
+     */
     private static final class Scratch {
-        float[] a = new float[0];
-        float[] b = new float[0];
+        final float[] a = new float[KC * MC];
+        final float[] b = new float[KC * NC];
         final float[] tile = new float[MR * NR];
     }
 
@@ -108,12 +113,7 @@ final class SgemmVector {
                      float beta, float[] c, int co, int ldc, float[] init, int io, int ldi,
                      int r0, int r1, int c0, int c1) {
         Scratch s = SCRATCH.get();
-        int slabs = (k + KC - 1) / KC;
-        int maxKc = (k + slabs - 1) / slabs;
-        int maxNc = Math.min(NC, roundUp(c1 - c0, NR));
-        int maxMc = Math.min(MC, roundUp(r1 - r0, MR));
-        if (s.b.length < maxKc * maxNc) s.b = new float[maxKc * maxNc];
-        if (s.a.length < maxKc * maxMc) s.a = new float[maxKc * maxMc];
+        int slabs = (k + KC - 1) / KC;                 // each slab has at most KC k-steps, so the scratch fits
         float[] ap = s.a, bp = s.b, tile = s.tile;
 
         for (int jc = c0; jc < c1; jc += NC) {
