@@ -21,12 +21,17 @@ import jdk.incubator.vector.VectorSpecies;
  * transposes are (transA/transB only change the pack loops), and the edges are zero-padded to full MR×NR
  * tiles, so the kernel never branches on shape inside its k loop; only the final store is masked.
  * B~ uses BLIS's panel layout (each k step is NR contiguous floats: two vector loads). A~'s slivers are
- * laid out the way its source is cheapest to read: row-major [MR][kc] from a non-transposed A (packing is a
- * plain row copy; interleaving it costs a strided scalar shuffle per element, which measured 5–35% slower
- * overall when N is small: few FLOPs per packed A element, as in the 197×64 attention shapes and N = 384
- * linears), and BLIS's interleaved [kc][MR] from a transposed A (the weight-gradient GEMM: MR consecutive
- * floats of each source row, where row-major slivers made it a transpose). The kernel takes the sliver's
- * row and k strides, so both layouts run the same code and the same arithmetic.
+ * laid out the way its source is cheapest to read: row-major [MR][kc] from a non-transposed A (interleaving it
+ * costs a strided scalar shuffle per element, which measured 5–35% slower overall when N is small: few FLOPs
+ * per packed A element, as in the 197×64 attention shapes and N = 384 linears), and BLIS's interleaved
+ * [kc][MR] from a transposed A (the weight-gradient GEMM: MR consecutive floats of each source row, where
+ * row-major slivers made it a transpose). The kernel takes the sliver's row and k strides, so both layouts run
+ * the same code and the same arithmetic. A row-major sliver is then only a copy of MR row pieces, so a
+ * non-transposed A's full slivers are not copied at all: the kernel reads them in place with row stride lda
+ * (six sequential streams, which the prefetchers follow; with the heap on 2 MiB pages the rows' spacing costs
+ * no TLB misses), and only a partial last sliver is packed, zero-padded to MR rows. Against packing every
+ * sliver, the forward (NT) and input-gradient (NN) GEMMs of an MAE-B/16 batch-8 step ran 2–3% faster (two
+ * threads, the sixteen shapes alternated call by call, two runs, 2026-12-07).
  *
  * <p>The register tile is MR = 6 rows × NR = 2 vectors: 12 accumulators + 2 B vectors + 1 broadcast A = 15
  * vector registers, the classic Haswell 6×16 shape (BLIS {@code bli_sgemm_haswell_asm_6x16}), scaled to the
@@ -130,15 +135,22 @@ final class SgemmVector {
                 // (ars = 1, aps = MR) from Aᵀ; either way sliver ir starts at ir·kc.
                 int ars = transA ? 1 : kc, aps = transA ? MR : 1;
                 for (int ic = r0; ic < r1; ic += MC) {
-                    int mc = Math.min(MC, r1 - ic);
+                    // Rows [0, full) of the block are read in place (non-transposed A only); the rest is packed.
+                    int mc = Math.min(MC, r1 - ic), full = transA ? 0 : mc / MR * MR;
                     if (transA) packATransposed(a, ao, lda, pc, kc, ic, mc, ap);
-                    else packA(a, ao, lda, pc, kc, ic, mc, ap);
+                    else if (full < mc) packA(a, ao, lda, pc, kc, ic + full, mc - full, ap);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int cols = Math.min(NR, nc - jr), bOff = jr * kc;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int rows = Math.min(MR, mc - ir);
-                            tile(kc, ap, ir * kc, ars, aps, bp, bOff, in, inOff + (ic + ir) * inLd + jc + jr, inLd,
-                                    c, co + (ic + ir) * ldc + jc + jr, ldc, rows, cols, alpha, slabBeta, tile);
+                            int cIn = inOff + (ic + ir) * inLd + jc + jr, cOut = co + (ic + ir) * ldc + jc + jr;
+                            if (ir < full) {
+                                tile(kc, a, ao + (ic + ir) * lda + pc, lda, 1, bp, bOff, in, cIn, inLd,
+                                        c, cOut, ldc, rows, cols, alpha, slabBeta, tile);
+                            } else {
+                                tile(kc, ap, (ir - full) * kc, ars, aps, bp, bOff, in, cIn, inLd,
+                                        c, cOut, ldc, rows, cols, alpha, slabBeta, tile);
+                            }
                         }
                     }
                 }
@@ -329,7 +341,8 @@ final class SgemmVector {
 
     /**
      * A~ from A [m, lda]: rows ic … ic+mc of the k-slab, each kc long ([mc][kc], rows padded to a multiple of
-     * MR with zeros). The kernel reads each sliver as MR unit-stride streams, so this is a plain row copy.
+     * MR with zeros). The kernel reads each sliver as MR unit-stride streams, so this is a plain row copy;
+     * {@link #gemm} uses it only for a block's partial last sliver and reads full slivers in place.
      */
     private static void packA(float[] a, int ao, int lda, int pc, int kc, int ic, int mc, float[] ap) {
         for (int i = 0; i < mc; i++) System.arraycopy(a, ao + (ic + i) * lda + pc, ap, i * kc, kc);
