@@ -132,7 +132,7 @@ final class SgemmVector {
                 if (transB) packBTransposed(b, bo, ldb, pc, kc, jc, nc, bp);
                 else packB(b, bo, ldb, pc, kc, jc, nc, bp);
                 // A~ sliver layout: row-major [MR][kc] (ars = kc, aps = 1) from A, interleaved [kc][MR]
-                // (ars = 1, aps = MR) from Aᵀ; either way sliver ir starts at ir·kc.
+                // (ars = 1, aps = MR) from Aᵀ; packed sliver ir starts at (ir − full)·kc, full = 0 for Aᵀ.
                 int ars = transA ? 1 : kc, aps = transA ? MR : 1;
                 for (int ic = r0; ic < r1; ic += MC) {
                     // Rows [0, full) of the block are read in place (non-transposed A only); the rest is packed.
