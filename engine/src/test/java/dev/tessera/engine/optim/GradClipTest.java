@@ -36,7 +36,7 @@ class GradClipTest {
     }
 
     @Test
-    void fusedClipComputesTheNormTheChunkedPrimitivesDo() {
+    void fusedClipComputesTheNormTheChunkedPrimitivesDoToTheLastBit() {
         int n = 2 * Norms.CHUNK + 777;
         ParameterStore store = new ParameterStore(be, new TinyModel(be, "big", new int[] {n}));
         float[] g = new float[n];
@@ -44,8 +44,11 @@ class GradClipTest {
         for (int i = 0; i < n; i++) g[i] = (float) r.nextGaussian() * (i % 7 == 0 ? 10f : 0.01f);
         be.upload(g, store.grads());
         float viaPrimitives = (float) GradClip.globalNorm(store);
-        assertEquals(viaPrimitives, GradClip.clipGlobalNorm(store, 1f), "bit-identical norm");
-        float c = (float) (1 / (viaPrimitives + 1e-6));
+        float fused = GradClip.clipGlobalNorm(store, 1f);
+        // The fused op sums each chunk in 32 interleaved double lanes, the primitives in one running double sum:
+        // the same float but for, rarely, the last bit.
+        assertEquals(viaPrimitives, fused, Math.ulp(viaPrimitives), "norm");
+        float c = (float) (1 / (fused + 1e-6));
         float[] clipped = be.download(store.grads());
         for (int i = 0; i < n; i += 9973) assertEquals(c * g[i], clipped[i], "element " + i);
     }
