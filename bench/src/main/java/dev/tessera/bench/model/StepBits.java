@@ -5,6 +5,7 @@ import dev.tessera.data.Batch;
 import dev.tessera.engine.backend.StepScope;
 import dev.tessera.engine.backend.cpu.CpuBackend;
 import dev.tessera.engine.optim.AdamW;
+import dev.tessera.engine.optim.GradClip;
 import dev.tessera.engine.optim.ParameterStore;
 import dev.tessera.engine.random.Rng;
 import dev.tessera.engine.tensor.Tensor;
@@ -20,7 +21,9 @@ import java.util.zip.CRC32;
  * or CAE preset (CAE with the pixel target) trained from fixed seeds on fixed Gaussian images, printing each
  * step's loss as float bits and one CRC-32 over every parameter's bits after the last AdamW update
  * ({@code --per-parameter}: also each parameter's CRC and its last step's gradient CRC, to tell a difference in
- * backward from one in the optimizer). Run the same command with each build's benchmarks.jar and compare the lines:
+ * backward from one in the optimizer; {@code --clip-grad X}: global-norm clipping at X before each update, as CAE's
+ * recipe does at 3.0, with each step's norm printed as float bits). Run the same command with each build's
+ * benchmarks.jar and compare the lines:
  * <pre>
  * java $(cat bench/target/jvm.flags) -cp bench/target/benchmarks.jar dev.tessera.bench.model.StepBits \
  *     --model cae-tiny --batch 16 --steps 3 --threads 2 [--per-parameter]
@@ -33,6 +36,7 @@ public final class StepBits {
         String model = "cae-tiny";
         int batch = 16, steps = 3, threads = 2;
         boolean perParameter = false;
+        float clip = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--model" -> model = args[++i];
@@ -40,8 +44,9 @@ public final class StepBits {
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--per-parameter" -> perParameter = true;
+                case "--clip-grad" -> clip = Float.parseFloat(args[++i]);
                 default -> throw new IllegalArgumentException("StepBits: unknown argument " + args[i]
-                        + " (expected --model, --batch, --steps, --threads, --per-parameter)");
+                        + " (expected --model, --batch, --steps, --threads, --per-parameter, --clip-grad)");
             }
         }
         try (CpuBackend be = new CpuBackend(threads)) {
@@ -58,7 +63,7 @@ public final class StepBits {
             int[] indices = new int[batch];
             for (int i = 0; i < batch; i++) indices[i] = i;
             Batch b = new Batch(px, new int[batch], batch, s[0], s[1], s[2], indices);
-            StringBuilder losses = new StringBuilder();
+            StringBuilder losses = new StringBuilder(), norms = new StringBuilder();
             java.util.Map<String, Long> gradCrc = new java.util.LinkedHashMap<>();
             for (int step = 0; step < steps; step++) {
                 store.zeroGrad();
@@ -69,6 +74,9 @@ public final class StepBits {
                 }
                 if (step == steps - 1) {
                     for (var e : store.entries()) gradCrc.put(e.name(), crc(e.parameter().tensor().grad().toArray()));
+                }
+                if (clip > 0) {
+                    norms.append(String.format(Locale.ROOT, " %08x", Float.floatToRawIntBits(GradClip.clipGlobalNorm(store, clip))));
                 }
                 opt.step(1e-3f);
             }
@@ -83,8 +91,9 @@ public final class StepBits {
                 if (perParameter) System.out.printf(Locale.ROOT, "  %s %08x grad %08x%n", e.getKey(), one.getValue(),
                         gradCrc.getOrDefault(e.getKey(), 0L));
             }
-            System.out.printf(Locale.ROOT, "%s batch %d, %d steps, %d threads: losses%s, parameters crc %08x%n",
-                    model, batch, steps, threads, losses, all.getValue());
+            System.out.printf(Locale.ROOT, "%s batch %d, %d steps, %d threads: losses%s%s, parameters crc %08x%n",
+                    model, batch, steps, threads, losses, clip > 0 ? ", clipped at " + clip + ", norms" + norms : "",
+                    all.getValue());
         }
     }
 
