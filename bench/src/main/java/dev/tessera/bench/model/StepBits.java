@@ -26,7 +26,7 @@ import java.util.zip.CRC32;
  * benchmarks.jar and compare the lines:
  * <pre>
  * java $(cat bench/target/jvm.flags) -cp bench/target/benchmarks.jar dev.tessera.bench.model.StepBits \
- *     --model cae-tiny --batch 16 --steps 3 --threads 2 [--per-parameter]
+ *     --model cae-tiny --batch 16 --steps 3 --threads 2 [--per-parameter] [--clip-grad 3]
  * </pre>
  */
 public final class StepBits {

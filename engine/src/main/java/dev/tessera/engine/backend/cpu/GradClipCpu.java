@@ -82,6 +82,8 @@ public final class GradClipCpu {
         private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_512;
         private static final VectorSpecies<Double> DOUBLES = DoubleVector.SPECIES_512;
         private static final boolean NATIVE = SgemmVector.SPECIES.vectorBitSize() >= 512;
+        /** Floats per vector: lanes 0–15, then 16–31. */
+        private static final int HALF = LANES / 2;
 
         static double chunkSum(float[] g, int at, int len) {
             double[] lanes = new double[LANES];
@@ -89,7 +91,7 @@ public final class GradClipCpu {
             DoubleVector s0 = DoubleVector.zero(DOUBLES), s1 = s0, s2 = s0, s3 = s0;
             int end = len / LANES * LANES;
             for (int i = 0; i < end; i += LANES) {
-                FloatVector a = FloatVector.fromArray(FLOATS, g, at + i), b = FloatVector.fromArray(FLOATS, g, at + i + 16);
+                FloatVector a = FloatVector.fromArray(FLOATS, g, at + i), b = FloatVector.fromArray(FLOATS, g, at + i + HALF);
                 a = a.mul(a);
                 b = b.mul(b);
                 s0 = s0.add(a.convertShape(VectorOperators.F2D, DOUBLES, 0));
